@@ -1,0 +1,22 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+
+from fengqiao.api import views
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("token/", obtain_auth_token, name="api-token"),
+    path("me/", views.MeView.as_view(), name="api-me"),
+    path("units/", views.UnitListView.as_view(), name="api-units"),
+    path("units/<int:pk>/", views.UnitDetailView.as_view(), name="api-unit"),
+    path("categories/", views.CategoryListView.as_view(), name="api-categories"),
+    path("domains/", views.DomainListView.as_view(), name="api-domains"),
+    path("cases/", views.CaseListCreateView.as_view(), name="api-cases"),
+    path("cases/<str:code>/", views.CaseDetailView.as_view(), name="api-case"),
+    path("cases/<str:code>/timeline/", views.CaseTimelineView.as_view(), name="api-case-timeline"),
+    path("cases/<str:code>/reveal/", views.CaseRevealView.as_view(), name="api-case-reveal"),
+    path("cases/<str:code>/actions/<str:name>/", views.CaseActionView.as_view(), name="api-case-action"),
+]

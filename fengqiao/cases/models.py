@@ -1,0 +1,335 @@
+"""The case (一事一码), its parties, attachments and events (the timeline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fengqiao.cases import codes
+from fengqiao.cases.choices import (
+    AttachmentKind,
+    Channel,
+    Colour,
+    Level,
+    PartyKind,
+    PartyRole,
+    Priority,
+    Referral,
+    Risk,
+    Satisfaction,
+)
+from fengqiao.cases.workflow import OPEN_STATES, State
+from fengqiao.core import crypto
+from fengqiao.core.fields import EncryptedTextField
+from fengqiao.org.models import StandardAddress, Unit
+
+
+class Category(models.Model):
+    """Dispute type: a two-level taxonomy (level 1 follows the national mediation statistics)."""
+
+    code = models.CharField(_("代码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级类型")
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    sort = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["sort", "code"]
+        verbose_name = _("纠纷类型")
+        verbose_name_plural = _("纠纷类型")
+
+    def __str__(self) -> str:
+        return f"{self.parent.name}/{self.name}" if self.parent_id and self.parent else self.name
+
+    @property
+    def level(self) -> int:
+        return 2 if self.parent_id else 1
+
+
+class Domain(models.Model):
+    """Responsible domain for requests that are not disputes (城乡建设, 环境保护 …)."""
+
+    code = models.CharField(_("代码"), max_length=16, unique=True)
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("业务领域")
+        verbose_name_plural = _("业务领域")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _new_code() -> str:
+    return codes.new_code()
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Case(models.Model):
+    code = models.CharField(_("案件编码"), max_length=12, unique=True, default=_new_code, editable=False)
+    tracking_secret = models.CharField(max_length=64, default=_new_secret, editable=False)
+    title = models.CharField(_("标题"), max_length=100)
+    description = models.TextField(_("事项描述"), max_length=5000)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("纠纷类型")
+    )
+    domain = models.ForeignKey(
+        Domain, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("业务领域")
+    )
+    channel = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices)
+    source_system = models.CharField(_("来源系统"), max_length=40, blank=True)
+    external_ref = models.CharField(_("外部编号"), max_length=80, blank=True)
+    anonymous = models.BooleanField(_("匿名"), default=False)
+
+    address_text = models.CharField(_("地址"), max_length=200, blank=True)
+    standard_address = models.ForeignKey(
+        StandardAddress, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("标准地址")
+    )
+    location_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("属地")
+    )
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lon = models.FloatField(_("经度"), null=True, blank=True)
+
+    priority = models.PositiveSmallIntegerField(_("优先级"), choices=Priority.choices, default=Priority.NORMAL)
+    risk = models.CharField(_("风险等级"), max_length=8, choices=Risk.choices, default=Risk.LOW)
+    people_count = models.PositiveIntegerField(_("涉及人数"), default=1)
+
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.REGISTERED)
+    paused_from = models.CharField(max_length=16, blank=True, editable=False)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    level = models.PositiveSmallIntegerField(_("响应等级"), choices=Level.choices, default=Level.BLUE)
+    colour = models.CharField(_("督办颜色"), max_length=8, choices=Colour.choices, default=Colour.GREEN)
+
+    owner_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="owned_cases", verbose_name=_("责任单位"))
+    owner_path = models.CharField(max_length=255, editable=False, db_index=True)
+    pending_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="pending_cases", verbose_name=_("待接收单位")
+    )
+    pending_path = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
+    dispatched_from = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("交办单位")
+    )
+    lead_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="led_cases", verbose_name=_("牵头单位")
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handled_cases",
+        verbose_name=_("承办人"),
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("登记人"),
+    )
+
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    accept_due = models.DateTimeField(_("受理时限"), null=True, blank=True)
+    contact_due = models.DateTimeField(_("首次联系时限"), null=True, blank=True)
+    due_at = models.DateTimeField(_("办结时限"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    first_contact_at = models.DateTimeField(_("首次联系时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("化解时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    agreement = models.BooleanField(_("达成书面协议"), null=True, blank=True)
+    matter_settled = models.BooleanField(_("事了"), null=True, blank=True)
+    grievance_settled = models.BooleanField(_("心结已解"), null=True, blank=True)
+    result_summary = models.TextField(_("处理结果"), blank=True, max_length=2000)
+    referral = models.CharField(_("转介途径"), max_length=16, choices=Referral.choices, blank=True)
+    satisfaction = models.CharField(_("满意度"), max_length=12, choices=Satisfaction.choices, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases", verbose_name=_("并入案件")
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("案件")
+        verbose_name_plural = _("案件")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="case_unique_external_ref",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["owner_path", "-created_at"], name="case_owner_created"),
+            models.Index(fields=["state", "-created_at"], name="case_state_created"),
+            models.Index(fields=["handler", "state"], name="case_handler_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_code} {self.title}"
+
+    @property
+    def display_code(self) -> str:
+        return codes.display(self.code)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def computed_colour(self, now: dt.datetime | None = None) -> str:
+        """Green ≤ 7 days, yellow > 7, red > 14 (report 000) while open; the sweep stores it."""
+        if not self.is_open:
+            return self.colour
+        age = (now or timezone.now()) - self.created_at
+        if age > dt.timedelta(days=14):
+            return Colour.RED
+        if age > dt.timedelta(days=7):
+            return Colour.YELLOW
+        return Colour.GREEN
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.owner_unit_id:
+            self.owner_path = self.owner_unit.path
+        self.pending_path = self.pending_unit.path if self.pending_unit_id and self.pending_unit else ""
+        super().save(*args, **kwargs)
+
+
+class Party(models.Model):
+    """A party of a case. Name, phone, ID number and address are encrypted at rest; phone and ID
+    number are also stored as keyed hashes so all cases of a person can be found."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties", verbose_name=_("案件"))
+    role = models.CharField(_("身份"), max_length=12, choices=PartyRole.choices)
+    kind = models.CharField(_("类别"), max_length=8, choices=PartyKind.choices, default=PartyKind.PERSON)
+    name = EncryptedTextField(_("姓名/名称"), blank=True, default="")
+    phone = EncryptedTextField(_("电话"), blank=True, default="")
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    id_number = EncryptedTextField(_("证件号码"), blank=True, default="")
+    id_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    address = EncryptedTextField(_("住址"), blank=True, default="")
+    vulnerable = models.BooleanField(_("弱势群体"), default=False)
+
+    class Meta:
+        verbose_name = _("当事人")
+        verbose_name_plural = _("当事人")
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {crypto.mask_name(self.name)}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.phone_hash = crypto.search_hash(self.phone) if self.phone else ""
+        self.id_hash = crypto.search_hash(self.id_number, "id") if self.id_number else ""
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_name(self) -> str:
+        return crypto.mask_name(self.name) if self.kind == PartyKind.PERSON else self.name
+
+    @property
+    def masked_phone(self) -> str:
+        return crypto.mask_phone(self.phone)
+
+    @property
+    def masked_id_number(self) -> str:
+        return crypto.mask_id_number(self.id_number)
+
+
+class CaseUnit(models.Model):
+    """An assisting unit of a multi-unit case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assisting", verbose_name=_("案件"))
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="assisting_cases", verbose_name=_("协办单位"))
+    unit_path = models.CharField(max_length=255, db_index=True, editable=False)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        unique_together = [("case", "unit")]
+        verbose_name = _("协办单位")
+        verbose_name_plural = _("协办单位")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.unit_path = self.unit.path
+        super().save(*args, **kwargs)
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    ext = os.path.splitext(filename)[1].lower()[:8]
+    now = timezone.now()
+    return f"cases/{now:%Y/%m}/{secrets.token_hex(16)}{ext}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("案件"))
+    kind = models.CharField(_("类别"), max_length=12, choices=AttachmentKind.choices, default=AttachmentKind.EVIDENCE)
+    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    public = models.BooleanField(_("群众可见"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class CaseEvent(models.Model):
+    """One step of a case's history. The timeline is the list of these; display text is rendered
+    from ``code`` at read time, never stored translated."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("案件"))
+    code = models.CharField(_("事件"), max_length=40, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+    )
+    actor_role = models.CharField(max_length=20, blank=True)
+    actor_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作单位")
+    )
+    via = models.CharField(max_length=16, blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    state_before = models.CharField(max_length=16, blank=True)
+    state_after = models.CharField(max_length=16, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(_("理由/说明"), blank=True, max_length=4000)
+    data = models.JSONField(default=dict, blank=True)
+    public = models.BooleanField(_("群众可见"), default=False)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("案件事件")
+        verbose_name_plural = _("案件事件")
+        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.code} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class RevealGrant(models.Model):
+    """A time-limited permission to see one case's personal data in full, with its reason."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "user", "expires_at"])]

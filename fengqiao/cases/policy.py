@@ -1,0 +1,171 @@
+"""Who may see and do what: the one place where access to cases is decided.
+
+Staff hold roles per unit (:class:`fengqiao.org.models.RoleAssignment`); a role's scope is its unit's
+subtree. A case is visible to a user when its owner, pending (receiving), lead or an assisting unit
+lies in the subtree of one of the user's units, or when the user is on the case's mediation team.
+Actions need a role listed for the action in a unit whose subtree holds the case's *anchor* unit
+(the owner unit, or the receiving unit for accept/decline).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from fengqiao.org.choices import STAFF_CASE_ROLES, Role
+
+if TYPE_CHECKING:
+    from fengqiao.cases.models import Case
+    from fengqiao.org.models import RoleAssignment, Unit
+
+D, H, M, G, L = Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER, Role.LEADER
+
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "register": frozenset({D, H, G}),
+    "accept": frozenset({D, H, G}),
+    "assign_person": frozenset({D, H, L}),
+    "assign_unit": frozenset({D, L}),
+    "transfer": frozenset({D, H}),
+    "decline": frozenset({D, H, G}),
+    "return": frozenset({D, H, G}),
+    "escalate": frozenset({D, H, G, L}),
+    "add_assist": frozenset({D, H, L}),
+    "joint_meeting": frozenset({D, H, L}),
+    "attach_team": frozenset({D, H, L}),
+    "detach_team": frozenset({D, H, L}),
+    "record_session": frozenset({H, M, G}),
+    "first_contact": frozenset({H, M, G}),
+    "pause": frozenset({D, H}),
+    "resume": frozenset({D, H}),
+    "resolve": frozenset({H, G}),
+    "refer": frozenset({H}),
+    "rate": frozenset({D, H, G}),
+    "return_visit": frozenset({D, H, G}),
+    "close": frozenset({D, H}),
+    "reopen": frozenset({D, L}),
+    "withdraw": frozenset({D, H}),
+    "merge": frozenset({D, H}),
+    "archive": frozenset({D}),
+    "update": frozenset({D, H}),
+    "note": frozenset({D, H, M, G, L}),
+}
+
+# Actions a citizen may take on their own case (the portal proves who they are).
+CITIZEN_ACTIONS = frozenset({"register", "rate", "reopen", "withdraw", "note", "update"})
+# Actions where the receiving unit, not the owner, is the anchor.
+PENDING_ANCHOR = frozenset({"decline"})
+# Actions any unit that can see the case (including assisting units) may take.
+VISIBLE_ANCHOR = frozenset({"note", "joint_meeting", "record_session", "first_contact"})
+# Actions a member of the case's mediation team may take without a unit role.
+TEAM_ACTIONS = frozenset({"record_session", "first_contact", "note"})
+
+
+def _minimal_paths(paths: list[str]) -> list[str]:
+    result: list[str] = []
+    for p in sorted(set(paths), key=len):
+        if not any(p.startswith(q) for q in result):
+            result.append(p)
+    return result
+
+
+def scope_paths(user: Any, roles: frozenset[str] | set[str] | None = None) -> list[str]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    wanted = roles if roles is not None else STAFF_CASE_ROLES
+    return _minimal_paths([g.unit.path for g in user.role_grants() if g.role in wanted])
+
+
+def visible_q(user: Any) -> Q:
+    from fengqiao.cases.models import CaseUnit
+    from fengqiao.mediation.models import TeamMember
+
+    paths = scope_paths(user)
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(owner_path__startswith=p) | Q(pending_path__startswith=p) | Q(lead_unit__path__startswith=p)
+        q |= Q(Exists(CaseUnit.objects.filter(case=OuterRef("pk"), unit_path__startswith=p)))
+    if getattr(user, "is_authenticated", False) and any(g.role == Role.MEDIATOR for g in user.role_grants()):
+        q |= Q(Exists(TeamMember.objects.filter(case=OuterRef("pk"), mediator__user=user)))
+    return q
+
+
+def restrict(queryset: QuerySet[Case], user: Any, action: str = "view") -> QuerySet[Case]:
+    """The cases of ``queryset`` that ``user`` may see (``view``) or take ``action`` on."""
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    qs = queryset.filter(visible_q(user))
+    if action != "view":
+        roles = ACTION_ROLES.get(action, frozenset())
+        paths = scope_paths(user, roles)
+        field = "pending_path" if action in PENDING_ANCHOR else "owner_path"
+        q = Q(pk__in=[])
+        for p in paths:
+            q |= Q(**{f"{field}__startswith": p})
+        qs = qs.filter(q)
+    return qs
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The role and unit under which an actor takes an action (recorded on the event)."""
+
+    role: str
+    unit: Unit | None
+
+
+def anchor_units(case: Case, action: str) -> list[Unit]:
+    if action == "accept":
+        return [case.pending_unit] if case.pending_unit_id and case.pending_unit else [case.owner_unit]
+    if action in PENDING_ANCHOR:
+        return [case.pending_unit] if case.pending_unit_id and case.pending_unit else []
+    units = [case.owner_unit]
+    if action in VISIBLE_ANCHOR:
+        if case.lead_unit_id and case.lead_unit:
+            units.append(case.lead_unit)
+        units.extend(cu.unit for cu in case.assisting.select_related("unit"))
+        if case.pending_unit_id and case.pending_unit:
+            units.append(case.pending_unit)
+    return units
+
+
+def grant_for(user: Any, action: str, case: Case) -> Grant | None:
+    """The grant that lets ``user`` take ``action`` on ``case``, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    roles = ACTION_ROLES.get(action, frozenset())
+    anchors = anchor_units(case, action)
+    grants: list[RoleAssignment] = user.role_grants()
+    # Prefer the most specific unit (deepest path) so the event names the actor's own unit.
+    for g in sorted(grants, key=lambda g: -len(g.unit.path)):
+        if g.role in roles and any(a.path.startswith(g.unit.path) for a in anchors):
+            return Grant(g.role, g.unit)
+    if action in TEAM_ACTIONS and case.team.filter(mediator__user=user).exists():
+        return Grant(Role.MEDIATOR, getattr(user, "unit", None))
+    return None
+
+
+def can_view(user: Any, case: Case) -> bool:
+    from fengqiao.cases.models import Case as CaseModel
+
+    return restrict(CaseModel.objects.filter(pk=case.pk), user).exists()
+
+
+def allowed_actions(user: Any, case: Case) -> list[str]:
+    from fengqiao.cases.workflow import TRANSITIONS
+
+    return [
+        name
+        for name, t in TRANSITIONS.items()
+        if t.allows(case.state) and grant_for(user, name, case) is not None
+    ]
+
+
+def units_in_scope(user: Any, roles: frozenset[str] | set[str] | None = None) -> QuerySet[Unit]:
+    from fengqiao.org.models import Unit
+
+    q = Q(pk__in=[])
+    for p in scope_paths(user, roles):
+        q |= Q(path__startswith=p)
+    return Unit.objects.filter(q)

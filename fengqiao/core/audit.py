@@ -1,0 +1,136 @@
+"""Writing and verifying the audit chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from fengqiao.core.context import client_ip_var, request_id_var
+from fengqiao.core.logging import redact
+from fengqiao.core.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    payload = {
+        "seq": entry.seq,
+        "at": entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "user": entry.user_id,
+        "username": entry.username,
+        "role": entry.role,
+        "unit": entry.unit_id,
+        "ip": entry.ip,
+        "request_id": entry.request_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "result": entry.result,
+        "detail": entry.detail,
+        "prev": entry.prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def compute_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+def _scrub(detail: dict[str, Any]) -> dict[str, Any]:
+    """Never keep a full phone or ID number in the log."""
+    text = json.dumps(detail, ensure_ascii=False, default=str)
+    return json.loads(redact(text))
+
+
+def record(
+    action: str,
+    *,
+    user: Any = None,
+    role: str = "",
+    unit_id: int | None = None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    result: str = "ok",
+    detail: dict[str, Any] | None = None,
+    username: str = "",
+) -> AuditEntry:
+    """Append one row to the chain (inside the caller's transaction, or its own)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or obj.pk
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
+        user_obj = user if user is not None and getattr(user, "is_authenticated", False) else None
+        entry = AuditEntry(
+            seq=head.last_seq + 1,
+            at=timezone.now(),
+            user=user_obj,
+            username=username or (user_obj.get_username() if user_obj else ""),
+            role=role,
+            unit_id=unit_id,
+            ip=client_ip_var.get(),
+            request_id=request_id_var.get(),
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id) if object_id != "" else "",
+            result=result,
+            detail=_scrub(detail or {}),
+            prev_hash=head.last_hash,
+        )
+        entry.hash = compute_hash(entry)
+        entry.save(force_insert=True)
+        AuditHead.objects.filter(id=1).update(last_seq=entry.seq, last_hash=entry.hash)
+    return entry
+
+
+@dataclass
+class ChainProblem:
+    seq: int
+    kind: str  # edited | inserted | deleted | truncated
+    message: str
+
+
+def _iter_entries(batch: int = 5000) -> Iterator[AuditEntry]:
+    last = 0
+    while True:
+        rows = list(AuditEntry.objects.filter(seq__gt=last).order_by("seq")[:batch])
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify_chain() -> tuple[int, ChainProblem | None]:
+    """Walk the chain; return (rows checked, first problem or None)."""
+    expected_seq = 1
+    prev_hash = GENESIS
+    count = 0
+    for entry in _iter_entries():
+        count += 1
+        if entry.seq != expected_seq:
+            if entry.seq > expected_seq:
+                return count, ChainProblem(
+                    expected_seq, "deleted", f"row #{expected_seq} is missing (next present row is #{entry.seq})"
+                )
+            return count, ChainProblem(entry.seq, "inserted", f"row #{entry.seq} is out of sequence")
+        if entry.prev_hash != prev_hash:
+            kind = "inserted" if compute_hash(entry) == entry.hash else "edited"
+            return count, ChainProblem(entry.seq, kind, f"row #{entry.seq} does not follow the previous row")
+        if compute_hash(entry) != entry.hash:
+            return count, ChainProblem(entry.seq, "edited", f"row #{entry.seq} was edited after it was written")
+        prev_hash = entry.hash
+        expected_seq += 1
+    head = AuditHead.objects.filter(id=1).first()
+    if head and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
+        return count, ChainProblem(
+            expected_seq, "deleted", f"the chain ends at #{expected_seq - 1} but its head says #{head.last_seq}"
+        )
+    return count, None

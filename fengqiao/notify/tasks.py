@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import IntegrityError, transaction
+
+from fengqiao.cases.models import CaseEvent
+from fengqiao.notify.models import Notification
+from fengqiao.notify.recipients import recipients_for
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=5, acks_late=True)
+def fanout_event(self, event_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Create inbox notifications for one event. Idempotent: one row per (user, event)."""
+    event = CaseEvent.objects.select_related("case", "case__owner_unit", "case__pending_unit").filter(pk=event_id).first()
+    if event is None:
+        return 0
+    created = 0
+    for user_id, kind in recipients_for(event).items():
+        try:
+            with transaction.atomic():
+                Notification.objects.create(user_id=user_id, case=event.case, event=event, kind=kind)
+                created += 1
+        except IntegrityError:
+            continue  # already delivered (a retried task)
+    return created
