@@ -240,6 +240,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "jieba": {"level": "WARNING"},
         "celery.app.trace": {"level": "WARNING"},
+        "kombu.connection": {"level": "ERROR"},
     },
 }
 

@@ -43,11 +43,11 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "refer": frozenset({H}),
     "rate": frozenset({D, H, G}),
     "return_visit": frozenset({D, H, G}),
-    "close": frozenset({D, H}),
+    "close": frozenset({D, H, G}),
     "reopen": frozenset({D, L}),
     "withdraw": frozenset({D, H}),
     "merge": frozenset({D, H}),
-    "archive": frozenset({D}),
+    "archive": frozenset({D, H}),
     "update": frozenset({D, H}),
     "note": frozenset({D, H, M, G, L}),
 }

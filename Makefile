@@ -1,0 +1,67 @@
+# Fengqiao — two commands: `make demo` and `make test`.
+# Everything is installed from the lock file (uv.lock) into .venv; nothing global is needed but python3.11.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+BOOT := var/bootstrap
+UV := $(BOOT)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+FQ := $(BIN)/fengqiao
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help venv demo demo-data serve test lint typecheck checks pytest bench messages clean
+
+help:
+	@echo "make demo   — set up and serve the demo county on http://$(HOST):$(PORT)"
+	@echo "make test   — lint, type checks, Django checks and the whole test suite"
+	@echo "make bench  — run the benchmarks in bench/ and print a table"
+
+$(UV):
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+venv: $(VENV)/.synced
+
+messages: venv
+	cd fengqiao && ../$(FQ) compilemessages --ignore=.venv -v0
+
+demo-data: venv messages
+	$(FQ) migrate --noinput -v0
+	$(FQ) collectstatic --noinput -v0
+	$(FQ) demo-setup
+
+demo: demo-data
+	$(FQ) demo-serve --host $(HOST) --port $(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy fengqiao
+
+checks: venv messages
+	FENGQIAO_PRODUCTION=1 SECRET_KEY="ci-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" \
+	  FENGQIAO_DATA_KEY="ci-$$(head -c 32 /dev/urandom | base64 | tr -d '/+=\n')" ALLOWED_HOSTS=fengqiao.example.org \
+	  $(FQ) check --deploy --fail-level WARNING
+	$(FQ) makemigrations --check --dry-run
+
+pytest: venv messages
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck checks pytest
+
+bench: venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(BOOT) var/fengqiao.sqlite3* var/static
