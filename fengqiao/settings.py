@@ -182,6 +182,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "fengqiao.org.choices.UnitKind",
+        "PartyKindEnum": "fengqiao.cases.choices.PartyKind",
+        "PartyRoleEnum": "fengqiao.cases.choices.PartyRole",
+        "ChannelEnum": "fengqiao.cases.choices.Channel",
+    },
 }
 
 # Background work: Celery when a broker is configured, otherwise run in-process.
@@ -253,3 +259,6 @@ FENGQIAO_DEADLINES = {
     "contact_hours": int(os.environ.get("FENGQIAO_CONTACT_HOURS", "72")),
     "complete_days": int(os.environ.get("FENGQIAO_COMPLETE_DAYS", "15")),
 }
+
+# Without a broker: run background work in a thread pool ("thread") or synchronously ("sync").
+FENGQIAO_INPROCESS_TASKS = os.environ.get("FENGQIAO_INPROCESS_TASKS", "thread")

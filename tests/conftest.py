@@ -15,6 +15,22 @@ from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import RoleAssignment, Unit, User
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """On SQLite, test against a database *file* (one per test process) instead of Django's
+    shared-cache in-memory database: a real Celery worker thread (tests/notify) then reads and
+    writes it through its own connection with WAL and the busy timeout, where the in-memory
+    database fails at once with "database table is locked"."""
+    import os
+    import tempfile
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
+        db.setdefault("TEST", {})["NAME"] = os.path.join(tempfile.gettempdir(), f"fengqiao-test-{os.getpid()}.sqlite3")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hasher() -> Any:
     """PBKDF2 costs ~0.25 s per user; the org fixture creates thirteen. Tests use MD5."""
@@ -22,6 +38,12 @@ def _fast_password_hasher() -> Any:
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _sync_background_work(settings: Any) -> None:
+    """Run in-process background work synchronously so tests can assert its effects."""
+    settings.FENGQIAO_INPROCESS_TASKS = "sync"
 
 
 @dataclass
@@ -95,8 +117,24 @@ def org(db: Any) -> Org:
         name="陈调解", kind="people", unit=town1, user=users["mediator_user"], specialties=["02"]
     )
     mediator2 = Mediator.objects.create(name="林律师", kind="lawyer", unit=county, specialties=["06"])
-    return Org(county, centre, town1, sub1, village1, grid1, town2, sub2, village2, grid2, dept, dept2, taskforce,
-               users, mediator, mediator2)
+    return Org(
+        county,
+        centre,
+        town1,
+        sub1,
+        village1,
+        grid1,
+        town2,
+        sub2,
+        village2,
+        grid2,
+        dept,
+        dept2,
+        taskforce,
+        users,
+        mediator,
+        mediator2,
+    )
 
 
 def case_payload(org: Org, **overrides: Any) -> dict[str, Any]:

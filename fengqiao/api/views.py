@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -36,14 +36,25 @@ from fengqiao.cases import actions, codes, inputs, policy
 from fengqiao.cases.filtersets import CaseFilterSet
 from fengqiao.cases.models import Case, Category, Domain, RevealGrant
 from fengqiao.core import audit
-from fengqiao.org.models import Unit
+from fengqiao.org.models import Unit, User
 
 REVEAL_MINUTES = 10
 
 
+def staff_user(request: Request) -> User:
+    """The authenticated staff user (every view here requires authentication)."""
+    return cast(User, request.user)
+
+
 def case_queryset(user: Any) -> QuerySet[Case]:
     return policy.restrict(Case.objects.all(), user).select_related(
-        "category", "category__parent", "owner_unit", "handler", "pending_unit", "lead_unit", "location_unit",
+        "category",
+        "category__parent",
+        "owner_unit",
+        "handler",
+        "pending_unit",
+        "lead_unit",
+        "location_unit",
         "domain",
     )
 
@@ -76,7 +87,7 @@ def parse_if_match(request: Request, case: Case) -> int | None:
 class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(MeSerializer(request.user).data)
+        return Response(MeSerializer(staff_user(request)).data)
 
 
 class UnitListView(generics.ListAPIView):
@@ -112,7 +123,7 @@ class CaseListCreateView(generics.ListCreateAPIView):
     filterset_class = CaseFilterSet
 
     def get_queryset(self) -> QuerySet[Case]:
-        return case_queryset(self.request.user)
+        return case_queryset(staff_user(self.request))
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return CaseListSerializer if self.request.method == "GET" else inputs.RegisterInput
@@ -129,13 +140,13 @@ class CaseListCreateView(generics.ListCreateAPIView):
         if len(key) > 100:
             raise ValidationError({"Idempotency-Key": [_g("幂等键不能超过100个字符。")]})
         digest = _request_hash(request.data)
-        previous = IdempotencyRecord.objects.filter(user=request.user, endpoint="cases.create", key=key).first()
+        previous = IdempotencyRecord.objects.filter(user=staff_user(request), endpoint="cases.create", key=key).first()
         if previous is not None:
             return self._replay(previous, digest)
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    user=request.user, endpoint="cases.create", key=key, request_hash=digest
+                    user=staff_user(request), endpoint="cases.create", key=key, request_hash=digest
                 )
                 response = self._create(request)
                 if response.status_code >= 400:
@@ -146,7 +157,7 @@ class CaseListCreateView(generics.ListCreateAPIView):
                 record.save(update_fields=["status", "body"])
                 return response
         except IntegrityError:
-            previous = IdempotencyRecord.objects.get(user=request.user, endpoint="cases.create", key=key)
+            previous = IdempotencyRecord.objects.get(user=staff_user(request), endpoint="cases.create", key=key)
             return self._replay(previous, digest)
 
     def _replay(self, previous: IdempotencyRecord, digest: str) -> Response:
@@ -160,8 +171,9 @@ class CaseListCreateView(generics.ListCreateAPIView):
         return response
 
     def _create(self, request: Request) -> Response:
-        case, created = actions.register_case(actions.Actor.staff(request.user), request.data, via="api")
-        case = case_queryset(request.user).filter(pk=case.pk).first() or case
+        case, created = actions.register_case(actions.Actor.staff(staff_user(request)), request.data, via="api")
+        if not created:
+            case = case_queryset(staff_user(request)).filter(pk=case.pk).first() or case
         data = CaseDetailSerializer(case, context={"request": request}).data
         response = Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         response["ETag"] = etag(case)
@@ -172,7 +184,7 @@ class CaseListCreateView(generics.ListCreateAPIView):
 class CaseDetailView(APIView):
     @extend_schema(responses=CaseDetailSerializer)
     def get(self, request: Request, code: str) -> Response:
-        case = get_case(request.user, code)
+        case = get_case(staff_user(request), code)
         response = Response(CaseDetailSerializer(case, context={"request": request}).data)
         response["ETag"] = etag(case)
         return response
@@ -181,7 +193,7 @@ class CaseDetailView(APIView):
 class CaseTimelineView(APIView):
     @extend_schema(responses=EventSerializer(many=True))
     def get(self, request: Request, code: str) -> Response:
-        case = get_case(request.user, code)
+        case = get_case(staff_user(request), code)
         events = case.events.select_related("actor", "actor_unit").order_by("at", "id")
         return Response(EventSerializer(events, many=True).data)
 
@@ -199,17 +211,20 @@ class CaseActionView(APIView):
     def post(self, request: Request, code: str, name: str) -> Response:
         if name not in actions.ACTIONS:
             raise Http404
-        case = get_case(request.user, code)
+        case = get_case(staff_user(request), code)
         event = actions.perform(
             name,
             case,
-            actions.Actor.staff(request.user),
+            actions.Actor.staff(staff_user(request)),
             request.data,
             expected_version=parse_if_match(request, case),
             via="api",
         )
-        case = get_case(request.user, code) if policy.can_view(request.user, case) else case
-        body = {"case": CaseDetailSerializer(case, context={"request": request}).data, "event": EventSerializer(event).data}
+        case = get_case(staff_user(request), code) if policy.can_view(staff_user(request), case) else case
+        body = {
+            "case": CaseDetailSerializer(case, context={"request": request}).data,
+            "event": EventSerializer(event).data,
+        }
         response = Response(body)
         response["ETag"] = etag(case)
         return response
@@ -220,14 +235,18 @@ class CaseRevealView(APIView):
 
     @extend_schema(request=RevealInput, responses=PartyOutSerializer(many=True))
     def post(self, request: Request, code: str) -> Response:
-        case = get_case(request.user, code)
+        case = get_case(staff_user(request), code)
         ser = RevealInput(data=request.data)
         ser.is_valid(raise_exception=True)
-        if policy.allowed_actions(request.user, case) == [] and not request.user.has_role("leader", "supervisor"):
-            audit.record("pii.reveal", user=request.user, obj=case, result="denied", detail={})
+        if policy.allowed_actions(staff_user(request), case) == [] and not staff_user(request).has_role(
+            "leader", "supervisor"
+        ):
+            audit.record("pii.reveal", user=staff_user(request), obj=case, result="denied", detail={})
             return Response({"detail": _g("您无权查看该案件的个人信息。")}, status=status.HTTP_403_FORBIDDEN)
         expires = timezone.now() + dt.timedelta(minutes=REVEAL_MINUTES)
-        RevealGrant.objects.create(case=case, user=request.user, reason=ser.validated_data["reason"], expires_at=expires)
-        audit.record("pii.reveal", user=request.user, obj=case, detail={"reason": ser.validated_data["reason"]})
+        RevealGrant.objects.create(
+            case=case, user=staff_user(request), reason=ser.validated_data["reason"], expires_at=expires
+        )
+        audit.record("pii.reveal", user=staff_user(request), obj=case, detail={"reason": ser.validated_data["reason"]})
         data = PartyOutSerializer(case.parties.all(), many=True, context={"revealed": True}).data
         return Response({"parties": data, "expires_at": expires})

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
@@ -153,9 +154,18 @@ def default_owner(location: Unit | None, actor: Actor) -> Unit:
     """First-contact owner when routing has not chosen one: the town's 综治中心 of the place, the
     actor's own unit, or the county centre."""
     if location is not None:
-        town = location.ancestor_of_kind(UnitKind.TOWN)
-        if town is not None:
-            return Unit.objects.filter(parent=town, kind=UnitKind.SUBCENTRE).first() or town
+        # One query: the 综治中心 of the town on the location's chain, else the town itself.
+        chain = [int(x) for x in location.path.strip("/").split("/") if x]
+        found = list(
+            Unit.objects.filter(
+                Q(pk__in=chain, kind=UnitKind.TOWN)
+                | Q(parent_id__in=chain, parent__kind=UnitKind.TOWN, kind=UnitKind.SUBCENTRE)
+            ).order_by("-depth")[:2]
+        )
+        for kind in (UnitKind.SUBCENTRE, UnitKind.TOWN):
+            for unit in found:
+                if unit.kind == kind:
+                    return unit
     if actor.user is not None and actor.user.unit_id:
         return actor.user.unit  # type: ignore[return-value]
     centre = Unit.objects.filter(kind=UnitKind.CENTRE, is_active=True).order_by("path").first()
@@ -172,12 +182,13 @@ def initial_deadlines(case: Case, now: dt.datetime) -> None:
 
 
 def _queue_side_effects(event: CaseEvent) -> None:
+    from fengqiao.core.tasks import enqueue
     from fengqiao.notify.tasks import fanout_event
 
     event_id = event.pk
 
     def run() -> None:
-        fanout_event.delay(event_id)
+        enqueue(fanout_event, event_id)
 
     transaction.on_commit(run)
 
@@ -226,7 +237,8 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
         if not matching:
             raise ActionForbidden(_g("无权向该单位登记案件。"))
         grants = [
-            g for g in actor.user.role_grants()  # type: ignore[union-attr]
+            g
+            for g in actor.user.role_grants()  # type: ignore[union-attr]
             if g.unit.path in matching and g.role in {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
         ]
         grant = Grant(grants[0].role, grants[0].unit) if grants else None
@@ -328,9 +340,7 @@ def perform(
             .get(pk=case_pk)
         )
         if expected_version is not None and locked.version != expected_version:
-            raise StaleVersion(
-                _g("案件已被他人更新（当前版本 %(v)s），请刷新后重试。") % {"v": locked.version}
-            )
+            raise StaleVersion(_g("案件已被他人更新（当前版本 %(v)s），请刷新后重试。") % {"v": locked.version})
         if not transition.allows(locked.state):
             raise InvalidTransition(
                 _g("案件当前状态为「%(state)s」，不能执行「%(action)s」。")
@@ -500,7 +510,8 @@ def _add_assist(ctx: Ctx) -> None:
     lead = ctx.data.get("lead_unit")
     if lead is not None:
         c.lead_unit = lead
-    if len(added) + c.assisting.count() >= 2 and c.level < Level.ORANGE:
+    # ``assisting`` already holds the units added above: count them once.
+    if c.assisting.count() >= 2 and c.level < Level.ORANGE:
         c.level = Level.ORANGE  # several departments → orange (004)
     if not added and lead is None:
         raise ActionInvalid(_g("这些单位已是协办单位。"), {"units": [_g("没有新增的协办单位。")]})
@@ -523,7 +534,9 @@ def _attach_team(ctx: Ctx) -> None:
     for m in ctx.data["members"]:
         mediator = m["mediator"]
         if c.team.filter(mediator=mediator).exists():
-            raise ActionInvalid(_g("调解员已在团队中。"), {"members": [_g("%(n)s 已在团队中。") % {"n": mediator.name}]})
+            raise ActionInvalid(
+                _g("调解员已在团队中。"), {"members": [_g("%(n)s 已在团队中。") % {"n": mediator.name}]}
+            )
         is_lead = m["is_lead"] and not has_lead
         TeamMember.objects.create(case=c, mediator=mediator, is_lead=is_lead, reason=m["reason"])
         mediator.active_cases += 1
@@ -726,4 +739,3 @@ __all__ = [
     "perform",
     "register_case",
 ]
-

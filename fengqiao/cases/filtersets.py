@@ -8,6 +8,7 @@ from fengqiao.cases.choices import Channel, Colour, Level
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import State
 from fengqiao.org.models import Unit
+from fengqiao.org.paths import subtree_q
 
 
 class CaseFilterSet(django_filters.FilterSet):
@@ -22,7 +23,12 @@ class CaseFilterSet(django_filters.FilterSet):
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("登记止"))
     q = django_filters.CharFilter(method="filter_q", label=_("搜索"))
     ordering = django_filters.OrderingFilter(
-        fields=(("created_at", "created_at"), ("due_at", "due_at"), ("priority", "priority"), ("level", "level"))
+        fields=(
+            ("created_at", "created_at"),
+            ("due_at", "due_at"),
+            ("priority", "priority"),
+            ("level", "level"),
+        )
     )
 
     class Meta:
@@ -33,7 +39,7 @@ class CaseFilterSet(django_filters.FilterSet):
         return qs.filter(Q(category__code=value) | Q(category__parent__code=value))
 
     def filter_unit(self, qs: QuerySet[Case], name: str, value: Unit) -> QuerySet[Case]:
-        return qs.filter(Q(owner_path__startswith=value.path) | Q(location_unit__path__startswith=value.path))
+        return qs.filter(subtree_q("owner_path", value.path) | subtree_q("location_path", value.path))
 
     def filter_q(self, qs: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         from fengqiao.cases.codes import normalise

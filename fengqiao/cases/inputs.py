@@ -39,16 +39,22 @@ class UnitField(serializers.PrimaryKeyRelatedField):
 
 
 class CategoryField(serializers.SlugRelatedField):
-    default_error_messages = {"does_not_exist": _("纠纷类型 {value} 不存在。"), "invalid": _("纠纷类型无效。")}
+    default_error_messages = {
+        "does_not_exist": _("纠纷类型 {value} 不存在。"),
+        "invalid": _("纠纷类型无效。"),
+    }
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("queryset", Category.objects.filter(is_active=True))
+        kwargs.setdefault("queryset", Category.objects.filter(is_active=True).select_related("parent"))
         kwargs.setdefault("slug_field", "code")
         super().__init__(**kwargs)
 
 
 class DomainField(serializers.SlugRelatedField):
-    default_error_messages = {"does_not_exist": _("业务领域 {value} 不存在。"), "invalid": _("业务领域无效。")}
+    default_error_messages = {
+        "does_not_exist": _("业务领域 {value} 不存在。"),
+        "invalid": _("业务领域无效。"),
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("queryset", Domain.objects.filter(is_active=True))
@@ -60,7 +66,9 @@ class PartyInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=PartyRole.choices, default=PartyRole.APPLICANT)
     kind = serializers.ChoiceField(choices=PartyKind.choices, default=PartyKind.PERSON)
     name = serializers.CharField(max_length=60, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=20, allow_blank=True, default="", validators=[_django_validator(validate_phone)])
+    phone = serializers.CharField(
+        max_length=20, allow_blank=True, default="", validators=[_django_validator(validate_phone)]
+    )
     id_number = serializers.CharField(
         max_length=18, allow_blank=True, default="", validators=[_django_validator(validate_id_number)]
     )
@@ -104,9 +112,10 @@ class RegisterInput(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("category") is not None and attrs["category"].parent_id is None:
             raise serializers.ValidationError({"category": [_("请选择二级纠纷类型。")]})
-        if not attrs.get("anonymous") and not any(p.get("role") == PartyRole.APPLICANT for p in attrs["parties"]):
-            if attrs["channel"] in {Channel.QR, Channel.WEB, Channel.WALK_IN, Channel.PHONE}:
-                raise serializers.ValidationError({"parties": [_("非匿名反映须填写申请人。")]})
+        needs_applicant = attrs["channel"] in {Channel.QR, Channel.WEB, Channel.WALK_IN, Channel.PHONE}
+        has_applicant = any(p.get("role") == PartyRole.APPLICANT for p in attrs["parties"])
+        if needs_applicant and not attrs.get("anonymous") and not has_applicant:
+            raise serializers.ValidationError({"parties": [_("非匿名反映须填写申请人。")]})
         return attrs
 
 
@@ -157,7 +166,7 @@ class TeamMemberInput(serializers.Serializer):
 
 
 class AttachTeamInput(serializers.Serializer):
-    members = TeamMemberInput(many=True, min_length=1, max_length=10)
+    members = TeamMemberInput(many=True, min_length=1, max_length=10)  # type: ignore[call-arg]
 
     def validate_members(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ids = [m["mediator"].pk for m in value]
@@ -255,7 +264,12 @@ class NoteInput(serializers.Serializer):
 
 class PauseInput(serializers.Serializer):
     reason = serializers.ChoiceField(
-        choices=[("party", _("等待当事人")), ("appraisal", _("等待鉴定")), ("court", _("等待法院")), ("other", _("其他"))]
+        choices=[
+            ("party", _("等待当事人")),
+            ("appraisal", _("等待鉴定")),
+            ("court", _("等待法院")),
+            ("other", _("其他")),
+        ]
     )
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
@@ -268,7 +282,14 @@ def case_field_snapshot(case: Case) -> dict[str, Any]:
     """Raw values of a case's own columns, JSON-ready (for event before/after)."""
     out: dict[str, Any] = {}
     for f in case._meta.concrete_fields:
-        if f.name in {"tracking_secret", "updated_at", "owner_path", "pending_path"}:
+        if f.name in {
+            "tracking_secret",
+            "updated_at",
+            "owner_path",
+            "pending_path",
+            "lead_path",
+            "location_path",
+        }:
             continue
         value = getattr(case, f.attname)
         out[f.attname] = value.isoformat() if hasattr(value, "isoformat") else value

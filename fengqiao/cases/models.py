@@ -37,7 +37,12 @@ class Category(models.Model):
     code = models.CharField(_("代码"), max_length=16, unique=True)
     name = models.CharField(_("名称"), max_length=50)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级类型")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级类型"),
     )
     is_active = models.BooleanField(_("启用"), default=True)
     sort = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -85,10 +90,20 @@ class Case(models.Model):
     title = models.CharField(_("标题"), max_length=100)
     description = models.TextField(_("事项描述"), max_length=5000)
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("纠纷类型")
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("纠纷类型"),
     )
     domain = models.ForeignKey(
-        Domain, null=True, blank=True, on_delete=models.PROTECT, related_name="cases", verbose_name=_("业务领域")
+        Domain,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("业务领域"),
     )
     channel = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices)
     source_system = models.CharField(_("来源系统"), max_length=40, blank=True)
@@ -97,7 +112,12 @@ class Case(models.Model):
 
     address_text = models.CharField(_("地址"), max_length=200, blank=True)
     standard_address = models.ForeignKey(
-        StandardAddress, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("标准地址")
+        StandardAddress,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("标准地址"),
     )
     location_unit = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("属地")
@@ -115,24 +135,46 @@ class Case(models.Model):
     level = models.PositiveSmallIntegerField(_("响应等级"), choices=Level.choices, default=Level.BLUE)
     colour = models.CharField(_("督办颜色"), max_length=8, choices=Colour.choices, default=Colour.GREEN)
 
-    owner_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="owned_cases", verbose_name=_("责任单位"))
+    owner_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="owned_cases", verbose_name=_("责任单位")
+    )
     owner_path = models.CharField(max_length=255, editable=False, db_index=True)
     pending_unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="pending_cases", verbose_name=_("待接收单位")
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pending_cases",
+        verbose_name=_("待接收单位"),
     )
     pending_path = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
     dispatched_from = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("交办单位")
     )
     lead_unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="led_cases", verbose_name=_("牵头单位")
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_cases",
+        verbose_name=_("牵头单位"),
     )
+    lead_path = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
+    location_path = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
     handler = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handled_cases",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
         verbose_name=_("承办人"),
     )
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("登记人"),
     )
 
@@ -153,7 +195,12 @@ class Case(models.Model):
     referral = models.CharField(_("转介途径"), max_length=16, choices=Referral.choices, blank=True)
     satisfaction = models.CharField(_("满意度"), max_length=12, choices=Satisfaction.choices, blank=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases", verbose_name=_("并入案件")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+        verbose_name=_("并入案件"),
     )
 
     class Meta:
@@ -176,6 +223,14 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.display_code} {self.title}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.owner_unit_id:
+            self.owner_path = self.owner_unit.path
+        self.pending_path = self.pending_unit.path if self.pending_unit_id and self.pending_unit else ""
+        self.lead_path = self.lead_unit.path if self.lead_unit_id and self.lead_unit else ""
+        self.location_path = self.location_unit.path if self.location_unit_id and self.location_unit else ""
+        super().save(*args, **kwargs)
+
     @property
     def display_code(self) -> str:
         return codes.display(self.code)
@@ -194,12 +249,6 @@ class Case(models.Model):
         if age > dt.timedelta(days=7):
             return Colour.YELLOW
         return Colour.GREEN
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.owner_unit_id:
-            self.owner_path = self.owner_unit.path
-        self.pending_path = self.pending_unit.path if self.pending_unit_id and self.pending_unit else ""
-        super().save(*args, **kwargs)
 
 
 class Party(models.Model):
@@ -295,7 +344,12 @@ class CaseEvent(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", verbose_name=_("案件"))
     code = models.CharField(_("事件"), max_length=40, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("操作人")
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     actor_role = models.CharField(max_length=20, blank=True)
     actor_unit = models.ForeignKey(

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from fengqiao.org.choices import STAFF_CASE_ROLES, Role
+from fengqiao.org.paths import subtree_q
 
 if TYPE_CHECKING:
     from fengqiao.cases.models import Case
@@ -81,13 +82,14 @@ def visible_q(user: Any) -> Q:
     from fengqiao.cases.models import CaseUnit
     from fengqiao.mediation.models import TeamMember
 
+    # Each term is an index range (or a primary-key subquery), so the database can combine them.
     paths = scope_paths(user)
     q = Q(pk__in=[])
     for p in paths:
-        q |= Q(owner_path__startswith=p) | Q(pending_path__startswith=p) | Q(lead_unit__path__startswith=p)
-        q |= Q(Exists(CaseUnit.objects.filter(case=OuterRef("pk"), unit_path__startswith=p)))
+        q |= subtree_q("owner_path", p) | subtree_q("pending_path", p) | subtree_q("lead_path", p)
+        q |= Q(pk__in=CaseUnit.objects.filter(subtree_q("unit_path", p)).values("case_id"))
     if getattr(user, "is_authenticated", False) and any(g.role == Role.MEDIATOR for g in user.role_grants()):
-        q |= Q(Exists(TeamMember.objects.filter(case=OuterRef("pk"), mediator__user=user)))
+        q |= Q(pk__in=TeamMember.objects.filter(mediator__user=user).values("case_id"))
     return q
 
 
@@ -102,7 +104,7 @@ def restrict(queryset: QuerySet[Case], user: Any, action: str = "view") -> Query
         field = "pending_path" if action in PENDING_ANCHOR else "owner_path"
         q = Q(pk__in=[])
         for p in paths:
-            q |= Q(**{f"{field}__startswith": p})
+            q |= subtree_q(field, p)
         qs = qs.filter(q)
     return qs
 
@@ -124,7 +126,11 @@ def anchor_units(case: Case, action: str) -> list[Unit]:
     if action in VISIBLE_ANCHOR:
         if case.lead_unit_id and case.lead_unit:
             units.append(case.lead_unit)
-        units.extend(cu.unit for cu in case.assisting.select_related("unit"))
+        cached = getattr(case, "_assisting_units", None)
+        if cached is None:
+            cached = [cu.unit for cu in case.assisting.select_related("unit")]
+            case._assisting_units = cached  # type: ignore[attr-defined]
+        units.extend(cached)
         if case.pending_unit_id and case.pending_unit:
             units.append(case.pending_unit)
     return units
@@ -155,11 +161,7 @@ def can_view(user: Any, case: Case) -> bool:
 def allowed_actions(user: Any, case: Case) -> list[str]:
     from fengqiao.cases.workflow import TRANSITIONS
 
-    return [
-        name
-        for name, t in TRANSITIONS.items()
-        if t.allows(case.state) and grant_for(user, name, case) is not None
-    ]
+    return [name for name, t in TRANSITIONS.items() if t.allows(case.state) and grant_for(user, name, case) is not None]
 
 
 def units_in_scope(user: Any, roles: frozenset[str] | set[str] | None = None) -> QuerySet[Unit]:
@@ -167,5 +169,5 @@ def units_in_scope(user: Any, roles: frozenset[str] | set[str] | None = None) ->
 
     q = Q(pk__in=[])
     for p in scope_paths(user, roles):
-        q |= Q(path__startswith=p)
+        q |= subtree_q("path", p)
     return Unit.objects.filter(q)

@@ -19,7 +19,11 @@ def seed(category_model: Any, domain_model: Any) -> None:
     for i, item in enumerate(data["categories"]):
         obj, _ = category_model.objects.update_or_create(
             code=item["code"],
-            defaults={"name": item["name"], "parent": by_code.get(item["parent"]) if item["parent"] else None, "sort": i},
+            defaults={
+                "name": item["name"],
+                "parent": by_code.get(item["parent"]) if item["parent"] else None,
+                "sort": i,
+            },
         )
         by_code[item["code"]] = obj
     for item in data["domains"]:

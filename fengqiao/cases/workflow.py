@@ -6,6 +6,7 @@ every caller; the README's state diagram is generated from it (``fengqiao workfl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -49,7 +50,7 @@ class Transition:
         return state if self.target == SAME else self.target
 
 
-def _t(action: str, sources: set[str] | frozenset[str], target: str) -> Transition:
+def _t(action: str, sources: set[Any] | frozenset[Any], target: str) -> Transition:
     return Transition(action, frozenset(str(s) for s in sources), str(target))
 
 

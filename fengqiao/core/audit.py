@@ -66,7 +66,7 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
         user_obj = user if user is not None and getattr(user, "is_authenticated", False) else None
         entry = AuditEntry(
@@ -118,7 +118,9 @@ def verify_chain() -> tuple[int, ChainProblem | None]:
         if entry.seq != expected_seq:
             if entry.seq > expected_seq:
                 return count, ChainProblem(
-                    expected_seq, "deleted", f"row #{expected_seq} is missing (next present row is #{entry.seq})"
+                    expected_seq,
+                    "deleted",
+                    f"row #{expected_seq} is missing (next present row is #{entry.seq})",
                 )
             return count, ChainProblem(entry.seq, "inserted", f"row #{entry.seq} is out of sequence")
         if entry.prev_hash != prev_hash:
@@ -131,6 +133,8 @@ def verify_chain() -> tuple[int, ChainProblem | None]:
     head = AuditHead.objects.filter(id=1).first()
     if head and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
         return count, ChainProblem(
-            expected_seq, "deleted", f"the chain ends at #{expected_seq - 1} but its head says #{head.last_seq}"
+            expected_seq,
+            "deleted",
+            f"the chain ends at #{expected_seq - 1} but its head says #{head.last_seq}",
         )
     return count, None

@@ -19,8 +19,13 @@ class AuditEntry(models.Model):
     seq = models.BigIntegerField(_("序号"), unique=True)
     at = models.DateTimeField(_("时间"), db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        db_constraint=False, verbose_name=_("用户"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("用户"),
     )
     username = models.CharField(_("用户名"), max_length=150, blank=True)
     role = models.CharField(_("角色"), max_length=40, blank=True)

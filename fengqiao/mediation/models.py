@@ -27,7 +27,11 @@ class Mediator(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     kind = models.CharField(_("类别"), max_length=16, choices=MediatorKind.choices)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="mediator",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="mediator",
         verbose_name=_("系统账号"),
     )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="mediators", verbose_name=_("所属单位/区域"))
@@ -55,7 +59,9 @@ class Mediator(models.Model):
 
 class TeamMember(models.Model):
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="team", verbose_name=_("案件"))
-    mediator = models.ForeignKey(Mediator, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("调解员"))
+    mediator = models.ForeignKey(
+        Mediator, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("调解员")
+    )
     is_lead = models.BooleanField(_("首席调解员"), default=False)
     reason = models.CharField(_("入选理由"), max_length=200, blank=True)
     added_at = models.DateTimeField(default=timezone.now)

@@ -11,7 +11,9 @@ from fengqiao.notify.recipients import recipients_for
 @shared_task(bind=True, max_retries=5, default_retry_delay=5, acks_late=True)
 def fanout_event(self, event_id: int) -> int:  # type: ignore[no-untyped-def]
     """Create inbox notifications for one event. Idempotent: one row per (user, event)."""
-    event = CaseEvent.objects.select_related("case", "case__owner_unit", "case__pending_unit").filter(pk=event_id).first()
+    event = (
+        CaseEvent.objects.select_related("case", "case__owner_unit", "case__pending_unit").filter(pk=event_id).first()
+    )
     if event is None:
         return 0
     created = 0

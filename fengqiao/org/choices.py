@@ -42,4 +42,11 @@ class Role(models.TextChoices):
     AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
 
-STAFF_CASE_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER, Role.LEADER, Role.SUPERVISOR}
+STAFF_CASE_ROLES = {
+    Role.DISPATCHER,
+    Role.HANDLER,
+    Role.MEDIATOR,
+    Role.GRID_WORKER,
+    Role.LEADER,
+    Role.SUPERVISOR,
+}

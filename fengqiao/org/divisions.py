@@ -25,9 +25,8 @@ class Division:
 
 def _read(name: str) -> list[dict[str, str]]:
     path = DATA / name
-    raw = gzip.open(path, "rt", encoding="utf-8") if name.endswith(".gz") else open(path, encoding="utf-8")
-    with raw as fh:
-        return list(csv.DictReader(io.StringIO(fh.read())))
+    text = gzip.decompress(path.read_bytes()).decode() if name.endswith(".gz") else path.read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def county_divisions(county_code: str) -> tuple[Division, list[Division], list[Division]]:
@@ -36,7 +35,9 @@ def county_divisions(county_code: str) -> tuple[Division, list[Division], list[D
         raise ValueError(f"unknown county code {county_code} (shipped data covers Zhejiang, 33xxxx)")
     county = Division(county_code, areas[county_code]["name"], areas[county_code]["cityCode"])
     towns = [
-        Division(r["code"], r["name"], county_code) for r in _read("zhejiang_streets.csv.gz") if r["areaCode"] == county_code
+        Division(r["code"], r["name"], county_code)
+        for r in _read("zhejiang_streets.csv.gz")
+        if r["areaCode"] == county_code
     ]
     villages = [
         Division(r["code"], r["name"], r["streetCode"])
@@ -84,28 +85,50 @@ def load_county(county_code: str, grids_per_village: int = 2) -> dict[str, int]:
                 unit.save()
         return unit
 
-    county = upsert(county_div.code, name=county_div.name, kind=UnitKind.COUNTY, parent=None, short_name=county_div.name)
+    county = upsert(
+        county_div.code, name=county_div.name, kind=UnitKind.COUNTY, parent=None, short_name=county_div.name
+    )
     counts["county"] = 1
-    upsert(f"{county_div.code}-ZZZX", name=f"{county_div.name}社会治理中心", short_name="县综治中心",
-           kind=UnitKind.CENTRE, parent=county)
+    upsert(
+        f"{county_div.code}-ZZZX",
+        name=f"{county_div.name}社会治理中心",
+        short_name="县综治中心",
+        kind=UnitKind.CENTRE,
+        parent=county,
+    )
     counts["centres"] += 1
     town_units: dict[str, Unit] = {}
     for t in sorted(towns, key=lambda d: d.code):
         town = upsert(t.code, name=t.name, short_name=short_town_name(t.name), kind=UnitKind.TOWN, parent=county)
         town_units[t.code] = town
-        upsert(f"{t.code}-ZZZX", name=f"{t.name}综治中心", short_name=f"{short_town_name(t.name)}综治中心",
-               kind=UnitKind.SUBCENTRE, parent=town)
+        upsert(
+            f"{t.code}-ZZZX",
+            name=f"{t.name}综治中心",
+            short_name=f"{short_town_name(t.name)}综治中心",
+            kind=UnitKind.SUBCENTRE,
+            parent=town,
+        )
         counts["towns"] += 1
         counts["centres"] += 1
     for v in sorted(villages, key=lambda d: d.code):
         parent = town_units.get(v.parent_code)
         if parent is None:
             continue
-        village = upsert(v.code, name=v.name, short_name=short_village_name(v.name), kind=UnitKind.VILLAGE,
-                         parent=parent, allows_anonymous=True)
+        village = upsert(
+            v.code,
+            name=v.name,
+            short_name=short_village_name(v.name),
+            kind=UnitKind.VILLAGE,
+            parent=parent,
+            allows_anonymous=True,
+        )
         counts["villages"] += 1
         for g in range(1, grids_per_village + 1):
-            upsert(f"{v.code}-G{g:02d}", name=f"{short_village_name(v.name)}第{g}网格", kind=UnitKind.GRID,
-                   parent=village)
+            upsert(
+                f"{v.code}-G{g:02d}",
+                name=f"{short_village_name(v.name)}第{g}网格",
+                kind=UnitKind.GRID,
+                parent=village,
+            )
             counts["grids"] += 1
     return counts

@@ -14,7 +14,9 @@ from fengqiao.org.choices import UNIT_TIER, Role, UnitKind
 
 class UnitQuerySet(models.QuerySet["Unit"]):
     def subtree_of(self, unit: Unit) -> UnitQuerySet:
-        return self.filter(path__startswith=unit.path)
+        from fengqiao.org.paths import subtree_q
+
+        return self.filter(subtree_q("path", unit.path))
 
     def towns(self) -> UnitQuerySet:
         return self.filter(kind=UnitKind.TOWN)
@@ -24,7 +26,12 @@ class Unit(models.Model):
     """A node of the organisation tree. ``path`` is the materialised chain of ids ("/1/5/23/")."""
 
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级"),
     )
     kind = models.CharField(_("类型"), max_length=16, choices=UnitKind.choices, db_index=True)
     code = models.CharField(_("代码"), max_length=32, unique=True, help_text=_("统计用区划代码或内部编码"))
@@ -50,10 +57,6 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def tier(self) -> int:
-        return UNIT_TIER.get(UnitKind(self.kind), 3)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         parent_path = self.parent.path if self.parent_id and self.parent else "/"
@@ -64,10 +67,17 @@ class Unit(models.Model):
             self.depth = path.count("/") - 2
             Unit.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
             if old:  # moved: rewrite the subtree's paths
+                moved = [self]
                 for child in Unit.objects.filter(path__startswith=old).exclude(pk=self.pk):
                     child.path = path + child.path[len(old) :]
                     child.depth = child.path.count("/") - 2
                     Unit.objects.filter(pk=child.pk).update(path=child.path, depth=child.depth)
+                    moved.append(child)
+                _reindex_case_paths(moved)
+
+    @property
+    def tier(self) -> int:
+        return UNIT_TIER.get(UnitKind(self.kind), 3)
 
     def ancestors(self, include_self: bool = True) -> list[Unit]:
         ids = [int(x) for x in self.path.strip("/").split("/") if x]
@@ -84,6 +94,18 @@ class Unit(models.Model):
 
     def contains(self, other: Unit) -> bool:
         return other.path.startswith(self.path)
+
+
+def _reindex_case_paths(units: list[Unit]) -> None:
+    """Keep the cases' denormalised paths in step when units move in the tree."""
+    from fengqiao.cases.models import Case, CaseUnit
+
+    for unit in units:
+        Case.objects.filter(owner_unit=unit).update(owner_path=unit.path)
+        Case.objects.filter(pending_unit=unit).update(pending_path=unit.path)
+        Case.objects.filter(lead_unit=unit).update(lead_path=unit.path)
+        Case.objects.filter(location_unit=unit).update(location_path=unit.path)
+        CaseUnit.objects.filter(unit=unit).update(unit_path=unit.path)
 
 
 class StandardAddress(models.Model):
@@ -109,7 +131,12 @@ class User(AbstractUser):
 
     display_name = models.CharField(_("姓名"), max_length=50, blank=True)
     unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="members", verbose_name=_("所在单位")
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("所在单位"),
     )
     mobile = EncryptedTextField(_("手机号"), blank=True, default="")
     title = models.CharField(_("职务"), max_length=50, blank=True)

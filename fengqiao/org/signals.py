@@ -19,7 +19,12 @@ def _role_granted(sender: Any, instance: RoleAssignment, created: bool, **kwargs
         obj=instance,
         role=instance.role,
         unit_id=instance.unit_id,
-        detail={"user": instance.user_id, "role": instance.role, "unit": instance.unit_id, "rid": request_id_var.get()},
+        detail={
+            "user": instance.user_id,
+            "role": instance.role,
+            "unit": instance.unit_id,
+            "rid": request_id_var.get(),
+        },
     )
 
 

@@ -27,8 +27,20 @@ class Command(BaseCommand):
         self.stdout.write(f"  接口文档   {base}/api/docs/")
         self.stdout.write(f"  管理后台   {base}/admin/")
         self.stdout.write(f"  演示账号（密码 {DEMO_PASSWORD}）：")
-        names = ["admin", "zx_shouli", "bt_shouli", "bt_chengban", "rsj_chengban", "wgy_baita", "tjy_chen",
-                 "bt_lingdao", "xian_lingdao", "jiwei", "anquan", "shenji"]
+        names = [
+            "admin",
+            "zx_shouli",
+            "bt_shouli",
+            "bt_chengban",
+            "rsj_chengban",
+            "wgy_baita",
+            "tjy_chen",
+            "bt_lingdao",
+            "xian_lingdao",
+            "jiwei",
+            "anquan",
+            "shenji",
+        ]
         for user in sorted(User.objects.filter(username__in=names), key=lambda u: names.index(u.username)):
             roles = "、".join(sorted({g.get_role_display() for g in user.role_grants()}))
             self.stdout.write(f"    {user.username:<14} {user.display_name}（{roles}，{user.unit}）")
@@ -37,11 +49,22 @@ class Command(BaseCommand):
         if gunicorn is None:
             raise CommandError("gunicorn is not installed")
         argv = [
-            gunicorn, "fengqiao.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(options["workers"]),
-            "--threads", "4", "--access-logfile", "-", "--access-logformat",
-            '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms', "--graceful-timeout", "5",
+            gunicorn,
+            "fengqiao.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(options["workers"]),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--access-logformat",
+            '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+            "--graceful-timeout",
+            "5",
         ]
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
         if not settings.DEBUG:
             os.environ.setdefault("FENGQIAO_SERVE_STATIC", "1")
-        os.execv(gunicorn, argv)
+        os.execv(gunicorn, argv)  # noqa: S606 - replace this process with the server

@@ -1,0 +1,56 @@
+"""Queueing background work.
+
+With a broker (``CELERY_BROKER_URL``) tasks go to Celery workers. Without one, they run in-process:
+in a small thread pool after the response (``FENGQIAO_INPROCESS_TASKS=thread``, the embedded
+default) or synchronously (``sync``, used by the tests so effects can be asserted at once).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+log = logging.getLogger(__name__)
+_executor: ThreadPoolExecutor | None = None
+_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _executor
+    with _lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="fengqiao-task")
+        return _executor
+
+
+def _run_inline(task: Any, args: tuple[Any, ...]) -> None:
+    close_old_connections()
+    try:
+        task.apply(args=args, throw=True)
+    except Exception:
+        log.exception("in-process task %s failed", task.name)
+    finally:
+        connections.close_all()
+
+
+def enqueue(task: Any, *args: Any) -> None:
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        task.delay(*args)
+    elif settings.FENGQIAO_INPROCESS_TASKS == "thread":
+        _pool().submit(_run_inline, task, args)
+    else:
+        task.apply(args=args, throw=True)
+
+
+def drain(timeout: float = 10.0) -> None:
+    """Wait for queued in-process work (used at shutdown and by tests of the thread mode)."""
+    global _executor
+    with _lock:
+        executor, _executor = _executor, None
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=False)
