@@ -123,7 +123,10 @@ class CaseListCreateView(generics.ListCreateAPIView):
     filterset_class = CaseFilterSet
 
     def get_queryset(self) -> QuerySet[Case]:
-        return case_queryset(staff_user(self.request))
+        user = staff_user(self.request)
+        return policy.restrict(Case.objects.all(), user).select_related(
+            "category", "category__parent", "owner_unit", "handler"
+        )
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return CaseListSerializer if self.request.method == "GET" else inputs.RegisterInput

@@ -358,7 +358,10 @@ def perform(
         state_before = locked.state
         ctx = Ctx(case=locked, actor=actor, grant=grant, data=values, public=spec.public)
         spec.apply(ctx)
-        locked.state = ctx.target_state or transition.target_for(state_before)
+        new_state = ctx.target_state or transition.target_for(state_before)
+        if not transition.may_lead_to(state_before, new_state):  # pragma: no cover - a bug in an action
+            raise InvalidTransition(f"undeclared transition {state_before} -> {new_state} by {name}")
+        locked.state = new_state
         locked.version += 1
         locked.save()
         b, a = _diff(before, inputs.case_field_snapshot(locked))

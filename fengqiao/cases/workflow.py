@@ -42,6 +42,7 @@ class Transition:
     action: str
     sources: frozenset[str]
     target: str  # a State value, or SAME
+    also: frozenset[str] = frozenset()  # other states the action may lead to (decided by its input)
 
     def allows(self, state: str) -> bool:
         return state in self.sources
@@ -49,9 +50,14 @@ class Transition:
     def target_for(self, state: str) -> str:
         return state if self.target == SAME else self.target
 
+    def may_lead_to(self, source: str, state: str) -> bool:
+        return state == self.target_for(source) or state in self.also
 
-def _t(action: str, sources: set[Any] | frozenset[Any], target: str) -> Transition:
-    return Transition(action, frozenset(str(s) for s in sources), str(target))
+
+def _t(
+    action: str, sources: set[Any] | frozenset[Any], target: str, also: set[Any] | frozenset[Any] = frozenset()
+) -> Transition:
+    return Transition(action, frozenset(str(s) for s in sources), str(target), frozenset(str(s) for s in also))
 
 
 _PRE_WORK = {State.REGISTERED, State.ACCEPTED, State.IN_PROGRESS, State.MEDIATING}
@@ -69,11 +75,11 @@ TRANSITIONS: dict[str, Transition] = {
         _t("add_assist", WORKING_STATES, SAME),
         _t("joint_meeting", WORKING_STATES, SAME),
         _t("attach_team", WORKING_STATES, State.MEDIATING),
-        _t("detach_team", {State.MEDIATING, State.IN_PROGRESS, State.ACCEPTED}, SAME),
+        _t("detach_team", {State.MEDIATING, State.IN_PROGRESS, State.ACCEPTED}, SAME, also={State.IN_PROGRESS}),
         _t("record_session", {State.MEDIATING}, SAME),
         _t("first_contact", WORKING_STATES, SAME),
         _t("pause", WORKING_STATES, State.PAUSED),
-        _t("resume", {State.PAUSED}, SAME),  # resolved to the state before the pause
+        _t("resume", {State.PAUSED}, State.IN_PROGRESS, also=WORKING_STATES),  # back to the state before the pause
         _t("resolve", WORKING_STATES, State.RESOLVED),
         _t("refer", WORKING_STATES, State.UNRESOLVED),
         _t("rate", ENDED_STATES | {State.CLOSED}, SAME),
@@ -94,7 +100,7 @@ INITIAL_STATE = State.REGISTERED
 def reachable_states() -> set[str]:
     states: set[str] = {INITIAL_STATE}
     for t in TRANSITIONS.values():
-        states |= set(t.sources)
+        states |= set(t.sources) | set(t.also)
         if t.target != SAME:
             states.add(t.target)
     return states
@@ -104,14 +110,10 @@ def mermaid() -> str:
     """The state diagram in Mermaid syntax, generated from TRANSITIONS."""
     lines = ["stateDiagram-v2", f"    [*] --> {INITIAL_STATE.value}: register"]
     for t in TRANSITIONS.values():
-        if t.target == SAME or t.action == "resume":
-            continue
         for source in sorted(t.sources):
-            if source != t.target:
-                lines.append(f"    {source} --> {t.target}: {t.action}")
-    for s in sorted({State.PAUSED.value}):
-        for w in sorted(WORKING_STATES):
-            lines.append(f"    {s} --> {w}: resume")
+            targets = ({t.target_for(source)} | set(t.also)) - {source}
+            for target in sorted(targets):
+                lines.append(f"    {source} --> {target}: {t.action}")
     lines.append(f"    {State.ARCHIVED.value} --> [*]")
     for state in State:
         lines.append(f"    {state.value}: {state.value} {state.label}")

@@ -1,0 +1,73 @@
+"""SMS backends, chosen by ``FENGQIAO_SMS_BACKEND`` like Django's email backends.
+
+A backend sends one message and raises :class:`SMSError` when the gateway refuses or fails, so the
+caller can retry. The console and file backends are for development and the demo.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from fengqiao.core.crypto import mask_phone
+
+log = logging.getLogger("fengqiao.sms")
+
+
+class SMSError(Exception):
+    """The message was not accepted by the gateway (may be retried)."""
+
+
+@dataclass(frozen=True)
+class SMSMessage:
+    phone: str
+    text: str
+    template: str = ""
+    dedup_key: str = ""
+
+
+class BaseSMSBackend:
+    def send(self, message: SMSMessage) -> str:
+        """Send one message; return the gateway's message id."""
+        raise NotImplementedError
+
+
+class ConsoleSMSBackend(BaseSMSBackend):
+    """Prints the message (phone masked) to the log."""
+
+    def send(self, message: SMSMessage) -> str:
+        msg_id = secrets.token_hex(8)
+        log.info("SMS to %s: %s", mask_phone(message.phone), message.text)
+        return msg_id
+
+
+class FileSMSBackend(BaseSMSBackend):
+    """Appends each message as one JSON line to ``FENGQIAO_SMS_FILE_PATH/sms-YYYYMMDD.jsonl``."""
+
+    def send(self, message: SMSMessage) -> str:
+        folder = Path(settings.FENGQIAO_SMS_FILE_PATH)
+        folder.mkdir(parents=True, exist_ok=True)
+        msg_id = secrets.token_hex(8)
+        line = {
+            "id": msg_id,
+            "at": timezone.now().isoformat(),
+            "phone": message.phone,
+            "text": message.text,
+            "template": message.template,
+            "dedup_key": message.dedup_key,
+        }
+        with open(folder / f"sms-{timezone.now():%Y%m%d}.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return msg_id
+
+
+def get_backend() -> BaseSMSBackend:
+    cls = import_string(settings.FENGQIAO_SMS_BACKEND)
+    return cls()
