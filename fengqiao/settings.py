@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "fengqiao.org",
     "fengqiao.cases",
     "fengqiao.mediation",
+    "fengqiao.supervision",
     "fengqiao.notify",
     "fengqiao.api",
     "fengqiao.demo",

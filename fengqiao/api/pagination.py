@@ -29,7 +29,9 @@ class CasePagination(PageNumberPagination):
         ids = list(page_ids)
         if not ids:
             return []
-        by_id = {row.pk: row for row in queryset.model._base_manager.filter(pk__in=ids).select_related(*_related(queryset))}
+        by_id = {
+            row.pk: row for row in queryset.model._base_manager.filter(pk__in=ids).select_related(*_related(queryset))
+        }
         return [by_id[pk] for pk in ids if pk in by_id]
 
 

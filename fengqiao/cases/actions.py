@@ -725,6 +725,34 @@ def _note(ctx: Ctx) -> None:
     ctx.public = ctx.data["public"]
 
 
+@action("instruct", _("领导批示"), inputs.InstructInput)
+def _instruct(ctx: Ctx) -> None:
+    from fengqiao.supervision.models import Instruction
+
+    if ctx.actor.user is None:  # pragma: no cover - staff only by ACTION_ROLES
+        raise ActionForbidden(_g("只有领导可以批示。"))
+    instruction = Instruction.objects.create(case=ctx.case, author=ctx.actor.user, text=ctx.data["text"])
+    ctx.reason = ctx.data["text"]
+    ctx.event_data = {"instruction": instruction.pk}
+
+
+@action("answer_instruction", _("回复批示"), inputs.AnswerInstructionInput)
+def _answer_instruction(ctx: Ctx) -> None:
+    from fengqiao.supervision.models import Instruction
+
+    instruction = Instruction.objects.filter(pk=ctx.data["instruction"], case=ctx.case).first()
+    if instruction is None:
+        raise ActionInvalid(_g("批示不存在。"), {"instruction": [_g("该案件没有这条批示。")]})
+    if instruction.answered_at is not None:
+        raise ActionInvalid(_g("该批示已回复。"), {"instruction": [_g("该批示已回复。")]})
+    instruction.answer = ctx.data["answer"]
+    instruction.answered_by = ctx.actor.user
+    instruction.answered_at = timezone.now()
+    instruction.save(update_fields=["answer", "answered_by", "answered_at"])
+    ctx.reason = ctx.data["answer"]
+    ctx.event_data = {"instruction": instruction.pk}
+
+
 def label_for(name: str) -> str:
     spec = ACTIONS.get(name)
     return str(spec.label) if spec else name

@@ -34,6 +34,8 @@ EVENT_LABELS: dict[str, Any] = {
     "case.archive": _("归档"),
     "case.update": _("修改信息"),
     "case.note": _("备注"),
+    "case.instruct": _("领导批示"),
+    "case.answer_instruction": _("回复批示"),
 }
 
 # Plain-language wording for citizens (public events only).

@@ -274,6 +274,15 @@ class PauseInput(serializers.Serializer):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
+class InstructInput(serializers.Serializer):
+    text = serializers.CharField(max_length=2000)
+
+
+class AnswerInstructionInput(serializers.Serializer):
+    instruction = serializers.IntegerField(min_value=1)
+    answer = serializers.CharField(max_length=4000)
+
+
 class EmptyInput(serializers.Serializer):
     pass
 

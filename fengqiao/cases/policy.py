@@ -51,6 +51,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "archive": frozenset({D, H}),
     "update": frozenset({D, H}),
     "note": frozenset({D, H, M, G, L}),
+    "instruct": frozenset({L}),
+    "answer_instruction": frozenset({D, H, G}),
 }
 
 # Actions a citizen may take on their own case (the portal proves who they are).
@@ -58,7 +60,7 @@ CITIZEN_ACTIONS = frozenset({"register", "rate", "reopen", "withdraw", "note", "
 # Actions where the receiving unit, not the owner, is the anchor.
 PENDING_ANCHOR = frozenset({"decline"})
 # Actions any unit that can see the case (including assisting units) may take.
-VISIBLE_ANCHOR = frozenset({"note", "joint_meeting", "record_session", "first_contact"})
+VISIBLE_ANCHOR = frozenset({"note", "joint_meeting", "record_session", "first_contact", "instruct"})
 # Actions a member of the case's mediation team may take without a unit role.
 TEAM_ACTIONS = frozenset({"record_session", "first_contact", "note"})
 

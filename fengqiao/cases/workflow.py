@@ -91,6 +91,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("archive", {State.CLOSED, State.WITHDRAWN, State.MERGED}, State.ARCHIVED),
         _t("update", OPEN_STATES, SAME),
         _t("note", OPEN_STATES | ENDED_STATES, SAME),
+        _t("instruct", OPEN_STATES | ENDED_STATES, SAME),
+        _t("answer_instruction", OPEN_STATES | ENDED_STATES | {State.CLOSED}, SAME),
     ]
 }
 

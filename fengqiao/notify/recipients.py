@@ -38,6 +38,19 @@ def recipients_for(event: CaseEvent) -> dict[int, str]:
     elif code == "case.attach_team":
         for uid in case.team.exclude(mediator__user=None).values_list("mediator__user", flat=True):
             out[uid] = "team"
+    elif code == "case.instruct":
+        if case.handler_id:
+            out[case.handler_id] = "instruction"
+        for uid in unit_desk(case.owner_unit).values_list("pk", flat=True):
+            out.setdefault(uid, "instruction")
+    elif code == "case.answer_instruction":
+        from fengqiao.supervision.models import Instruction
+
+        author = (
+            Instruction.objects.filter(pk=event.data.get("instruction")).values_list("author_id", flat=True).first()
+        )
+        if author:
+            out[author] = "instruction_answered"
     elif code in {"case.rate", "case.reopen", "case.decline"}:
         if case.handler_id:
             out[case.handler_id] = code.split(".")[1]
