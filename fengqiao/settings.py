@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "import_export",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "fengqiao.core",
     "fengqiao.org",
     "fengqiao.cases",
@@ -65,6 +68,7 @@ INSTALLED_APPS = [
     "fengqiao.supervision",
     "fengqiao.notify",
     "fengqiao.api",
+    "fengqiao.web",
     "fengqiao.demo",
 ]
 
@@ -77,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -95,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fengqiao.web.context_processors.staff",
             ],
         },
     },
@@ -159,7 +165,8 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/staff/login/"
+LOGIN_REDIRECT_URL = "/staff/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -263,3 +270,9 @@ FENGQIAO_DEADLINES = {
 
 # Without a broker: run background work in a thread pool ("thread") or synchronously ("sync").
 FENGQIAO_INPROCESS_TASKS = os.environ.get("FENGQIAO_INPROCESS_TASKS", "thread")
+
+FENGQIAO_INSTRUCTION_REMIND_DAYS = int(os.environ.get("FENGQIAO_INSTRUCTION_REMIND_DAYS", "3"))
+CELERY_BEAT_SCHEDULE = {
+    "supervision-sweep": {"task": "fengqiao.supervision.tasks.run_sweep", "schedule": 60.0},
+    "outbox-relay": {"task": "fengqiao.notify.tasks.relay_outbox", "schedule": 5.0},
+}

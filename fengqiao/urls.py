@@ -13,4 +13,5 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/", include("fengqiao.api.urls")),
+    path("staff/", include("fengqiao.web.urls")),
 ]

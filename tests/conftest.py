@@ -15,6 +15,11 @@ from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import RoleAssignment, Unit, User
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # WhiteNoise warns on every request until `collectstatic` has created STATIC_ROOT.
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning:django.core.handlers.base")
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """On SQLite, test against a database *file* (one per test process) instead of Django's

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("cases/", views.CaseListCreateView.as_view(), name="api-cases"),
     path("cases/<str:code>/", views.CaseDetailView.as_view(), name="api-case"),
     path("cases/<str:code>/timeline/", views.CaseTimelineView.as_view(), name="api-case-timeline"),
+    re_path(r"^cases/(?P<code>[^/]+)/qr\.(?P<fmt>svg|png)$", views.CaseQRView.as_view(), name="api-case-qr"),
     path("cases/<str:code>/reveal/", views.CaseRevealView.as_view(), name="api-case-reveal"),
     path("cases/<str:code>/actions/<str:name>/", views.CaseActionView.as_view(), name="api-case-action"),
 ]

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _g
@@ -171,12 +171,24 @@ class CaseListCreateView(generics.ListCreateAPIView):
             )
         response = Response(previous.body, status=previous.status)
         response["Idempotent-Replayed"] = "true"
+        if isinstance(previous.body, dict) and previous.body.get("code"):
+            # The same headers as the first response: a retrying client looks for Location.
+            response["ETag"] = f'"{previous.body["code"]}-v{previous.body.get("version", 1)}"'
+            response["Location"] = f"/api/cases/{previous.body['code']}/"
         return response
 
     def _create(self, request: Request) -> Response:
         case, created = actions.register_case(actions.Actor.staff(staff_user(request)), request.data, via="api")
         if not created:
-            case = case_queryset(staff_user(request)).filter(pk=case.pk).first() or case
+            visible = case_queryset(staff_user(request)).filter(pk=case.pk).first()
+            if visible is None:
+                # The external reference is registered already, out of the caller's scope: say so
+                # without showing the case (anyone could otherwise read a case by its reference).
+                return Response(
+                    {"detail": _g("该外部编号已登记，由其他单位办理。"), "code": "duplicate_external_ref"},
+                    status=status.HTTP_409_CONFLICT,
+                )
+            case = visible
         data = CaseDetailSerializer(case, context={"request": request}).data
         response = Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
         response["ETag"] = etag(case)
@@ -231,6 +243,17 @@ class CaseActionView(APIView):
         response = Response(body)
         response["ETag"] = etag(case)
         return response
+
+
+class CaseQRView(APIView):
+    """The case's QR code (一事一码) as SVG or PNG; it encodes the display code only."""
+
+    @extend_schema(responses={(200, "image/svg+xml"): bytes, (200, "image/png"): bytes})
+    def get(self, request: Request, code: str, fmt: str) -> HttpResponse:
+        case = get_case(staff_user(request), code)
+        if fmt == "png":
+            return HttpResponse(codes.qr_png(case.display_code), content_type="image/png")
+        return HttpResponse(codes.qr_svg(case.display_code), content_type="image/svg+xml")
 
 
 class CaseRevealView(APIView):

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -175,10 +174,9 @@ def default_owner(location: Unit | None, actor: Actor) -> Unit:
 
 
 def initial_deadlines(case: Case, now: dt.datetime) -> None:
-    cfg = settings.FENGQIAO_DEADLINES
-    case.accept_due = now + dt.timedelta(hours=cfg["accept_hours"])
-    case.contact_due = now + dt.timedelta(hours=cfg["contact_hours"])
-    case.due_at = now + dt.timedelta(days=cfg["complete_days"])
+    from fengqiao.supervision.deadlines import apply_policy
+
+    apply_policy(case, now)
 
 
 def _queue_side_effects(event: CaseEvent) -> None:
@@ -595,6 +593,7 @@ def _first_contact(ctx: Ctx) -> None:
 @action("pause", _("中止计时"), inputs.PauseInput)
 def _pause(ctx: Ctx) -> None:
     ctx.case.paused_from = ctx.case.state
+    ctx.case.paused_at = timezone.now()
     ctx.reason = ctx.data["note"]
     ctx.event_data = {"wait_for": ctx.data["reason"]}
 
@@ -602,8 +601,15 @@ def _pause(ctx: Ctx) -> None:
 @action("resume", _("恢复办理"), inputs.OptionalReasonInput)
 def _resume(ctx: Ctx) -> None:
     c = ctx.case
+    from fengqiao.supervision.deadlines import shift_after_pause
+
     ctx.target_state = c.paused_from if c.paused_from in WORKING_STATES else State.IN_PROGRESS
     c.paused_from = ""
+    if c.paused_at is not None:
+        now = timezone.now()
+        shift_after_pause(c, c.paused_at, now)
+        ctx.event_data = {"paused_seconds": int((now - c.paused_at).total_seconds())}
+        c.paused_at = None
     ctx.reason = ctx.data["reason"]
 
 

@@ -183,6 +183,18 @@ class Case(models.Model):
     accept_due = models.DateTimeField(_("受理时限"), null=True, blank=True)
     contact_due = models.DateTimeField(_("首次联系时限"), null=True, blank=True)
     due_at = models.DateTimeField(_("办结时限"), null=True, blank=True)
+    yellow_at = models.DateTimeField(_("转黄码时间"), null=True, blank=True)
+    red_at = models.DateTimeField(_("转红码时间"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("中止时间"), null=True, blank=True)
+    deadline_policy = models.ForeignKey(
+        "supervision.DeadlinePolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("时限规则"),
+    )
+    reminded = models.JSONField(_("已提醒"), default=list, blank=True, editable=False)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     first_contact_at = models.DateTimeField(_("首次联系时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("化解时间"), null=True, blank=True)
@@ -218,6 +230,9 @@ class Case(models.Model):
             models.Index(fields=["owner_path", "-created_at"], name="case_owner_created"),
             models.Index(fields=["state", "-created_at"], name="case_state_created"),
             models.Index(fields=["handler", "state"], name="case_handler_state"),
+            models.Index(fields=["colour", "yellow_at"], name="case_colour_yellow"),
+            models.Index(fields=["colour", "red_at"], name="case_colour_red"),
+            models.Index(fields=["state", "due_at"], name="case_state_due"),
         ]
 
     def __str__(self) -> str:
@@ -240,15 +255,17 @@ class Case(models.Model):
         return self.state in OPEN_STATES
 
     def computed_colour(self, now: dt.datetime | None = None) -> str:
-        """Green ≤ 7 days, yellow > 7, red > 14 (report 000) while open; the sweep stores it."""
-        if not self.is_open:
+        """The colour the case has now: green, yellow after ``yellow_at``, red after ``red_at``
+        (defaults from report 000: yellow after 7 days, red after 14, red at the deadline). The sweep
+        stores it in ``colour`` and pushes the change; a paused case keeps its colour."""
+        if not self.is_open or self.state == State.PAUSED:
             return self.colour
-        age = (now or timezone.now()) - self.created_at
-        if age > dt.timedelta(days=14):
+        now = now or timezone.now()
+        if self.red_at is not None and now >= self.red_at:
             return Colour.RED
-        if age > dt.timedelta(days=7):
-            return Colour.YELLOW
-        return Colour.GREEN
+        if self.yellow_at is not None and now >= self.yellow_at:
+            return Colour.YELLOW if self.colour != Colour.RED else Colour.RED
+        return self.colour
 
 
 class Party(models.Model):

@@ -101,14 +101,30 @@ def restrict(queryset: QuerySet[Case], user: Any, action: str = "view") -> Query
         return queryset.none()
     qs = queryset.filter(visible_q(user))
     if action != "view":
-        roles = ACTION_ROLES.get(action, frozenset())
-        paths = scope_paths(user, roles)
-        field = "pending_path" if action in PENDING_ANCHOR else "owner_path"
-        q = Q(pk__in=[])
-        for p in paths:
-            q |= subtree_q(field, p)
-        qs = qs.filter(q)
+        qs = qs.filter(anchor_q(user, action))
     return qs
+
+
+def anchor_q(user: Any, action: str) -> Q:
+    """The cases whose anchor units (:func:`anchor_units`) lie in the scope of a role listed for
+    ``action``, or whose team ``user`` is on for team actions: the queryset twin of :func:`grant_for`."""
+    from fengqiao.cases.models import CaseUnit
+    from fengqiao.mediation.models import TeamMember
+
+    q = Q(pk__in=[])
+    for p in scope_paths(user, ACTION_ROLES.get(action, frozenset())):
+        if action == "accept":  # the receiving unit, or the owner when nothing is pending
+            q |= subtree_q("pending_path", p) | (Q(pending_path="") & subtree_q("owner_path", p))
+        elif action in PENDING_ANCHOR:
+            q |= subtree_q("pending_path", p)
+        else:
+            q |= subtree_q("owner_path", p)
+            if action in VISIBLE_ANCHOR:
+                q |= subtree_q("pending_path", p) | subtree_q("lead_path", p)
+                q |= Q(pk__in=CaseUnit.objects.filter(subtree_q("unit_path", p)).values("case_id"))
+    if action in TEAM_ACTIONS:
+        q |= Q(pk__in=TeamMember.objects.filter(mediator__user=user).values("case_id"))
+    return q
 
 
 @dataclass(frozen=True)

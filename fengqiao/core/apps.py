@@ -8,4 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from fengqiao.core import signals  # noqa: F401
+        from fengqiao.core import signals
+
+        signals.connect_model_audit()

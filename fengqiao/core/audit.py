@@ -131,10 +131,14 @@ def verify_chain() -> tuple[int, ChainProblem | None]:
         prev_hash = entry.hash
         expected_seq += 1
     head = AuditHead.objects.filter(id=1).first()
-    if head and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
+    end = expected_seq - 1
+    head_seq, head_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
+    if head_seq < end:  # rows beyond the head: appended without taking the head's lock
         return count, ChainProblem(
-            expected_seq,
-            "deleted",
-            f"the chain ends at #{expected_seq - 1} but its head says #{head.last_seq}",
+            head_seq + 1, "inserted", f"row #{head_seq + 1} lies beyond the chain's head (#{head_seq})"
         )
+    if head_seq > end:
+        return count, ChainProblem(expected_seq, "deleted", f"the chain ends at #{end} but its head says #{head_seq}")
+    if head_hash != prev_hash:
+        return count, ChainProblem(end, "edited", f"row #{end} does not match the chain's head")
     return count, None

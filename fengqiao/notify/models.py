@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.fields import EncryptedTextField
+
 
 class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -22,3 +24,39 @@ class Notification(models.Model):
         verbose_name_plural = _("通知")
         constraints = [models.UniqueConstraint(fields=["user", "event"], name="notification_once_per_event")]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    DEAD = "dead", _("发送失败（死信）")
+
+
+class OutboundMessage(models.Model):
+    """Transactional outbox: written in the same transaction as the event that causes it, delivered
+    by the relay (Celery in production, in-process in the demo) with retries, backoff and a dead
+    letter state. ``dedup_key`` is unique, so a message is queued at most once."""
+
+    channel = models.CharField(_("渠道"), max_length=16, default="sms")
+    recipient = EncryptedTextField(_("接收人"))
+    text = models.TextField(_("内容"), max_length=1000)
+    template = models.CharField(_("模板"), max_length=40, blank=True)
+    dedup_key = models.CharField(max_length=160, unique=True)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(_("状态"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    provider_id = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("外发消息")
+        verbose_name_plural = _("外发消息")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.dedup_key} {self.status}"

@@ -25,3 +25,11 @@ def fanout_event(self, event_id: int) -> int:  # type: ignore[no-untyped-def]
         except IntegrityError:
             continue  # already delivered (a retried task)
     return created
+
+
+@shared_task(acks_late=True)
+def relay_outbox() -> dict[str, int]:
+    from fengqiao.notify.outbox import relay
+
+    r = relay()
+    return {"sent": r.sent, "failed": r.failed, "dead": r.dead}

@@ -1,4 +1,4 @@
-"""Leaders' instructions (批示) and followed cases."""
+"""Supervision: deadline policies, the holiday calendar, leaders' instructions (批示), followed cases."""
 
 from __future__ import annotations
 
@@ -6,6 +6,62 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class DayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("法定节假日（放假）")
+    WORKDAY = "workday", _("调休上班")
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday–Friday week: a public holiday or a make-up working day (调休)."""
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=8, choices=DayKind.choices)
+    name = models.CharField(_("名称"), max_length=40)
+    provisional = models.BooleanField(_("暂定"), default=False, help_text=_("国务院通知发布前按法定假日暂定"))
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("节假日")
+        verbose_name_plural = _("节假日")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}（{self.get_kind_display()}）"
+
+
+class DayUnit(models.TextChoices):
+    CALENDAR = "calendar", _("自然日")
+    WORKING = "working", _("工作日")
+
+
+class DeadlinePolicy(models.Model):
+    """Deadlines by type, level and channel. The most specific active policy that matches applies
+    (category level 2 > level 1 > any; then channel; then level; then ``priority``)."""
+
+    name = models.CharField(_("名称"), max_length=60)
+    category = models.ForeignKey(
+        "cases.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("纠纷类型")
+    )
+    level = models.PositiveSmallIntegerField(_("响应等级"), null=True, blank=True)
+    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
+    unit = models.CharField(_("计时方式"), max_length=8, choices=DayUnit.choices, default=DayUnit.CALENDAR)
+    accept_hours = models.PositiveIntegerField(_("受理时限（小时）"), default=24)
+    contact_hours = models.PositiveIntegerField(_("首次联系时限（小时）"), default=72)
+    complete_days = models.PositiveIntegerField(_("办结时限（天）"), default=15)
+    yellow_after_days = models.PositiveIntegerField(_("转黄码（天）"), default=7)
+    red_after_days = models.PositiveIntegerField(_("转红码（天）"), default=14)
+    extendable_days = models.PositiveIntegerField(_("可延长（天，一次）"), default=0)
+    priority = models.IntegerField(_("优先顺序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        ordering = ["-priority", "name"]
+        verbose_name = _("时限规则")
+        verbose_name_plural = _("时限规则")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Instruction(models.Model):
@@ -30,6 +86,7 @@ class Instruction(models.Model):
         verbose_name=_("回复人"),
     )
     answered_at = models.DateTimeField(_("回复时间"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("催办时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+
+class Command(BaseCommand):
+    """The embedded scheduler (what Celery beat does in production): sweep every minute, relay the
+    outbox every few seconds. One process; stops cleanly on SIGTERM/SIGINT."""
+
+    help = "Run periodic work in-process: the supervision sweep and the outbox relay."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--sweep-every", type=float, default=60)
+        parser.add_argument("--relay-every", type=float, default=5)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from fengqiao.notify.outbox import relay
+        from fengqiao.supervision.sweep import sweep
+
+        running = {"on": True}
+
+        def stop(*_: Any) -> None:
+            running["on"] = False
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        next_sweep = next_relay = 0.0
+        while running["on"]:
+            now = time.monotonic()
+            close_old_connections()
+            try:
+                if now >= next_sweep:
+                    report = sweep()
+                    if report.counts:
+                        self.stdout.write(f"sweep: {report}")
+                    next_sweep = now + options["sweep_every"]
+                if now >= next_relay:
+                    result = relay()
+                    if result.sent or result.failed or result.dead:
+                        self.stdout.write(f"relay: sent={result.sent} failed={result.failed} dead={result.dead}")
+                    next_relay = now + options["relay_every"]
+            except Exception as exc:  # keep the scheduler alive; the next tick retries
+                self.stderr.write(f"scheduler error: {exc!r}")
+            time.sleep(0.5)

@@ -1,0 +1,93 @@
+"""Queue and relay outbound messages (SMS and other channels)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fengqiao.notify.backends import SMSError, SMSMessage, get_backend
+from fengqiao.notify.models import MessageStatus, OutboundMessage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+CLAIM_SECONDS = 120
+
+
+def queue_sms(phone: str, text: str, dedup_key: str, *, case: Any = None, template: str = "") -> None:
+    """Queue one SMS inside the caller's transaction; a repeated ``dedup_key`` is ignored."""
+    if not phone:
+        return
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                channel="sms", recipient=phone, text=text, dedup_key=dedup_key[:160], case=case, template=template
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(3600, 10 * 2 ** max(0, attempts - 1)))
+
+
+@dataclass
+class RelayResult:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+def _claim(batch: int, now: dt.datetime) -> list[int]:
+    with transaction.atomic():
+        qs = OutboundMessage.objects.filter(
+            Q(status=MessageStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=MessageStatus.SENDING, claimed_until__lt=now)
+        ).order_by("next_attempt_at")
+        ids = list(qs.select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch])
+        if ids:
+            OutboundMessage.objects.filter(pk__in=ids).update(
+                status=MessageStatus.SENDING, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS)
+            )
+    return ids
+
+
+def relay(batch: int = 100) -> RelayResult:
+    """Deliver due messages once each. Safe to run in several processes at once: a message is
+    claimed (row lock, skip locked) before it is sent, and only its claimant may mark it sent."""
+    result = RelayResult()
+    backend = get_backend()
+    now = timezone.now()
+    for pk in _claim(batch, now):
+        msg = OutboundMessage.objects.get(pk=pk)
+        try:
+            provider_id = backend.send(SMSMessage(msg.recipient, msg.text, msg.template, msg.dedup_key))
+        except SMSError as exc:
+            attempts = msg.attempts + 1
+            dead = attempts >= MAX_ATTEMPTS
+            OutboundMessage.objects.filter(pk=pk, status=MessageStatus.SENDING).update(
+                status=MessageStatus.DEAD if dead else MessageStatus.PENDING,
+                attempts=attempts,
+                next_attempt_at=timezone.now() + backoff(attempts),
+                last_error=str(exc)[:300],
+                claimed_until=None,
+            )
+            result.dead += int(dead)
+            result.failed += int(not dead)
+            continue
+        OutboundMessage.objects.filter(pk=pk, status=MessageStatus.SENDING).update(
+            status=MessageStatus.SENT,
+            attempts=msg.attempts + 1,
+            sent_at=timezone.now(),
+            provider_id=provider_id[:80],
+            claimed_until=None,
+            last_error="",
+        )
+        result.sent += 1
+    return result

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def run_sweep() -> str:
+    from fengqiao.supervision.sweep import sweep
+
+    return str(sweep())

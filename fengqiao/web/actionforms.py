@@ -1,0 +1,484 @@
+"""The action forms of the case page.
+
+Each form lists the inputs of one action (labels, widgets, choices) and turns the POSTed fields into
+the data that action's serializer in :mod:`fengqiao.cases.inputs` validates; validation itself, and
+every rule about who may do what, stays in the action layer. Errors come back as
+``ActionError.errors`` and are shown next to the fields here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from django.db.models import Q
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from fengqiao.cases import inputs, policy
+from fengqiao.cases.choices import Priority, Risk
+from fengqiao.cases.models import Case
+from fengqiao.mediation.models import Mediator, SessionOutcome
+from fengqiao.org.choices import Role, UnitKind
+from fengqiao.org.models import RoleAssignment, Unit
+from fengqiao.org.paths import subtree_q
+
+Choices = list[tuple[str, Any]]
+
+
+def _choices(serializer: type, name: str) -> Choices:
+    """The choices declared by an input serializer's ChoiceField (so the form offers exactly those)."""
+    f = serializer().fields[name]  # type: ignore[operator]
+    return [(str(k), v) for k, v in f.choices.items()]
+
+
+@dataclass
+class FormField:
+    name: str
+    label: Any
+    widget: str = "text"  # text, textarea, select, multiselect, checkbox, tristate, datetime, url, number, code
+    required: bool = False
+    choices: Choices | Callable[[FormContext], Choices] | None = None
+    help: Any = ""
+    blank: Any = None  # label of the empty option of a select; None → no empty option
+
+    def options(self, ctx: FormContext) -> Choices:
+        if callable(self.choices):
+            return self.choices(ctx)
+        return list(self.choices or [])
+
+
+@dataclass
+class ActionForm:
+    name: str
+    fields: list[FormField] = field(default_factory=list)
+    button: Any = _("提交")
+    intro: Any = ""
+    danger: bool = False
+
+
+class FormContext:
+    """Per-request data the forms' choices need (computed once, only for the forms shown)."""
+
+    def __init__(self, case: Case, user: Any, pool_query: str = ""):
+        self.case = case
+        self.user = user
+        self.pool_query = pool_query.strip()[:40]
+
+    @cached_property
+    def owner_chain_ids(self) -> list[int]:
+        return [int(x) for x in self.case.owner_path.strip("/").split("/") if x]
+
+    def handler_choices(self) -> Choices:
+        """Staff who may handle the case: desk roles at the owner unit or one of its ancestors (what
+        assign_person accepts), nearest unit first."""
+        rows = (
+            RoleAssignment.objects.filter(
+                unit_id__in=self.owner_chain_ids,
+                unit__is_active=True,
+                user__is_active=True,
+                role__in=[Role.HANDLER, Role.GRID_WORKER, Role.DISPATCHER, Role.MEDIATOR],
+            )
+            .select_related("user", "unit")
+            .order_by("-unit__depth", "user__username")
+        )
+        seen: set[int] = set()
+        out: Choices = []
+        for ra in rows:
+            if ra.user_id in seen:
+                continue
+            seen.add(ra.user_id)
+            out.append((str(ra.user_id), f"{ra.user}（{ra.get_role_display()} · {ra.unit.name}）"))
+        return out
+
+    @cached_property
+    def _town(self) -> Unit | None:
+        unit = self.case.location_unit or self.case.owner_unit
+        return unit.ancestor_of_kind(UnitKind.TOWN)
+
+    def unit_choices(self, action: str) -> Choices:
+        """Units worth offering as a target: the county-level units (centre, departments, task force),
+        the towns and their centres, and the villages and grids of the case's own town. For
+        ``assign_unit`` only units under the actor's unit (the action refuses others anyway)."""
+        case = self.case
+        county = case.owner_unit.ancestor_of_kind(UnitKind.COUNTY)
+        q = Q(pk__in=[])
+        if county is not None:
+            q |= Q(parent=county) | Q(parent__parent=county, kind__in=[UnitKind.SUBCENTRE, UnitKind.STATION])
+        if self._town is not None:
+            q |= subtree_q("path", self._town.path) & Q(kind__in=[UnitKind.VILLAGE, UnitKind.GRID, UnitKind.SUBCENTRE])
+        qs = Unit.objects.filter(q, is_active=True).exclude(pk=case.owner_unit_id)
+        if action == "assign_unit":
+            grant = policy.grant_for(self.user, "assign_unit", case)
+            if grant is not None and grant.unit is not None:
+                qs = qs.filter(subtree_q("path", grant.unit.path))
+        if action == "escalate":
+            qs = qs.exclude(kind__in=[UnitKind.VILLAGE, UnitKind.GRID, UnitKind.MICROGRID])
+        kind_label = dict(UnitKind.choices)
+        return [(str(u.pk), f"{u.name}（{kind_label.get(u.kind, u.kind)}）") for u in qs.order_by("path")[:400]]
+
+    def assisting_choices(self) -> Choices:
+        return [(str(u.pk), u.name) for u in [cu.unit for cu in self.case.assisting.select_related("unit")]]
+
+    def team_choices(self) -> Choices:
+        return [
+            (str(m.mediator_id), f"{m.mediator}{'（首席）' if m.is_lead else ''}")
+            for m in self.case.team.select_related("mediator")
+        ]
+
+    @cached_property
+    def mediator_pool(self) -> list[Mediator]:
+        """Suggested mediators (same town or on the owner's chain, with spare capacity, least loaded
+        first), plus — 点兵点将 — anyone in the pool matching the search."""
+        on_team = set(self.case.team.values_list("mediator_id", flat=True))
+        near = Q(unit_id__in=self.owner_chain_ids)
+        if self._town is not None:
+            near |= Q(unit__path__gte=self._town.path, unit__path__lt=self._town.path[:-1] + "0")
+        suggested = list(
+            Mediator.objects.filter(near, available=True).exclude(pk__in=on_team).order_by("active_cases", "name")[:12]
+        )
+        if self.pool_query:
+            found = Mediator.objects.filter(name__icontains=self.pool_query).exclude(pk__in=on_team)
+            extra = [m for m in found.order_by("active_cases", "name")[:20] if m not in suggested]
+            suggested = extra + suggested
+        return suggested
+
+    def mediator_choices(self) -> Choices:
+        return [
+            (
+                str(m.pk),
+                f"{m.name}（{m.get_kind_display()}，在办 {m.active_cases}/{m.capacity}）",
+            )
+            for m in self.mediator_pool
+        ]
+
+    def instruction_choices(self) -> Choices:
+        return [
+            (str(i.pk), i.text[:40]) for i in self.case.instructions.filter(answered_at__isnull=True).order_by("pk")
+        ]
+
+
+_REASON = FormField("reason", _("理由"), "textarea", required=True)
+_REASON_OPT = FormField("reason", _("说明（可选）"), "textarea")
+
+
+def _units(action: str) -> Callable[[FormContext], Choices]:
+    return lambda ctx: ctx.unit_choices(action)
+
+
+FORMS: dict[str, ActionForm] = {
+    f.name: f
+    for f in [
+        ActionForm("accept", [_REASON_OPT], _("确认受理")),
+        ActionForm(
+            "assign_person",
+            [
+                FormField(
+                    "handler", _("承办人"), "select", True, lambda ctx: ctx.handler_choices(), blank=_("请选择承办人")
+                ),
+                _REASON_OPT,
+            ],
+            _("指派"),
+        ),
+        ActionForm(
+            "assign_unit",
+            [
+                FormField("unit", _("交办单位"), "select", True, _units("assign_unit"), blank=_("请选择单位")),
+                _REASON_OPT,
+            ],
+            _("交办"),
+        ),
+        ActionForm(
+            "transfer",
+            [FormField("unit", _("转至单位"), "select", True, _units("transfer"), blank=_("请选择单位")), _REASON],
+            _("转办"),
+        ),
+        ActionForm("decline", [_REASON], _("退回（拒收）"), danger=True),
+        ActionForm("return", [_REASON], _("退回交办单位"), danger=True),
+        ActionForm(
+            "escalate",
+            [
+                FormField(
+                    "unit",
+                    _("上报至"),
+                    "select",
+                    False,
+                    _units("escalate"),
+                    help=_("不选则自动上报上一级：网格村社 → 乡镇综治中心 → 县综治中心 → 县级专班。"),
+                    blank=_("自动上报上一级"),
+                ),
+                _REASON,
+            ],
+            _("上报升级"),
+        ),
+        ActionForm(
+            "add_assist",
+            [
+                FormField("units", _("协办单位"), "multiselect", True, _units("add_assist")),
+                FormField("lead_unit", _("牵头单位"), "select", False, _units("add_assist"), blank=_("不指定")),
+                _REASON_OPT,
+            ],
+            _("增加协办"),
+        ),
+        ActionForm(
+            "joint_meeting",
+            [
+                FormField("held_at", _("会议时间"), "datetime", True),
+                FormField("attendees", _("参会单位及人员"), "textarea", True),
+                FormField("minutes", _("会议纪要"), "textarea", True),
+                FormField("decisions", _("议定事项"), "textarea"),
+            ],
+            _("记录联席会议"),
+        ),
+        ActionForm(
+            "attach_team",
+            [
+                FormField(
+                    "mediators",
+                    _("调解员"),
+                    "checkboxes",
+                    True,
+                    lambda ctx: ctx.mediator_choices(),
+                    help=_("推荐同一乡镇、负荷较轻的调解员；也可在下方搜索调解资源库（点兵点将）。"),
+                ),
+                FormField(
+                    "lead", _("首席调解员"), "select", False, lambda ctx: ctx.mediator_choices(), blank=_("默认第一位")
+                ),
+                FormField("reason", _("入选理由（可选）"), "text"),
+            ],
+            _("组建团队"),
+        ),
+        ActionForm(
+            "detach_team",
+            [
+                FormField("mediator", _("调解员"), "select", True, lambda ctx: ctx.team_choices(), blank=_("请选择")),
+                _REASON,
+            ],
+            _("移出团队"),
+        ),
+        ActionForm(
+            "record_session",
+            [
+                FormField("held_at", _("调解时间"), "datetime", True),
+                FormField("place", _("调解地点"), "text", help=_("现场调解填写地点；线上会商填写下方链接。")),
+                FormField("online_url", _("线上会商链接"), "url", help=_("以 https:// 开头的视频会议链接。")),
+                FormField("participants", _("参加人员"), "textarea"),
+                FormField("notes", _("调解记录"), "textarea", True),
+                FormField("outcome", _("本次结果"), "select", True, list(SessionOutcome.choices)),
+            ],
+            _("保存调解记录"),
+        ),
+        ActionForm(
+            "first_contact",
+            [
+                FormField("method", _("联系方式"), "select", True, _choices(inputs.FirstContactInput, "method")),
+                FormField("note", _("联系情况"), "textarea"),
+            ],
+            _("记录联系"),
+        ),
+        ActionForm(
+            "pause",
+            [
+                FormField("reason", _("中止原因"), "select", True, _choices(inputs.PauseInput, "reason")),
+                FormField("note", _("说明"), "textarea"),
+            ],
+            _("中止计时"),
+        ),
+        ActionForm("resume", [_REASON_OPT], _("恢复办理")),
+        ActionForm(
+            "resolve",
+            [
+                FormField("matter_settled", _("事了：纠纷事项已解决"), "checkbox"),
+                FormField("grievance_settled", _("心解：当事人心结已解开"), "checkbox"),
+                FormField("agreement", _("已签订书面调解协议"), "checkbox"),
+                FormField("result", _("处理结果"), "textarea", True),
+            ],
+            _("化解办结"),
+            intro=_("事心双解：分别确认“事了”与“心解”。"),
+        ),
+        ActionForm(
+            "refer",
+            [
+                FormField("referral", _("转介途径"), "select", True, _choices(inputs.ReferInput, "referral")),
+                _REASON,
+            ],
+            _("转介"),
+            danger=True,
+        ),
+        ActionForm(
+            "rate",
+            [
+                FormField("satisfaction", _("满意度"), "select", True, _choices(inputs.RateInput, "satisfaction")),
+                FormField("matter_settled", _("事了"), "tristate"),
+                FormField("grievance_settled", _("心解"), "tristate"),
+                FormField("comment", _("评价内容"), "textarea"),
+            ],
+            _("记录评价"),
+            intro=_("代群众登记电话或现场评价。"),
+        ),
+        ActionForm(
+            "return_visit",
+            [
+                FormField("method", _("回访方式"), "select", True, _choices(inputs.ReturnVisitInput, "method")),
+                FormField("matter_settled", _("事了：纠纷事项已解决"), "checkbox"),
+                FormField("grievance_settled", _("心解：当事人心结已解开"), "checkbox"),
+                FormField("note", _("回访情况"), "textarea"),
+            ],
+            _("记录回访"),
+        ),
+        ActionForm("close", [_REASON_OPT], _("办结")),
+        ActionForm("reopen", [_REASON], _("重新办理")),
+        ActionForm("withdraw", [_REASON_OPT], _("撤回"), danger=True),
+        ActionForm(
+            "merge",
+            [
+                FormField(
+                    "into", _("并入案件编码"), "code", True, help=_("如 7KQ2-M9XD-4HRT；本案将结束并指向该案件。")
+                ),
+                _REASON_OPT,
+            ],
+            _("合并"),
+            danger=True,
+        ),
+        ActionForm("archive", [], _("归档"), intro=_("归档后案件不再变更（一事一档）。")),
+        ActionForm(
+            "update",
+            [
+                FormField("title", _("标题"), "text"),
+                FormField("description", _("事项描述"), "textarea"),
+                FormField("address_text", _("地址"), "text"),
+                FormField("priority", _("优先级"), "select", False, list(Priority.choices)),
+                FormField("risk", _("风险等级"), "select", False, list(Risk.choices)),
+                FormField("people_count", _("涉及人数"), "number"),
+                FormField("reason", _("修改原因"), "text"),
+            ],
+            _("保存修改"),
+        ),
+        ActionForm(
+            "note",
+            [
+                FormField("text", _("备注内容"), "textarea", True),
+                FormField("public", _("群众可见（显示在群众查询的进度中）"), "checkbox"),
+            ],
+            _("添加备注"),
+        ),
+        ActionForm("instruct", [FormField("text", _("批示内容"), "textarea", True)], _("批示")),
+        ActionForm(
+            "answer_instruction",
+            [
+                FormField(
+                    "instruction", _("批示"), "select", True, lambda ctx: ctx.instruction_choices(), blank=_("请选择")
+                ),
+                FormField("answer", _("办理回复"), "textarea", True),
+            ],
+            _("回复批示"),
+        ),
+    ]
+}
+
+# The order of the forms on the page: the usual next steps first.
+ORDER = [
+    "accept",
+    "assign_person",
+    "first_contact",
+    "attach_team",
+    "record_session",
+    "resolve",
+    "answer_instruction",
+    "note",
+    "assign_unit",
+    "transfer",
+    "escalate",
+    "add_assist",
+    "joint_meeting",
+    "detach_team",
+    "pause",
+    "resume",
+    "refer",
+    "rate",
+    "return_visit",
+    "close",
+    "reopen",
+    "update",
+    "instruct",
+    "decline",
+    "return",
+    "merge",
+    "withdraw",
+    "archive",
+]
+
+_TRUE = {"on", "true", "1", "yes"}
+
+
+def initial_values(name: str, case: Case) -> dict[str, Any]:
+    if name == "update":
+        return {
+            "title": case.title,
+            "description": case.description,
+            "address_text": case.address_text,
+            "priority": str(case.priority),
+            "risk": case.risk,
+            "people_count": case.people_count,
+        }
+    if name == "record_session":
+        return {"outcome": "ongoing"}
+    return {}
+
+
+def build_data(name: str, post: QueryDict, case: Case) -> dict[str, Any]:
+    """The POSTed fields of form ``name`` as input for the action's serializer. Blank optional fields
+    are left out (the serializer's defaults apply); blank required ones are passed on so the serializer
+    reports them."""
+    form = FORMS[name]
+    if name == "attach_team":
+        ids = [v for v in post.getlist("mediators") if v]
+        lead = post.get("lead", "")
+        reason = post.get("reason", "").strip()
+        return {"members": [{"mediator": m, "is_lead": m == lead, "reason": reason} for m in ids]}
+    data: dict[str, Any] = {}
+    for f in form.fields:
+        if f.widget == "checkbox":
+            data[f.name] = post.get(f.name, "").lower() in _TRUE
+        elif f.widget == "multiselect":
+            data[f.name] = [v for v in post.getlist(f.name) if v]
+        elif f.widget == "tristate":
+            value = post.get(f.name, "")
+            if value in ("true", "false"):
+                data[f.name] = value == "true"
+        else:
+            value = post.get(f.name, "")
+            value = value.strip() if isinstance(value, str) else value
+            if value or f.required:
+                data[f.name] = value
+    if name == "update":
+        current = initial_values("update", case)
+        data = {k: v for k, v in data.items() if k == "reason" or str(v) != str(current.get(k, ""))}
+    return data
+
+
+def field_errors(errors: Any) -> tuple[dict[str, list[str]], list[str]]:
+    """Split ``ActionError.errors`` (DRF's nested error structure) into messages per form field and
+    messages for the whole form."""
+    per_field: dict[str, list[str]] = {}
+    general: list[str] = []
+
+    def flatten(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [m for v in value.values() for m in flatten(v)]
+        if isinstance(value, list | tuple):
+            return [m for v in value for m in flatten(v)]
+        return [str(value)]
+
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            target = {"members": "mediators"}.get(key, key)
+            if key in ("non_field_errors", "detail"):
+                general.extend(flatten(value))
+            else:
+                per_field.setdefault(target, []).extend(flatten(value))
+    elif errors:
+        general.extend(flatten(errors))
+    return per_field, general

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from fengqiao.org.choices import Role
+
+
+def staff(request: HttpRequest) -> dict[str, Any]:
+    """Header data for staff pages: unread notifications and which menus the user's roles open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not hasattr(user, "role_grants"):
+        return {}
+    from fengqiao.notify.models import Notification
+
+    roles = {g.role for g in user.role_grants()}
+    return {
+        "unread_count": Notification.objects.filter(user=user, read_at__isnull=True).count(),
+        "nav": {
+            "workbench": bool(roles & {Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER}),
+            "intake": bool(roles & {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}),
+            "leader": Role.LEADER in roles,
+            "supervisor": Role.SUPERVISOR in roles,
+            "admin": user.is_staff,
+        },
+    }

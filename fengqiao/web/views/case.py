@@ -1,0 +1,494 @@
+"""The case page: header and QR code, parties (masked, revealable), place, deadlines, units and team,
+the timeline, attachments, related cases, and one form per action the user may take now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fengqiao.cases import codes, policy, uploads
+from fengqiao.cases.actions import ACTIONS, ActionError, Actor, label_for, perform
+from fengqiao.cases.choices import Channel, Level, Referral, Satisfaction
+from fengqiao.cases.events import event_label
+from fengqiao.cases.models import Attachment, Case, CaseEvent, Party, RevealGrant
+from fengqiao.cases.workflow import State
+from fengqiao.core import audit
+from fengqiao.mediation.models import Mediator, SessionOutcome
+from fengqiao.org.choices import Role
+from fengqiao.org.models import Unit
+from fengqiao.web.actionforms import FORMS, ORDER, FormContext, build_data, field_errors, initial_values
+from fengqiao.web.forms import RevealForm, UploadForm
+from fengqiao.web.views.common import case_queryset, get_case_or_404, relative, staff_required, staff_user
+
+REVEAL_MINUTES = 10
+
+ROLE_LABELS: dict[str, Any] = {**dict(Role.choices), "citizen": _("群众"), "system": _("系统")}
+VIA_LABELS: dict[str, Any] = {**dict(Channel.choices), "web": _("工作台"), "api": _("接口"), "portal": _("群众端")}
+
+
+# ---------------------------------------------------------------------------------------------
+# page parts
+
+
+@dataclass
+class Deadline:
+    label: Any
+    due: dt.datetime | None
+    done_at: dt.datetime | None
+    text: str
+    overdue: bool
+
+
+def deadlines(case: Case, now: dt.datetime) -> list[Deadline]:
+    out = []
+    for label, due, done in (
+        (_("受理时限"), case.accept_due, case.accepted_at),
+        (_("首次联系时限"), case.contact_due, case.first_contact_at),
+        (_("办结时限"), case.due_at, case.resolved_at or case.closed_at),
+    ):
+        if due is None:
+            continue
+        live = done is None and case.is_open
+        out.append(Deadline(label, due, done, relative(due, now) if live else "", live and due < now))
+    return out
+
+
+def unit_chain(unit: Unit | None) -> list[Unit]:
+    return unit.ancestors() if unit is not None else []
+
+
+def _yes_no(value: Any) -> str:
+    if value is None:
+        return _g("未填写")
+    return _g("是") if value else _g("否")
+
+
+def event_details(event: CaseEvent, units: dict[int, str]) -> list[tuple[str, str]]:
+    """The key data of an event as label/value pairs (ids turned into names)."""
+    d = event.data or {}
+    out: list[tuple[str, str]] = []
+
+    def unit(key: str) -> str:
+        value = d.get(key)
+        return units.get(int(value), str(value)) if isinstance(value, int) else ""
+
+    if event.code == "case.register":
+        after = event.after or {}
+        if isinstance(after.get("owner_unit"), int):
+            out.append((_g("责任单位"), units.get(after["owner_unit"], "")))
+        if after.get("channel"):
+            out.append((_g("来源渠道"), str(dict(Channel.choices).get(after["channel"], after["channel"]))))
+    if d.get("to_name") or isinstance(d.get("to"), int):
+        out.append((_g("交至"), d.get("to_name") or unit("to")))
+    if isinstance(d.get("unit"), int):
+        out.append((_g("单位"), unit("unit")))
+    if isinstance(d.get("back_to"), int):
+        out.append((_g("退回至"), unit("back_to")))
+    if d.get("handler_name"):
+        out.append((_g("承办人"), str(d["handler_name"])))
+    if isinstance(d.get("level"), int):
+        out.append((_g("响应等级"), str(dict(Level.choices).get(d["level"], d["level"]))))
+    if d.get("added"):
+        out.append((_g("协办单位"), "、".join(units.get(int(u), str(u)) for u in d["added"])))
+    if isinstance(d.get("lead_unit"), int):
+        out.append((_g("牵头单位"), unit("lead_unit")))
+    if d.get("members"):
+        names = [f"{m.get('name', '')}{_g('（首席）') if m.get('lead') else ''}" for m in d["members"]]
+        out.append((_g("调解员"), "、".join(names)))
+    if event.code == "case.detach_team" and d.get("name"):
+        out.append((_g("调解员"), str(d["name"])))
+    if d.get("held_at"):
+        try:
+            when = timezone.localtime(dt.datetime.fromisoformat(d["held_at"]))
+            out.append((_g("时间"), when.strftime("%Y-%m-%d %H:%M")))
+        except (TypeError, ValueError):
+            pass
+    if d.get("place"):
+        out.append((_g("地点"), str(d["place"])))
+    if d.get("online"):
+        out.append((_g("形式"), _g("线上会商")))
+    if d.get("outcome"):
+        out.append((_g("结果"), str(dict(SessionOutcome.choices).get(d["outcome"], d["outcome"]))))
+    if d.get("method"):
+        methods = {"phone": _g("电话"), "visit": _g("走访"), "meeting": _g("约谈")}
+        out.append((_g("方式"), methods.get(d["method"], str(d["method"]))))
+    if d.get("wait_for"):
+        waits = {"party": _g("等待当事人"), "appraisal": _g("等待鉴定"), "court": _g("等待法院"), "other": _g("其他")}
+        out.append((_g("中止原因"), waits.get(d["wait_for"], str(d["wait_for"]))))
+    for key, label in (
+        ("agreement", _g("书面协议")),
+        ("matter_settled", _g("事了")),
+        ("grievance_settled", _g("心解")),
+    ):
+        if key in d and d[key] is not None:
+            out.append((label, _yes_no(d[key])))
+    if d.get("referral"):
+        out.append((_g("转介途径"), str(dict(Referral.choices).get(d["referral"], d["referral"]))))
+    if d.get("satisfaction"):
+        out.append((_g("满意度"), str(dict(Satisfaction.choices).get(d["satisfaction"], d["satisfaction"]))))
+    if d.get("into"):
+        out.append((_g("并入"), codes.display(str(d["into"]))))
+    if d.get("fields"):
+        out.append((_g("修改项"), "、".join(str(f) for f in d["fields"])))
+    return out
+
+
+def timeline(case: Case) -> list[dict[str, Any]]:
+    events = list(case.events.select_related("actor", "actor_unit").order_by("at", "id"))
+    unit_ids: set[int] = set()
+    for e in events:
+        d = e.data or {}
+        for key in ("to", "unit", "back_to", "lead_unit", "declined_by", "from"):
+            if isinstance(d.get(key), int):
+                unit_ids.add(d[key])
+        unit_ids.update(int(u) for u in d.get("added") or [] if isinstance(u, int))
+        if isinstance((e.after or {}).get("owner_unit"), int):
+            unit_ids.add(e.after["owner_unit"])
+    names = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name")) if unit_ids else {}
+    states = dict(State.choices)
+    return [
+        {
+            "event": e,
+            "label": event_label(e.code),
+            "actor": str(e.actor) if e.actor else ROLE_LABELS.get(e.actor_role, e.actor_role),
+            "role": ROLE_LABELS.get(e.actor_role, e.actor_role),
+            "unit": e.actor_unit.name if e.actor_unit else "",
+            "via": VIA_LABELS.get(e.via, e.via),
+            "state_before": states.get(e.state_before, e.state_before),
+            "state_after": states.get(e.state_after, e.state_after),
+            "moved": e.state_before != e.state_after,
+            "details": event_details(e, names),
+        }
+        for e in reversed(events)
+    ]
+
+
+def related_cases(case: Case, user: Any, parties: list[Party]) -> dict[str, list[Case]]:
+    hashes = {p.phone_hash for p in parties if p.phone_hash}
+    same_phone: list[Case] = []
+    if hashes:
+        ids = Party.objects.filter(phone_hash__in=hashes).exclude(case_id=case.pk).values("case_id")
+        same_phone = list(case_queryset(user).filter(pk__in=ids).order_by("-created_at")[:20])
+    merged = list(case_queryset(user).filter(Q(merged_into=case) | Q(pk=case.merged_into_id or 0)))
+    return {"same_phone": same_phone, "merged": merged}
+
+
+def _bound_fields(
+    name: str, ctx: FormContext, values: QueryDict | dict[str, Any] | None, errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    form = FORMS[name]
+    out = []
+    for f in form.fields:
+        fid = f"act-{name}-{f.name}"
+        if isinstance(values, QueryDict):
+            value: Any = values.get(f.name, "")
+            selected = set(values.getlist(f.name))
+            checked = values.get(f.name, "").lower() in {"on", "true", "1"}
+        else:
+            value = (values or {}).get(f.name, "")
+            selected = {str(value)} if value != "" else set()
+            checked = bool(value)
+        options = (
+            [(str(v), label, str(v) in selected) for v, label in f.options(ctx)]
+            if f.widget in ("select", "multiselect", "checkboxes")
+            else []
+        )
+        out.append(
+            {
+                "id": fid,
+                "name": f.name,
+                "label": f.label,
+                "widget": f.widget,
+                "required": f.required,
+                "help": f.help,
+                "blank": f.blank,
+                "value": value,
+                "checked": checked,
+                "options": options,
+                "errors": errors.get(f.name, []),
+            }
+        )
+    return out
+
+
+def action_forms(
+    case: Case,
+    user: Any,
+    allowed: list[str],
+    active: str = "",
+    values: QueryDict | None = None,
+    errors: dict[str, list[str]] | None = None,
+    pool_query: str = "",
+) -> list[dict[str, Any]]:
+    ctx = FormContext(case, user, pool_query)
+    forms = []
+    for name in ORDER:
+        if name not in allowed or name not in FORMS or name not in ACTIONS:
+            continue
+        form = FORMS[name]
+        is_active = name == active
+        fields = _bound_fields(
+            name,
+            ctx,
+            values if is_active else initial_values(name, case),
+            errors or {} if is_active else {},
+        )
+        forms.append(
+            {
+                "name": name,
+                "label": label_for(name),
+                "form": form,
+                "fields": fields,
+                "active": is_active,
+                "url": reverse("web:case_act", args=[case.code, name]),
+            }
+        )
+    return forms
+
+
+def render_case(
+    request: HttpRequest,
+    case: Case,
+    *,
+    status: int = 200,
+    active: str = "",
+    values: QueryDict | None = None,
+    errors: dict[str, list[str]] | None = None,
+    page_errors: list[str] | None = None,
+    upload_form: UploadForm | None = None,
+    reveal_form: RevealForm | None = None,
+) -> HttpResponse:
+    user = staff_user(request)
+    now = timezone.now()
+    parties = list(case.parties.order_by("pk"))
+    grant = RevealGrant.objects.filter(case=case, user=user, expires_at__gt=now).order_by("-expires_at").first()
+    assisting = [cu.unit for cu in case.assisting.select_related("unit")]
+    case._assisting_units = assisting  # type: ignore[attr-defined]  # reused by allowed_actions
+    allowed = policy.allowed_actions(user, case)
+    pool_query = request.GET.get("pool", "") if request.method == "GET" else request.POST.get("pool", "")
+    instructions = list(case.instructions.select_related("author", "answered_by").order_by("-created_at"))
+    known_fields = {f.name for f in FORMS[active].fields} | {"mediators"} if active in FORMS else set()
+    errors = dict(errors or {})
+    page_errors = list(page_errors or [])
+    for key in list(errors):
+        if key not in known_fields:
+            page_errors.extend(errors.pop(key))
+    context = {
+        "case": case,
+        "qr": codes.qr_svg(case.display_code, scale=3),
+        "colour": case.computed_colour(now),
+        "parties": parties,
+        "revealed": grant,
+        "can_reveal": bool(allowed) or user.has_role(Role.LEADER, Role.SUPERVISOR),
+        "location_chain": unit_chain(case.location_unit),
+        "owner_chain": unit_chain(case.owner_unit),
+        "deadlines": deadlines(case, now),
+        "assisting": assisting,
+        "team": list(case.team.select_related("mediator")),
+        "sessions": list(case.sessions.order_by("-held_at")),
+        "meetings": list(case.meetings.order_by("-held_at")),
+        "instructions": instructions,
+        "unanswered": [i for i in instructions if i.answered_at is None],
+        "attachments": list(case.attachments.select_related("uploaded_by").order_by("-uploaded_at")),
+        "max_attachments": uploads.MAX_PER_CASE,
+        "related": related_cases(case, user, parties),
+        "timeline": timeline(case),
+        "forms": action_forms(case, user, allowed, active, values, errors, pool_query),
+        "allowed": allowed,
+        "can_upload": "note" in allowed,
+        "upload_form": upload_form or UploadForm(initial={"version": case.version}),
+        "reveal_form": reveal_form or RevealForm(),
+        "page_errors": page_errors,
+        "active": active,
+        "pool_query": pool_query,
+        "now": now,
+    }
+    return render(request, "web/case/case.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# views
+
+
+@staff_required
+@require_GET
+def case_detail(request: HttpRequest, code: str) -> HttpResponse:
+    case = get_case_or_404(staff_user(request), code)
+    if codes.display(case.code) != code and case.code != code:
+        return redirect("web:case", code=case.display_code)
+    return render_case(request, case, active=request.GET.get("open", ""))
+
+
+def _expected_version(post: QueryDict) -> int:
+    value = post.get("version", "")
+    return int(value) if value.isdigit() else -1
+
+
+@staff_required
+@require_POST
+def case_act(request: HttpRequest, code: str, name: str) -> HttpResponse:
+    """Take one action through the action layer; on refusal the page comes back with the form filled
+    in, the field errors beside the fields and the message on top (nothing was written)."""
+    user = staff_user(request)
+    if name not in FORMS or name not in ACTIONS:
+        raise Http404
+    case = get_case_or_404(user, code)
+    data = build_data(name, request.POST, case)
+    try:
+        perform(name, case, Actor.staff(user), data, expected_version=_expected_version(request.POST), via="web")
+    except ActionError as exc:
+        per_field, general = field_errors(exc.errors)
+        fresh = get_case_or_404(user, case.code)
+        return render_case(
+            request,
+            fresh,
+            status=exc.status,
+            active=name,
+            values=request.POST,
+            errors=per_field,
+            page_errors=[exc.message, *general],
+        )
+    messages.success(request, _g("已完成「%(action)s」。") % {"action": label_for(name)})
+    if policy.can_view(user, case):
+        return redirect(reverse("web:case", args=[case.display_code]) + "#timeline")
+    return redirect("web:workbench")
+
+
+@staff_required
+@require_POST
+def case_upload(request: HttpRequest, code: str) -> HttpResponse:
+    """Upload one attachment. The upload is recorded as an internal note in the same transaction, so it
+    needs the right to add a note, and a stale page is refused like any other action."""
+    user = staff_user(request)
+    case = get_case_or_404(user, code)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render_case(request, case, status=400, upload_form=form, page_errors=[_g("附件上传失败。")])
+    upload: UploadedFile = form.cleaned_data["file"]
+    stored: Attachment | None = None
+    try:
+        checked = uploads.check(upload)
+        with transaction.atomic():
+            perform(
+                "note",
+                case,
+                Actor.staff(user),
+                {"text": _g("上传附件：%(name)s") % {"name": checked.name}, "public": False},
+                expected_version=form.cleaned_data["version"],
+                via="web",
+            )
+            uploads.check_count(case)  # the case row is locked by now
+            stored = Attachment(
+                case=case,
+                kind=form.cleaned_data["kind"],
+                original_name=checked.name,
+                content_type=checked.type.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                public=form.cleaned_data["public"],
+                uploaded_by=user,
+            )
+            stored.file.save(f"upload{checked.type.ext}", upload, save=False)
+            stored.save()
+    except (uploads.UploadError, ActionError) as exc:
+        if stored is not None and stored.file.name:
+            stored.file.storage.delete(stored.file.name)
+        form.add_error("file", exc.message)
+        fresh = get_case_or_404(user, case.code)
+        status = exc.status if isinstance(exc, ActionError) else 400
+        return render_case(
+            request, fresh, status=status, upload_form=form, page_errors=[_g("附件上传失败：") + exc.message]
+        )
+    except Exception:
+        if stored is not None and stored.file.name:
+            stored.file.storage.delete(stored.file.name)
+        raise
+    messages.success(request, _g("附件已上传。"))
+    return redirect(reverse("web:case", args=[case.display_code]) + "#attachments")
+
+
+@staff_required
+@require_GET
+def attachment_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    user = staff_user(request)
+    case = get_case_or_404(user, code)  # the policy again: out of scope → 404
+    att = Attachment.objects.filter(case=case, pk=pk).first()
+    if att is None or not att.file:
+        raise Http404
+    try:
+        fh = att.file.open("rb")
+    except FileNotFoundError:
+        raise Http404
+    audit.record("attachment.download", user=user, obj=att, detail={"case": case.code})
+    response = FileResponse(fh, as_attachment=True, filename=att.original_name, content_type=att.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@staff_required
+@require_POST
+def case_reveal(request: HttpRequest, code: str) -> HttpResponse:
+    """Show the parties' full personal data for 10 minutes: with a reason, audited (like the API)."""
+    user = staff_user(request)
+    case = get_case_or_404(user, code)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return render_case(request, case, status=400, reveal_form=form, page_errors=[_g("请填写查看理由。")])
+    if not policy.allowed_actions(user, case) and not user.has_role(Role.LEADER, Role.SUPERVISOR):
+        audit.record("pii.reveal", user=user, obj=case, result="denied", detail={})
+        return render_case(request, case, status=403, page_errors=[_g("您无权查看该案件的个人信息。")])
+    expires = timezone.now() + dt.timedelta(minutes=REVEAL_MINUTES)
+    RevealGrant.objects.create(case=case, user=user, reason=form.cleaned_data["reason"], expires_at=expires)
+    audit.record("pii.reveal", user=user, obj=case, detail={"reason": form.cleaned_data["reason"]})
+    messages.info(
+        request,
+        _g("已显示完整个人信息，%(t)s 前有效。查看已记录审计。") % {"t": timezone.localtime(expires).strftime("%H:%M")},
+    )
+    return redirect(reverse("web:case", args=[case.display_code]) + "#parties")
+
+
+@staff_required
+@require_GET
+def case_receipt(request: HttpRequest, code: str) -> HttpResponse:
+    """The printable receipt (回执) handed to the citizen: code, QR code, what was registered."""
+    case = get_case_or_404(staff_user(request), code)
+    applicants = [p for p in case.parties.order_by("pk") if p.role == "applicant"]
+    return render(
+        request,
+        "web/case/receipt.html",
+        {"case": case, "qr": codes.qr_svg(case.display_code, scale=5), "applicants": applicants},
+    )
+
+
+@staff_required
+@require_GET
+def mediator_lookup(request: HttpRequest) -> JsonResponse:
+    """点兵点将: search the mediator pool by name or kind (up to 20)."""
+    q = request.GET.get("q", "").strip()[:40]
+    if not q:
+        return JsonResponse({"results": []})
+    kinds = [value for value, label in Mediator._meta.get_field("kind").choices or [] if q in str(label)]
+    found = Mediator.objects.filter(Q(name__icontains=q) | Q(kind__in=kinds)).select_related("unit")
+    results = [
+        {
+            "id": m.pk,
+            "label": f"{m.name}（{m.get_kind_display()}，{m.unit.name}，在办 {m.active_cases}/{m.capacity}）",
+            "available": m.available,
+        }
+        for m in found.order_by("-available", "active_cases", "name")[:20]
+    ]
+    return JsonResponse({"results": results})

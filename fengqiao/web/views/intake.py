@@ -1,0 +1,296 @@
+"""Staff intake (受理登记) for walk-in and phone cases, the lookups it uses (address, party phone,
+units), and the duplicate warning."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _g
+from django.views.decorators.http import require_GET, require_POST
+
+from fengqiao.cases.actions import ActionError, Actor, register_case
+from fengqiao.cases.choices import Channel, PartyKind, Priority, Risk
+from fengqiao.cases.models import Case, Domain, Party
+from fengqiao.cases.workflow import OPEN_STATES
+from fengqiao.core import audit, crypto
+from fengqiao.core.validators import validate_phone
+from fengqiao.org.choices import Role, UnitKind
+from fengqiao.org.models import StandardAddress, Unit
+from fengqiao.org.paths import subtree_q
+from fengqiao.web.views.common import case_queryset, staff_required, staff_user
+from fengqiao.web.views.workbench import _categories
+
+REGISTER_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
+INTAKE_CHANNELS = [
+    Channel.WALK_IN,
+    Channel.PHONE,
+    Channel.GRID,
+    Channel.HOTLINE,
+    Channel.PETITION,
+    Channel.POLICE,
+    Channel.COURT,
+]
+PARTY_FIELDS = ("name", "phone", "id_number", "address")
+DONE_KEY = "web_intake_done"
+
+
+def _party(post: QueryDict, prefix: str, role: str) -> dict[str, Any] | None:
+    values = {f: post.get(f"{prefix}_{f}", "").strip() for f in PARTY_FIELDS}
+    if not any(values.values()):
+        return None
+    party: dict[str, Any] = {"role": role, **values}
+    party["kind"] = post.get(f"{prefix}_kind", PartyKind.PERSON) or PartyKind.PERSON
+    party["vulnerable"] = post.get(f"{prefix}_vulnerable", "") == "on"
+    return party
+
+
+def build_register_data(post: QueryDict) -> tuple[dict[str, Any], list[str]]:
+    """The intake form as RegisterInput data; also which form prefix each party came from."""
+    parties: list[dict[str, Any]] = []
+    prefixes: list[str] = []
+    for prefix, role in (("applicant", "applicant"), ("respondent", "respondent")):
+        party = _party(post, prefix, role)
+        if party is not None:
+            parties.append(party)
+            prefixes.append(prefix)
+    data: dict[str, Any] = {
+        "title": post.get("title", "").strip(),
+        "description": post.get("description", "").strip(),
+        "channel": post.get("channel", ""),
+        "anonymous": post.get("anonymous", "") == "on",
+        "address_text": post.get("address_text", "").strip(),
+        "priority": post.get("priority", "") or Priority.NORMAL,
+        "risk": post.get("risk", "") or Risk.LOW,
+        "people_count": post.get("people_count", "") or 1,
+        "parties": parties,
+    }
+    for key in ("category", "domain", "standard_address", "location_unit", "owner_unit"):
+        if post.get(key, "").strip():
+            data[key] = post[key].strip()
+    return data, prefixes
+
+
+def map_errors(errors: Any, prefixes: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    per_field: dict[str, list[str]] = {}
+    general: list[str] = []
+    if not isinstance(errors, dict):
+        return per_field, [str(errors)]
+    for key, value in errors.items():
+        if key == "parties":
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                for i, item in enumerate(value):
+                    prefix = prefixes[i] if i < len(prefixes) else "applicant"
+                    for fname, msgs in item.items():
+                        per_field.setdefault(f"{prefix}_{fname}", []).extend(str(m) for m in msgs)
+            else:
+                items = value if isinstance(value, list) else [value]
+                per_field.setdefault("applicant_name", []).extend(str(m) for m in items)
+        elif key == "non_field_errors":
+            general.extend(str(m) for m in value)
+        elif key in ("standard_address", "location_unit"):
+            per_field.setdefault("location_unit", []).extend(str(m) for m in value)
+        else:
+            per_field.setdefault(key, []).extend(str(m) for m in (value if isinstance(value, list) else [value]))
+    return per_field, general
+
+
+def _cases_of_phone(user: Any, phone: str) -> QuerySet[Case]:
+    ids = Party.objects.filter(phone_hash=crypto.search_hash(phone)).values("case_id")
+    return case_queryset(user).filter(pk__in=ids).order_by("-created_at")
+
+
+def _valid_phone(phone: str) -> bool:
+    try:
+        validate_phone(phone)
+    except ValidationError:
+        return False
+    return True
+
+
+def location_choices(user: Any) -> list[tuple[Unit, list[Unit]]]:
+    """Towns with their villages (and grids, for users working below town level) in the user's scope."""
+    from fengqiao.cases.policy import scope_paths
+
+    paths = scope_paths(user)
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= subtree_q("path", p)
+    kinds = [UnitKind.TOWN, UnitKind.VILLAGE]
+    if paths and all(p.count("/") > 3 for p in paths):
+        kinds.append(UnitKind.GRID)
+    units = list(Unit.objects.filter(q, kind__in=kinds, is_active=True).order_by("path")[:1500])
+    groups: list[tuple[Unit, list[Unit]]] = []
+    for u in units:
+        if u.kind == UnitKind.TOWN or not groups:
+            groups.append((u, [] if u.kind == UnitKind.TOWN else [u]))
+        else:
+            groups[-1][1].append(u)
+    return groups
+
+
+def _render(
+    request: HttpRequest,
+    values: QueryDict | dict[str, Any],
+    *,
+    errors: dict[str, list[str]] | None = None,
+    page_errors: list[str] | None = None,
+    duplicates: list[Case] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = staff_user(request)
+    owner_units = sorted({g.unit for g in user.role_grants() if g.role in REGISTER_ROLES}, key=lambda u: u.path)
+    return render(
+        request,
+        "web/intake/intake.html",
+        {
+            "v": values,
+            "errors": errors or {},
+            "page_errors": page_errors or [],
+            "duplicates": duplicates or [],
+            "categories": _categories(),
+            "domains": Domain.objects.filter(is_active=True),
+            "channels": [(c.value, c.label) for c in INTAKE_CHANNELS],
+            "priorities": Priority.choices,
+            "risks": Risk.choices,
+            "party_kinds": PartyKind.choices,
+            "owner_units": owner_units,
+            "locations": location_choices(user),
+        },
+        status=status,
+    )
+
+
+@staff_required
+def intake(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    if not user.has_role(*REGISTER_ROLES):
+        return render(request, "web/forbidden.html", {"message": _g("您没有登记案件的权限。")}, status=403)
+    if request.method != "POST":
+        return _render(
+            request,
+            {
+                "channel": Channel.WALK_IN,
+                "priority": str(Priority.NORMAL),
+                "risk": Risk.LOW,
+                "people_count": 1,
+                "token": secrets.token_urlsafe(16),
+            },
+        )
+    post = request.POST
+    token = post.get("token", "")[:64]
+    done: dict[str, str] = request.session.get(DONE_KEY, {})
+    if token and token in done:  # the same form sent twice (double click, retry): no second case
+        return redirect("web:receipt", code=done[token])
+    data, prefixes = build_register_data(post)
+    phone = post.get("applicant_phone", "").strip()
+    if phone and _valid_phone(phone) and post.get("confirm_duplicate", "") != "on":
+        duplicates = [c for c in _cases_of_phone(user, phone)[:20] if c.is_open]
+        if duplicates:
+            return _render(request, post, duplicates=duplicates)
+    try:
+        case, _created = register_case(Actor.staff(user), data, via="web")
+    except ActionError as exc:
+        per_field, general = map_errors(exc.errors, prefixes)
+        return _render(request, post, errors=per_field, page_errors=[exc.message, *general], status=exc.status)
+    if token:
+        done[token] = case.code
+        request.session[DONE_KEY] = dict(list(done.items())[-20:])
+    messages.success(request, _g("已登记，案件编码 %(code)s。") % {"code": case.display_code})
+    return redirect("web:receipt", code=case.display_code)
+
+
+@staff_required
+@require_POST
+def phone_lookup(request: HttpRequest) -> JsonResponse:
+    """POST {"phone": …} → that phone's recent cases in the user's scope. The phone is never echoed
+    back and never appears in a URL; the lookup itself is audited (without the number)."""
+    try:
+        body = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        phone = str(body.get("phone", "")).strip()
+    except (ValueError, AttributeError):
+        return JsonResponse({"error": _g("请求格式有误。")}, status=400)
+    if not _valid_phone(phone):
+        return JsonResponse({"error": _g("请输入有效的手机号码（11位）或固定电话（区号-号码）。")}, status=400)
+    user = staff_user(request)
+    cases = list(_cases_of_phone(user, phone)[:10])
+    audit.record("pii.lookup", user=user, object_type="cases.party", detail={"matches": len(cases)})
+    open_states = {str(s) for s in OPEN_STATES}
+    return JsonResponse(
+        {
+            "count": len(cases),
+            "open_count": sum(1 for c in cases if c.state in open_states),
+            "cases": [
+                {
+                    "code": c.code,
+                    "display_code": c.display_code,
+                    "title": c.title,
+                    "state": c.state,
+                    "state_label": str(c.get_state_display()),
+                    "open": c.state in open_states,
+                    "created_at": c.created_at.isoformat(),
+                    "url": reverse("web:case", args=[c.display_code]),
+                }
+                for c in cases
+            ],
+        }
+    )
+
+
+@staff_required
+@require_GET
+def address_lookup(request: HttpRequest) -> JsonResponse:
+    """Standard addresses and units matching ``q`` (address text is not personal data): up to 10."""
+    q = request.GET.get("q", "").strip()[:50]
+    if not q:
+        return JsonResponse({"results": []})
+    results: list[dict[str, Any]] = []
+    for a in StandardAddress.objects.filter(full_text__icontains=q).select_related("grid").order_by("full_text")[:10]:
+        results.append(
+            {
+                "type": "address",
+                "id": a.pk,
+                "label": a.full_text,
+                "unit": a.grid_id,
+                "unit_label": a.grid.name,
+            }
+        )
+    if len(results) < 10:
+        kinds = dict(UnitKind.choices)
+        units = Unit.objects.filter(
+            name__icontains=q,
+            is_active=True,
+            kind__in=[UnitKind.TOWN, UnitKind.VILLAGE, UnitKind.GRID, UnitKind.MICROGRID],
+        ).order_by("path")[: 10 - len(results)]
+        for u in units:
+            results.append(
+                {
+                    "type": "unit",
+                    "id": u.pk,
+                    "label": f"{u.name}（{kinds.get(u.kind, u.kind)}）",
+                    "unit": u.pk,
+                    "unit_label": u.name,
+                }
+            )
+    return JsonResponse({"results": results})
+
+
+@staff_required
+@require_GET
+def unit_lookup(request: HttpRequest) -> JsonResponse:
+    """The active child units of ``parent`` (for the town → village → grid pickers)."""
+    parent = request.GET.get("parent", "")
+    if not parent.isdigit():
+        return JsonResponse({"results": []})
+    kinds = dict(UnitKind.choices)
+    units = Unit.objects.filter(parent_id=int(parent), is_active=True).order_by("code")[:500]
+    return JsonResponse(
+        {"results": [{"id": u.pk, "name": u.name, "kind": u.kind, "kind_label": str(kinds[u.kind])} for u in units]}
+    )

@@ -1,0 +1,276 @@
+"""The supervisor's page (监督视图, 纪检监督): overdue cases, cases pushed back and forth (推诿扯皮),
+stalled cases, and a read-only timeline of any case in their area.
+
+Detection is done in SQL over ``CaseEvent`` (codes and ``data`` {"from", "to"}): a case appears
+when it has three or more transfer/return/decline/escalate events, or when one unit sent it to
+another and that unit sent it back (A→B and B→A), whatever the number of cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _l
+
+from fengqiao.cases.choices import Level
+from fengqiao.cases.events import event_label
+from fengqiao.cases.models import Case, CaseEvent
+from fengqiao.cases.workflow import State
+from fengqiao.org.choices import Role
+from fengqiao.org.models import Unit, User
+from fengqiao.web.views.leader import (
+    COLOUR_LABELS,
+    OPEN,
+    PAGE_ROWS,
+    PREVIEW_ROWS,
+    area_cases,
+    overdue_q,
+    role_required,
+    row_queryset,
+    visible_case,
+)
+
+# Events that move a case away from a unit (counted for "transferred repeatedly").
+MOVE_CODES = ["case.transfer", "case.return", "case.decline", "case.escalate"]
+# Events considered for back-and-forth: a dispatch (交办) can be the first leg of a bounce.
+BOUNCE_CODES = [*MOVE_CODES, "case.assign_unit"]
+REPEAT_THRESHOLD = 3
+STALL_AFTER = dt.timedelta(days=7)
+
+LISTS = {
+    "overdue": _l("超期案件"),
+    "bounced": _l("反复流转（推诿扯皮）"),
+    "stalled": _l("停滞案件（7天以上无进展）"),
+}
+
+
+def moves() -> Any:
+    """Move events with their sending and receiving unit ids as text (a decline sends the case
+    from the declining unit back to the owner)."""
+    return CaseEvent.objects.filter(code__in=BOUNCE_CODES).annotate(
+        src=Coalesce(KT("data__from"), KT("data__declined_by")),
+        dst=Coalesce(KT("data__to"), KT("data__back_to")),
+    )
+
+
+def bounced_case_ids() -> tuple[QuerySet[Any], QuerySet[Any]]:
+    """(cases with ≥ 3 moves, cases sent A→B and back B→A) as subqueries of case ids."""
+    many = (
+        CaseEvent.objects.filter(code__in=MOVE_CODES)
+        .order_by()
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=REPEAT_THRESHOLD)
+        .values("case_id")
+    )
+    m: Any = moves()
+    back = m.filter(case_id=OuterRef("case_id"), src=OuterRef("dst"), dst=OuterRef("src"))
+    pingpong = m.filter(src__isnull=False, dst__isnull=False).filter(Exists(back)).order_by().values("case_id")
+    return many, pingpong
+
+
+def _move_count() -> Subquery:
+    return Subquery(
+        CaseEvent.objects.filter(case=OuterRef("pk"), code__in=MOVE_CODES)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("id"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def _last_event_at() -> Subquery:
+    return Subquery(CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("at")[:1])
+
+
+def _lists(user: Any, now: dt.datetime) -> dict[str, QuerySet[Case]]:
+    area = area_cases(user, Role.SUPERVISOR)
+    many, pingpong = bounced_case_ids()
+    recent = CaseEvent.objects.filter(case=OuterRef("pk"), at__gte=now - STALL_AFTER)
+    return {
+        "overdue": area.filter(overdue_q(now)).order_by("due_at", "id"),
+        "bounced": area.filter(Q(pk__in=many) | Q(pk__in=pingpong))
+        .annotate(moves_n=Coalesce(_move_count(), 0))
+        .order_by("-moves_n", "-created_at", "-id"),
+        "stalled": area.filter(state__in=OPEN).filter(~Exists(recent)).order_by("created_at", "id"),
+    }
+
+
+def _chains(cases: list[Case]) -> dict[int, list[dict[str, Any]]]:
+    """The route of each listed case through units (two queries for the whole page)."""
+    if not cases:
+        return {}
+    events = list(
+        moves()
+        .filter(case_id__in=[c.pk for c in cases])
+        .order_by("at", "id")
+        .values("case_id", "code", "at", "src", "dst")
+    )
+    ids = {int(v) for e in events for v in (e["src"], e["dst"]) if v not in (None, "")}
+    names = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "name"))
+    out: dict[int, list[dict[str, Any]]] = {}
+    for e in events:
+        out.setdefault(e["case_id"], []).append(
+            {
+                "label": event_label(e["code"]),
+                "at": e["at"],
+                "src": names.get(int(e["src"])) if e["src"] not in (None, "") else "",
+                "dst": names.get(int(e["dst"])) if e["dst"] not in (None, "") else "",
+            }
+        )
+    return out
+
+
+def _decorate(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return row_queryset(qs).annotate(last_event_at=_last_event_at())
+
+
+def _rows(key: str, cases: list[Case], now: dt.datetime) -> list[dict[str, Any]]:
+    chains = _chains(cases) if key == "bounced" else {}
+    return [
+        {
+            "case": c,
+            "colour": c.computed_colour(now),
+            "colour_label": COLOUR_LABELS.get(c.computed_colour(now), ""),
+            "overdue_days": (now - c.due_at).days if c.due_at and c.is_open and c.due_at < now else None,
+            "idle_days": (now - c.last_event_at).days if getattr(c, "last_event_at", None) else None,  # type: ignore[attr-defined]
+            "chain": chains.get(c.pk, []),
+        }
+        for c in cases
+    ]
+
+
+@role_required(Role.SUPERVISOR)
+def supervisor(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    now = timezone.now()
+    lists = _lists(user, now)
+    which = request.GET.get("list", "")
+    if which and which not in LISTS:
+        raise Http404
+    ctx: dict[str, Any] = {"now": now, "lists_meta": LISTS, "which": which}
+    if which:
+        page = Paginator(_decorate(lists[which]), PAGE_ROWS).get_page(request.GET.get("page"))
+        ctx.update(page=page, rows=_rows(which, list(page.object_list), now), list_title=LISTS[which])
+        return render(request, "web/oversight/supervisor_list.html", ctx)
+    sections = []
+    for key in ("overdue", "bounced", "stalled"):
+        qs = lists[key]
+        cases = list(_decorate(qs)[: PREVIEW_ROWS + 1])
+        sections.append(
+            {
+                "key": key,
+                "title": LISTS[key],
+                "count": qs.count(),
+                "rows": _rows(key, cases[:PREVIEW_ROWS], now),
+                "more": len(cases) > PREVIEW_ROWS,
+            }
+        )
+    ctx.update(sections=sections, units=[g.unit for g in user.role_grants() if g.role == Role.SUPERVISOR])
+    return render(request, "web/oversight/supervisor.html", ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# the read-only timeline
+
+UNIT_KEYS = ("from", "to", "declined_by", "back_to", "unit", "lead_unit", "owner_unit")
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(getattr(Case._meta.get_field(name), "verbose_name", name))
+    except Exception:
+        return name
+
+
+def _value(name: str, value: Any, units: dict[int, str], users: dict[int, str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if name in {"owner_unit", "pending_unit", "lead_unit", "location_unit", "dispatched_from"}:
+        return units.get(value, str(value)) if isinstance(value, int) else str(value)
+    if name == "handler":
+        return users.get(value, str(value)) if isinstance(value, int) else str(value)
+    if name == "state":
+        try:
+            return str(State(value).label)
+        except ValueError:
+            return str(value)
+    if name == "level":
+        try:
+            return str(Level(value).label)
+        except ValueError:
+            return str(value)
+    if isinstance(value, bool):
+        return str(_l("是") if value else _l("否"))
+    return str(value)
+
+
+@role_required(Role.SUPERVISOR)
+def timeline(request: HttpRequest, code: str) -> HttpResponse:
+    case = visible_case(request.user, code)
+    events = list(case.events.select_related("actor", "actor_unit").order_by("at", "id"))
+    unit_ids: set[int] = set()
+    user_ids: set[int] = set()
+    for e in events:
+        for k in UNIT_KEYS:
+            if isinstance(e.data.get(k), int):
+                unit_ids.add(e.data[k])
+        for side in (e.before, e.after):
+            for k, v in side.items():
+                if isinstance(v, int) and (k.endswith("unit") or k == "dispatched_from"):
+                    unit_ids.add(v)
+                if k == "handler" and isinstance(v, int):
+                    user_ids.add(v)
+        if isinstance(e.data.get("handler"), int):
+            user_ids.add(e.data["handler"])
+    units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name")) if unit_ids else {}
+    users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    roles = dict(Role.choices)
+    items = []
+    previous_at = case.created_at
+    for e in events:
+        route = [units.get(e.data[k], "") for k in ("from", "declined_by") if isinstance(e.data.get(k), int)]
+        route += [units.get(e.data[k], "") for k in ("to", "back_to") if isinstance(e.data.get(k), int)]
+        changes = [
+            {
+                "field": _field_label(k),
+                "before": _value(k, e.before.get(k), units, users),
+                "after": _value(k, v, units, users),
+            }
+            for k, v in e.after.items()
+        ]
+        gap = e.at - previous_at
+        previous_at = e.at
+        items.append(
+            {
+                "e": e,
+                "label": event_label(e.code),
+                "role": roles.get(e.actor_role, e.actor_role),
+                "state_before": _value("state", e.state_before, units, users) if e.state_before else "",
+                "state_after": _value("state", e.state_after, units, users),
+                "route": route if len(route) == 2 else [],
+                "changes": changes,
+                "gap_days": gap.days if gap >= STALL_AFTER else None,
+            }
+        )
+    now = timezone.now()
+    idle = now - events[-1].at if events else None
+    ctx = {
+        "case": case,
+        "items": items,
+        "colour": case.computed_colour(now),
+        "overdue": case.is_open and case.due_at is not None and case.due_at < now,
+        "idle_days": idle.days if idle is not None and case.is_open and idle >= STALL_AFTER else None,
+        "moves": sum(1 for e in events if e.code in MOVE_CODES),
+        "instructions": list(case.instructions.select_related("author", "answered_by").order_by("created_at")),
+    }
+    return render(request, "web/oversight/timeline.html", ctx)

@@ -1,0 +1,89 @@
+"""The notification fan-out through a REAL Celery worker on the REAL Redis broker.
+
+The worker runs in a thread of the test process (``celery.contrib.testing.worker.start_worker``)
+and talks to the test database through its own connection, so the test is transactional: the
+case must be committed before the worker can read it. Skipped when Redis is not reachable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from fengqiao.cases.actions import perform, register_case
+from fengqiao.cases.models import Category, Domain
+from fengqiao.cases.taxonomy import seed
+from fengqiao.celery import app
+from fengqiao.notify.models import Notification
+from tests.conftest import Org, case_payload
+
+BROKER_URL = "redis://127.0.0.1:6379/14"
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+def _redis_reachable() -> str | None:
+    try:
+        import redis
+
+        redis.Redis.from_url(BROKER_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+    except Exception as exc:
+        return f"Redis broker {BROKER_URL} is not reachable: {exc}"
+    return None
+
+
+@pytest.fixture
+def real_worker() -> Iterator[object]:
+    reason = _redis_reachable()
+    if reason:
+        pytest.skip(reason)
+    from celery.contrib.testing.worker import start_worker
+
+    saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
+    app.conf.task_always_eager = False
+    app.conf.broker_url = BROKER_URL
+    try:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_purge(app.conf.task_default_queue)  # messages of earlier runs
+        with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=20) as worker:
+            yield worker
+    finally:
+        for key, value in saved.items():
+            app.conf[key] = value
+        app.pool.force_close_all()
+
+
+def _wait_for(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+def test_worker_notifies_receiving_unit(org: Org, real_worker: object) -> None:
+    # A transactional test starts from a flushed database when another one ran before it.
+    seed(Category, Domain)
+    case, created = register_case(org.actor("dispatcher"), case_payload(org), via="test")
+    assert created
+    event = perform("assign_unit", case, org.actor("dispatcher"), {"unit": org.dept.pk, "reason": "人社事项"})
+
+    def delivered() -> bool:
+        return Notification.objects.filter(event=event, user=org.user("dept_handler")).exists()
+
+    assert _wait_for(delivered), "the worker did not create the notification within 10 s"
+    note = Notification.objects.get(event=event, user=org.user("dept_handler"))
+    assert note.kind == "to_accept"
+    assert note.case_id == case.pk
+    # Only the receiving unit's desk hears of the dispatch; the actor never notifies itself.
+    assert set(Notification.objects.filter(event=event).values_list("user__username", flat=True)) == {"dept_handler"}
+    # The registration event reached the town desk (the subcentre has no staff of its own).
+    register_event = case.events.get(code="case.register")
+    assert _wait_for(lambda: Notification.objects.filter(event=register_event).count() == 2)
+    assert set(Notification.objects.filter(event=register_event).values_list("user__username", flat=True)) == {
+        "sub1_dispatcher",
+        "handler1",
+    }
