@@ -276,3 +276,14 @@ CELERY_BEAT_SCHEDULE = {
     "supervision-sweep": {"task": "fengqiao.supervision.tasks.run_sweep", "schedule": 60.0},
     "outbox-relay": {"task": "fengqiao.notify.tasks.relay_outbox", "schedule": 5.0},
 }
+FENGQIAO_ACCOUNTABILITY = {
+    "register_hours": int(os.environ.get("FENGQIAO_REGISTER_HOURS", "24")),
+    "mediate_days": int(os.environ.get("FENGQIAO_MEDIATE_DAYS", "7")),
+    "transfer_count": 3,
+    "overdue_count": 3,
+    "overdue_window_days": 90,
+}
+CELERY_BEAT_SCHEDULE["accountability-detect"] = {
+    "task": "fengqiao.supervision.tasks.run_accountability",
+    "schedule": 3600.0,
+}

@@ -14,4 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("fengqiao.api.urls")),
     path("staff/", include("fengqiao.web.urls")),
+    path("staff/", include("fengqiao.supervision.urls")),
 ]

@@ -264,6 +264,7 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
                 priority=values["priority"],
                 risk=values["risk"],
                 people_count=values["people_count"],
+                received_at=values.get("received_at"),
                 owner_unit=owner,
                 level=level_for(location or owner, Level.BLUE) if location else level_for(owner, Level.BLUE),
                 registered_by=actor.user,

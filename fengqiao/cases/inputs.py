@@ -102,11 +102,19 @@ class RegisterInput(serializers.Serializer):
     risk = serializers.ChoiceField(choices=Risk.choices, default=Risk.LOW)
     people_count = serializers.IntegerField(min_value=1, max_value=100000, default=1)
     owner_unit = UnitField(required=False, allow_null=True)
+    received_at = serializers.DateTimeField(required=False, allow_null=True)
     parties = PartyInput(many=True, required=False, default=list)
 
     def validate_parties(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(value) > 50:
             raise serializers.ValidationError(_("当事人不能超过50个。"))
+        return value
+
+    def validate_received_at(self, value: Any) -> Any:
+        from django.utils import timezone
+
+        if value is not None and value > timezone.now():
+            raise serializers.ValidationError(_("收到时间不能晚于现在。"))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -179,6 +179,9 @@ class Case(models.Model):
     )
 
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
+    received_at = models.DateTimeField(
+        _("收到时间"), null=True, blank=True, help_text=_("来源系统或网格员最初收到该事项的时间（应录未录核查）")
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     accept_due = models.DateTimeField(_("受理时限"), null=True, blank=True)
     contact_due = models.DateTimeField(_("首次联系时限"), null=True, blank=True)

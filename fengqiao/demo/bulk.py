@@ -30,14 +30,22 @@ STATES = [
 
 
 def generate_cases(
-    total: int, owner_units: list[Unit] | None = None, batch: int = 5000, seed: int = 7, days: int = 365
+    total: int,
+    owner_units: list[Unit] | None = None,
+    batch: int = 5000,
+    seed: int = 7,
+    days: int = 365,
+    open_only: bool = False,
+    with_events: bool = True,
+    now: dt.datetime | None = None,
 ) -> int:
     rng = random.Random(seed)
     categories = list(Category.objects.filter(parent__isnull=False))
     if owner_units is None:
         owner_units = list(Unit.objects.filter(kind__in=[UnitKind.SUBCENTRE, UnitKind.DEPARTMENT]))
     villages = list(Unit.objects.filter(kind=UnitKind.VILLAGE)[:2000]) or owner_units
-    now = timezone.now()
+    now = now or timezone.now()
+    states = [State.REGISTERED, State.ACCEPTED, State.IN_PROGRESS, State.MEDIATING] if open_only else STATES
     made = 0
     while made < total:
         n = min(batch, total - made)
@@ -45,6 +53,7 @@ def generate_cases(
         for _ in range(n):
             created = now - dt.timedelta(seconds=rng.randint(0, days * 86400))
             owner = rng.choice(owner_units)
+            village = rng.choice(villages)
             cat = rng.choice(categories)
             cases.append(
                 Case(
@@ -55,15 +64,24 @@ def generate_cases(
                     channel="import",
                     owner_unit=owner,
                     owner_path=owner.path,
-                    location_unit=rng.choice(villages),
-                    state=rng.choice(STATES),
+                    location_unit=village,
+                    location_path=village.path,
+                    state=rng.choice(states),
                     created_at=created,
                     accept_due=created + dt.timedelta(days=1),
+                    contact_due=created + dt.timedelta(days=3),
                     due_at=created + dt.timedelta(days=15),
+                    yellow_at=created + dt.timedelta(days=7),
+                    red_at=created + dt.timedelta(days=14),
+                    reminded=["accept", "contact"],
+                    first_contact_at=created + dt.timedelta(hours=5),
                 )
             )
         with transaction.atomic():
             Case.objects.bulk_create(cases, batch_size=1000)
+            if not with_events:
+                made += n
+                continue
             saved = {c.code: c.pk for c in Case.objects.filter(code__in=[c.code for c in cases]).only("id", "code")}
             CaseEvent.objects.bulk_create(
                 [

@@ -189,11 +189,21 @@ class DemoBuilder:
                 "调解员（白塔镇）",
             ),
             (
-                _user("bt_lingdao", "王镇长", baita, [(Role.LEADER, baita)], pw, title="白塔镇镇长"),
+                _user(
+                    "bt_lingdao", "王镇长", baita, [(Role.LEADER, baita)], pw, title="白塔镇镇长", mobile="13905760101"
+                ),
                 "乡镇领导（白塔镇）",
             ),
             (
-                _user("xian_lingdao", "李县长", county, [(Role.LEADER, county)], pw, title="分管副县长"),
+                _user(
+                    "xian_lingdao",
+                    "李县长",
+                    county,
+                    [(Role.LEADER, county)],
+                    pw,
+                    title="分管副县长",
+                    mobile="13905760001",
+                ),
                 "县领导",
             ),
             (
@@ -638,3 +648,6 @@ class DemoBuilder:
             self.build_mediators()
         made = self.build_cases()
         self.log(f"案件: {made}\n")
+        from fengqiao.supervision.sweep import sweep
+
+        self.log(f"督办扫描: {sweep()}\n")

@@ -107,3 +107,68 @@ class Follow(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "case"], name="follow_once")]
         verbose_name = _("关注")
         verbose_name_plural = _("关注")
+
+
+class AccountabilityKind(models.TextChoices):
+    UNREGISTERED = "unregistered", _("应录未录")
+    UNMEDIATED = "unmediated", _("应调未调")
+    BUCK_PASSING = "buck_passing", _("推诿扯皮")
+    REPEAT_OVERDUE_PERSON = "overdue_person", _("个人多次超期")
+    REPEAT_OVERDUE_UNIT = "overdue_unit", _("单位多次超期")
+
+
+class RecordStatus(models.TextChoices):
+    OPEN = "open", _("待核查")
+    CHECKING = "checking", _("倒查中")
+    CONCLUDED = "concluded", _("已结论")
+
+
+class AccountabilityRecord(models.Model):
+    """A detected accountability problem with the events that prove it (``evidence``)."""
+
+    kind = models.CharField(_("类型"), max_length=16, choices=AccountabilityKind.choices, db_index=True)
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("案件")
+    )
+    unit = models.ForeignKey(
+        "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位")
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accountability_records",
+        verbose_name=_("责任人"),
+    )
+    summary = models.CharField(_("情况"), max_length=300)
+    evidence = models.JSONField(_("证据"), default=dict)
+    dedup_key = models.CharField(max_length=120, unique=True)
+    detected_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+    status = models.CharField(_("状态"), max_length=10, choices=RecordStatus.choices, default=RecordStatus.OPEN)
+
+    class Meta:
+        ordering = ["-detected_at"]
+        verbose_name = _("问责线索")
+        verbose_name_plural = _("问责线索")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.summary}"
+
+
+class ReverseCheck(models.Model):
+    """倒查: a supervisor's check of a record, with its conclusion, kept on the person's file."""
+
+    record = models.ForeignKey(AccountabilityRecord, on_delete=models.CASCADE, related_name="checks")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("倒查人")
+    )
+    opened_at = models.DateTimeField(_("开始时间"), default=timezone.now)
+    conclusion = models.TextField(_("倒查结论"), max_length=4000, blank=True)
+    responsible = models.BooleanField(_("认定责任"), null=True, blank=True)
+    concluded_at = models.DateTimeField(_("结论时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("倒查")
+        verbose_name_plural = _("倒查")

@@ -54,7 +54,7 @@ class FormField:
 class ActionForm:
     name: str
     fields: list[FormField] = field(default_factory=list)
-    button: Any = _("提交")
+    button: Any = ""
     intro: Any = ""
     danger: bool = False
 
@@ -349,7 +349,7 @@ FORMS: dict[str, ActionForm] = {
                 FormField("title", _("标题"), "text"),
                 FormField("description", _("事项描述"), "textarea"),
                 FormField("address_text", _("地址"), "text"),
-                FormField("priority", _("优先级"), "select", False, list(Priority.choices)),
+                FormField("priority", _("优先级"), "select", False, [(str(v), lab) for v, lab in Priority.choices]),
                 FormField("risk", _("风险等级"), "select", False, list(Risk.choices)),
                 FormField("people_count", _("涉及人数"), "number"),
                 FormField("reason", _("修改原因"), "text"),
@@ -474,7 +474,7 @@ def field_errors(errors: Any) -> tuple[dict[str, list[str]], list[str]]:
 
     if isinstance(errors, dict):
         for key, value in errors.items():
-            target = {"members": "mediators"}.get(key, key)
+            target = {"members": "mediators"}.get(str(key), str(key))
             if key in ("non_field_errors", "detail"):
                 general.extend(flatten(value))
             else:

@@ -95,7 +95,8 @@ def _subject(request: HttpRequest) -> _Subject | None:
     if not isinstance(data, dict) or time.time() - float(data.get("at", 0)) > PENDING_SECONDS:
         request.session.pop(PENDING_KEY, None)
         return None
-    user = User.objects.filter(pk=data.get("uid"), is_active=True).first()
+    uid = data.get("uid")
+    user = User.objects.filter(pk=uid, is_active=True).first() if isinstance(uid, int) else None
     if user is None:
         return None
     return _Subject(user, str(data.get("backend", "")), str(data.get("next", "")), pending=True)
@@ -135,6 +136,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         until = throttle.locked_until(subject.user.get_username())
         if until is not None:
             error, status = _locked_message(until), 429
+        elif not device.verify_is_allowed()[0]:
+            error = _g("尝试过于频繁，请稍候几秒再试。")
         elif django_otp.verify_token(subject.user, device.persistent_id, form.cleaned_data["token"].strip()):
             return _complete(request, subject, device)
         else:
@@ -169,6 +172,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         until = throttle.locked_until(subject.user.get_username())
         if until is not None:
             error = _locked_message(until)
+        elif not device.verify_is_allowed()[0]:
+            error = _g("尝试过于频繁，请稍候几秒再试。")
         elif device.verify_token(form.cleaned_data["token"].strip()):
             device.confirmed = True
             device.save(update_fields=["confirmed"])

@@ -280,6 +280,14 @@ def render_case(
     allowed = policy.allowed_actions(user, case)
     pool_query = request.GET.get("pool", "") if request.method == "GET" else request.POST.get("pool", "")
     instructions = list(case.instructions.select_related("author", "answered_by").order_by("-created_at"))
+    team = list(case.team.select_related("mediator"))
+    unanswered = [i for i in instructions if i.answered_at is None]
+    # Forms with nothing to act on are left out (no team to change, no instruction to answer).
+    shown = [
+        a
+        for a in allowed
+        if a == active or not ((a == "detach_team" and not team) or (a == "answer_instruction" and not unanswered))
+    ]
     known_fields = {f.name for f in FORMS[active].fields} | {"mediators"} if active in FORMS else set()
     errors = dict(errors or {})
     page_errors = list(page_errors or [])
@@ -297,16 +305,16 @@ def render_case(
         "owner_chain": unit_chain(case.owner_unit),
         "deadlines": deadlines(case, now),
         "assisting": assisting,
-        "team": list(case.team.select_related("mediator")),
+        "team": team,
         "sessions": list(case.sessions.order_by("-held_at")),
         "meetings": list(case.meetings.order_by("-held_at")),
         "instructions": instructions,
-        "unanswered": [i for i in instructions if i.answered_at is None],
+        "unanswered": unanswered,
         "attachments": list(case.attachments.select_related("uploaded_by").order_by("-uploaded_at")),
         "max_attachments": uploads.MAX_PER_CASE,
         "related": related_cases(case, user, parties),
         "timeline": timeline(case),
-        "forms": action_forms(case, user, allowed, active, values, errors, pool_query),
+        "forms": action_forms(case, user, shown, active, values, errors, pool_query),
         "allowed": allowed,
         "can_upload": "note" in allowed,
         "upload_form": upload_form or UploadForm(initial={"version": case.version}),
@@ -422,7 +430,7 @@ def case_upload(request: HttpRequest, code: str) -> HttpResponse:
 
 @staff_required
 @require_GET
-def attachment_download(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, code: str, pk: int) -> HttpResponse | FileResponse:
     user = staff_user(request)
     case = get_case_or_404(user, code)  # the policy again: out of scope → 404
     att = Attachment.objects.filter(case=case, pk=pk).first()

@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -44,11 +45,11 @@ def staff_user(request: HttpRequest) -> User:
     return cast(User, request.user)
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Signed in, and — for administrators — verified by the second factor."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("web:login"))
@@ -90,7 +91,7 @@ def paginate_ids(queryset: QuerySet[Case], page_number: Any, related: tuple[str,
     page = paginator.get_page(page_number)
     ids = list(page.object_list)
     by_id = {c.pk: c for c in Case.objects.filter(pk__in=ids).select_related(*related)} if ids else {}
-    page.object_list = [by_id[pk] for pk in ids if pk in by_id]
+    page.object_list = [by_id[pk] for pk in ids if pk in by_id]  # type: ignore[misc]
     return page
 
 

@@ -73,8 +73,9 @@ def build_register_data(post: QueryDict) -> tuple[dict[str, Any], list[str]]:
         "parties": parties,
     }
     for key in ("category", "domain", "standard_address", "location_unit", "owner_unit"):
-        if post.get(key, "").strip():
-            data[key] = post[key].strip()
+        value = str(post.get(key, "")).strip()
+        if value:
+            data[key] = value
     return data, prefixes
 
 
@@ -201,7 +202,7 @@ def intake(request: HttpRequest) -> HttpResponse:
         per_field, general = map_errors(exc.errors, prefixes)
         return _render(request, post, errors=per_field, page_errors=[exc.message, *general], status=exc.status)
     if token:
-        done[token] = case.code
+        done[token] = case.display_code
         request.session[DONE_KEY] = dict(list(done.items())[-20:])
     messages.success(request, _g("已登记，案件编码 %(code)s。") % {"code": case.display_code})
     return redirect("web:receipt", code=case.display_code)

@@ -5,7 +5,7 @@ Every case list starts from :func:`fengqiao.cases.policy.restrict` and is then n
 subtrees of the user's units for the page's role (the leader's area). Instructions go through
 ``perform("instruct")``; following a case is a personal preference (``supervision.Follow``) with
 an audit record, not a change of the case. The counts are computed in SQL (colour buckets from
-``created_at`` thresholds), so the page costs the same number of queries at any size.
+the cases' ``yellow_at``/``red_at`` thresholds, mirroring ``Case.computed_colour``), so the page costs the same number of queries at any size.
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ from fengqiao.supervision.models import Follow, Instruction
 from fengqiao.web.views.common import get_case_or_404, staff_required
 
 OPEN = sorted(OPEN_STATES)
-YELLOW_AFTER = dt.timedelta(days=7)  # report 000: green ≤ 7 days, yellow > 7, red > 14
-RED_AFTER = dt.timedelta(days=14)
 COLOUR_LABELS = dict(Colour.choices)
 PREVIEW_ROWS = 10  # rows per list on the overview; "查看全部" pages through the rest
 PAGE_ROWS = 50
@@ -87,19 +85,19 @@ def visible_case(user: Any, code: str) -> Case:
     return get_case_or_404(user, code)
 
 
-def colour_thresholds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    return now - YELLOW_AFTER, now - RED_AFTER
-
-
 def colour_q(colour: str, now: dt.datetime) -> Q:
-    """Open cases of a colour, as created_at ranges (the SQL twin of Case.computed_colour)."""
-    yellow_from, red_from = colour_thresholds(now)
-    base = Q(state__in=OPEN)
-    if colour == Colour.GREEN:
-        return base & Q(created_at__gte=yellow_from)
+    """Open cases of a colour, in SQL: the twin of :meth:`Case.computed_colour` (red from
+    ``red_at``, yellow from ``yellow_at`` — by default 7 and 14 days after registration, report
+    000 — a red case stays red, a paused case keeps its stored colour)."""
+    red_now = Q(red_at__lte=now)  # NULL thresholds never fire
+    yellow_now = Q(yellow_at__lte=now)
+    running = Q(state__in=OPEN) & ~Q(state=State.PAUSED)
+    paused = Q(state=State.PAUSED, colour=colour)
+    if colour == Colour.RED:
+        return paused | (running & (red_now | Q(colour=Colour.RED)))
     if colour == Colour.YELLOW:
-        return base & Q(created_at__lt=yellow_from, created_at__gte=red_from)
-    return base & Q(created_at__lt=red_from)
+        return paused | (running & ~red_now & ~Q(colour=Colour.RED) & (yellow_now | Q(colour=Colour.YELLOW)))
+    return paused | (running & ~red_now & ~yellow_now & Q(colour=Colour.GREEN))
 
 
 def overdue_q(now: dt.datetime) -> Q:
@@ -137,7 +135,8 @@ def action_error_text(err: ActionError) -> str:
 # the leader's page
 
 LISTS = {
-    "escalated": _l("上报与高等级案件"),
+    "open": _l("在办案件"),
+    "escalated": _l("报送本级待接收及高等级案件"),
     "overdue": _l("超期案件"),
     "followed": _l("我关注的案件"),
     "green": _l("绿码案件"),
@@ -158,6 +157,7 @@ def _lists(user: Any, now: dt.datetime) -> dict[str, QuerySet[Case]]:
     followed_ids = Follow.objects.filter(user=user).values("case_id")
     followed = policy.restrict(Case.objects.filter(pk__in=followed_ids), user)
     return {
+        "open": area.filter(state__in=OPEN).order_by("created_at", "id"),
         "escalated": escalated.order_by("-level", "created_at", "id"),
         "overdue": area.filter(overdue_q(now)).order_by("due_at", "id"),
         "followed": followed.order_by("-created_at", "-id"),

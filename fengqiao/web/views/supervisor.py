@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DateTimeField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
@@ -20,9 +20,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
-from fengqiao.cases.choices import Level
+from fengqiao.cases.choices import Channel, Level
 from fengqiao.cases.events import event_label
-from fengqiao.cases.models import Case, CaseEvent
+from fengqiao.cases.models import Case, CaseEvent, Category
 from fengqiao.cases.workflow import State
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Unit, User
@@ -134,6 +134,19 @@ def _decorate(qs: QuerySet[Case]) -> QuerySet[Case]:
     return row_queryset(qs).annotate(last_event_at=_last_event_at())
 
 
+def _pairs(chain: list[dict[str, Any]]) -> list[str]:
+    """The unit pairs a case went back and forth between ("A ⇄ B"), from its listed route."""
+    seen: set[tuple[str, str]] = set()
+    pairs: list[str] = []
+    for m in chain:
+        if (m["dst"], m["src"]) in seen and m["src"] and m["dst"]:
+            pair = " ⇄ ".join(sorted((m["src"], m["dst"])))
+            if pair not in pairs:
+                pairs.append(pair)
+        seen.add((m["src"], m["dst"]))
+    return pairs
+
+
 def _rows(key: str, cases: list[Case], now: dt.datetime) -> list[dict[str, Any]]:
     chains = _chains(cases) if key == "bounced" else {}
     return [
@@ -144,6 +157,7 @@ def _rows(key: str, cases: list[Case], now: dt.datetime) -> list[dict[str, Any]]
             "overdue_days": (now - c.due_at).days if c.due_at and c.is_open and c.due_at < now else None,
             "idle_days": (now - c.last_event_at).days if getattr(c, "last_event_at", None) else None,  # type: ignore[attr-defined]
             "chain": chains.get(c.pk, []),
+            "pairs": _pairs(chains.get(c.pk, [])),
         }
         for c in cases
     ]
@@ -183,6 +197,10 @@ def supervisor(request: HttpRequest) -> HttpResponse:
 # the read-only timeline
 
 UNIT_KEYS = ("from", "to", "declined_by", "back_to", "unit", "lead_unit", "owner_unit")
+UNIT_FIELDS = {"owner_unit", "pending_unit", "lead_unit", "location_unit", "dispatched_from"}
+USER_FIELDS = {"handler", "registered_by"}
+HIDDEN_FIELDS = {"version", "state", "paused_from"}  # the state change is shown on its own
+VIA_LABELS = {**dict(Channel.choices), "web": _l("工作台"), "test": _l("测试")}
 
 
 def _field_label(name: str) -> str:
@@ -192,62 +210,87 @@ def _field_label(name: str) -> str:
         return name
 
 
-def _value(name: str, value: Any, units: dict[int, str], users: dict[int, str]) -> str:
+def _value(name: str, value: Any, names: dict[str, dict[int, str]]) -> str:
+    """One raw before/after value (as stored on the event) in words."""
     if value is None or value == "":
         return "—"
-    if name in {"owner_unit", "pending_unit", "lead_unit", "location_unit", "dispatched_from"}:
-        return units.get(value, str(value)) if isinstance(value, int) else str(value)
-    if name == "handler":
-        return users.get(value, str(value)) if isinstance(value, int) else str(value)
-    if name == "state":
-        try:
-            return str(State(value).label)
-        except ValueError:
-            return str(value)
-    if name == "level":
-        try:
-            return str(Level(value).label)
-        except ValueError:
-            return str(value)
     if isinstance(value, bool):
         return str(_l("是") if value else _l("否"))
-    return str(value)
+    if name in UNIT_FIELDS and isinstance(value, int):
+        return names["units"].get(value, str(value))
+    if name in USER_FIELDS and isinstance(value, int):
+        return names["users"].get(value, str(value))
+    if name == "category" and isinstance(value, int):
+        return names["categories"].get(value, str(value))
+    if name == "state":
+        return str(State(value).label) if value in State.values else str(value)
+    if name == "level":
+        return str(Level(value).label) if value in Level.values else str(value)
+    try:
+        field = Case._meta.get_field(name)
+    except Exception:
+        field = None
+    if isinstance(field, DateTimeField) and isinstance(value, str):
+        try:
+            return timezone.localtime(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+        except ValueError:
+            return value
+    choices = dict(getattr(field, "choices", None) or [])
+    return str(choices.get(value, value))
+
+
+def _names(events: list[CaseEvent]) -> dict[str, dict[int, str]]:
+    """Names of the units, people and dispute types the events refer to (three queries at most)."""
+    ids: dict[str, set[int]] = {"units": set(), "users": set(), "categories": set()}
+    for e in events:
+        for k in UNIT_KEYS:
+            if isinstance(e.data.get(k), int):
+                ids["units"].add(e.data[k])
+        for side in (e.before, e.after):
+            for attname, v in side.items():
+                if not isinstance(v, int) or isinstance(v, bool):
+                    continue
+                name = attname.removesuffix("_id")
+                if name in UNIT_FIELDS:
+                    ids["units"].add(v)
+                elif name in USER_FIELDS:
+                    ids["users"].add(v)
+                elif name == "category":
+                    ids["categories"].add(v)
+    names: dict[str, dict[int, str]] = {"units": {}, "users": {}, "categories": {}}
+    if ids["units"]:
+        names["units"] = dict(Unit.objects.filter(pk__in=ids["units"]).values_list("pk", "name"))
+    if ids["users"]:
+        names["users"] = {u.pk: str(u) for u in User.objects.filter(pk__in=ids["users"])}
+    if ids["categories"]:
+        names["categories"] = {c.pk: str(c) for c in Category.objects.filter(pk__in=ids["categories"])}
+    return names
 
 
 @role_required(Role.SUPERVISOR)
 def timeline(request: HttpRequest, code: str) -> HttpResponse:
     case = visible_case(request.user, code)
     events = list(case.events.select_related("actor", "actor_unit").order_by("at", "id"))
-    unit_ids: set[int] = set()
-    user_ids: set[int] = set()
-    for e in events:
-        for k in UNIT_KEYS:
-            if isinstance(e.data.get(k), int):
-                unit_ids.add(e.data[k])
-        for side in (e.before, e.after):
-            for k, v in side.items():
-                if isinstance(v, int) and (k.endswith("unit") or k == "dispatched_from"):
-                    unit_ids.add(v)
-                if k == "handler" and isinstance(v, int):
-                    user_ids.add(v)
-        if isinstance(e.data.get("handler"), int):
-            user_ids.add(e.data["handler"])
-    units = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name")) if unit_ids else {}
-    users = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    names = _names(events)
+    units = names["units"]
     roles = dict(Role.choices)
     items = []
     previous_at = case.created_at
     for e in events:
         route = [units.get(e.data[k], "") for k in ("from", "declined_by") if isinstance(e.data.get(k), int)]
         route += [units.get(e.data[k], "") for k in ("to", "back_to") if isinstance(e.data.get(k), int)]
-        changes = [
-            {
-                "field": _field_label(k),
-                "before": _value(k, e.before.get(k), units, users),
-                "after": _value(k, v, units, users),
-            }
-            for k, v in e.after.items()
-        ]
+        changes = []
+        for attname, after in e.after.items():
+            name = attname.removesuffix("_id")
+            if name in HIDDEN_FIELDS:
+                continue
+            changes.append(
+                {
+                    "field": _field_label(name),
+                    "before": _value(name, e.before.get(attname), names),
+                    "after": _value(name, after, names),
+                }
+            )
         gap = e.at - previous_at
         previous_at = e.at
         items.append(
@@ -255,8 +298,9 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
                 "e": e,
                 "label": event_label(e.code),
                 "role": roles.get(e.actor_role, e.actor_role),
-                "state_before": _value("state", e.state_before, units, users) if e.state_before else "",
-                "state_after": _value("state", e.state_after, units, users),
+                "via": VIA_LABELS.get(e.via, e.via),
+                "state_before": _value("state", e.state_before, names) if e.state_before else "",
+                "state_after": _value("state", e.state_after, names),
                 "route": route if len(route) == 2 else [],
                 "changes": changes,
                 "gap_days": gap.days if gap >= STALL_AFTER else None,

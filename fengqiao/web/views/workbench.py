@@ -175,6 +175,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     for case in page.object_list:
         case.colour_now = case.computed_colour(now)  # type: ignore[attr-defined]
     counts = {name: qs_.count() for name, qs_ in groups.items()}
+    all_count = policy.restrict(Case.objects.all(), user).count()
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(
@@ -183,6 +184,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         {
             "groups": [(name, label, help_, counts[name]) for name, label, help_ in GROUPS],
             "group": group if group in GROUP_NAMES else "",
+            "all_count": all_count,
             "page": page,
             "page_size": PAGE_SIZE,
             "query": keep.urlencode(),

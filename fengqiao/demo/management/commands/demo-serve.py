@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from typing import Any
 
@@ -65,6 +66,11 @@ class Command(BaseCommand):
             "5",
         ]
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
+        # The embedded scheduler (Celery beat's job in production): supervision sweep + SMS relay.
+        fq = shutil.which("fengqiao", path=os.path.dirname(sys.executable))
+        if fq is not None and not settings.CELERY_BROKER_URL.startswith(("redis", "amqp")):
+            subprocess.Popen([fq, "run-scheduler"])  # noqa: S603 - our own command
+            self.stdout.write("  调度进程   督办扫描每分钟一次，短信外发每5秒一次（控制台输出）")
         if not settings.DEBUG:
             os.environ.setdefault("FENGQIAO_SERVE_STATIC", "1")
         os.execv(gunicorn, argv)  # noqa: S606 - replace this process with the server

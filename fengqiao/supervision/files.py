@@ -1,0 +1,208 @@
+"""一事一档 (the case file) and 一人一档 (the staff member's file): data and PDF rendering."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from fengqiao.cases.events import event_label
+from fengqiao.cases.models import Case, CaseEvent
+from fengqiao.cases.workflow import OPEN_STATES, State
+from fengqiao.org.models import User
+from fengqiao.supervision.models import AccountabilityRecord, Instruction, ReverseCheck
+
+FONT_CANDIDATES = [
+    os.environ.get("FENGQIAO_PDF_FONT", ""),
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+]
+
+
+def case_file(case: Case) -> dict[str, Any]:
+    events = list(case.events.select_related("actor", "actor_unit").order_by("at", "pk"))
+    return {
+        "case": case,
+        "parties": list(case.parties.all()),
+        "events": [(e, event_label(e.code)) for e in events],
+        "sessions": list(case.sessions.all()),
+        "meetings": list(case.meetings.all()),
+        "team": list(case.team.select_related("mediator")),
+        "attachments": list(case.attachments.all()),
+        "instructions": list(case.instructions.select_related("author", "answered_by")),
+        "generated_at": timezone.now(),
+    }
+
+
+@dataclass
+class PersonFile:
+    person: User
+    handled: int
+    open_now: int
+    closed: int
+    on_time: int
+    overdue_open: int
+    ratings: dict[str, int]
+    instructions: int
+    instructions_answered: int
+    records: list[AccountabilityRecord]
+    checks: list[ReverseCheck]
+    recent: list[Case]
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.closed if self.closed else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        valid = sum(self.ratings.values())
+        return (self.ratings.get("satisfied", 0) + self.ratings.get("basic", 0)) / valid if valid else None
+
+
+def person_file(person: User) -> PersonFile:
+    cases = Case.objects.filter(handler=person)
+    agg = cases.aggregate(
+        handled=Count("pk"),
+        open_now=Count("pk", filter=Q(state__in=OPEN_STATES)),
+        closed=Count("pk", filter=Q(resolved_at__isnull=False)),
+        on_time=Count("pk", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("due_at"))),
+        overdue_open=Count("pk", filter=Q(state__in=OPEN_STATES, due_at__lt=timezone.now())),
+    )
+    ratings = dict(cases.exclude(satisfaction="").values_list("satisfaction").annotate(n=Count("pk")))
+    instr = Instruction.objects.filter(case__handler=person)
+    answered_by_me = Instruction.objects.filter(answered_by=person).count()
+    records = list(AccountabilityRecord.objects.filter(person=person).order_by("-detected_at")[:100])
+    return PersonFile(
+        person=person,
+        ratings=ratings,
+        instructions=instr.count(),
+        instructions_answered=answered_by_me,
+        records=records,
+        checks=list(ReverseCheck.objects.filter(record__person=person).select_related("record", "opened_by")),
+        recent=list(cases.select_related("category", "owner_unit").order_by("-created_at")[:20]),
+        **agg,
+    )
+
+
+def _font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    for path in FONT_CANDIDATES:
+        if path and Path(path).exists():
+            try:
+                pdfmetrics.registerFont(TTFont("FQSans", path, subfontIndex=0))
+                return "FQSans"
+            except Exception:  # noqa: S112 - try the next font
+                continue
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+def case_file_pdf(case: Case) -> bytes:
+    """The case file as an A4 PDF (reportlab), with a CJK font embedded where one is installed."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = _font()
+    body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14)
+    h1 = ParagraphStyle("h1", parent=body, fontSize=16, leading=22, spaceAfter=6)
+    h2 = ParagraphStyle("h2", parent=body, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4)
+    data = case_file(case)
+
+    def p(text: Any, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(escape(str(text or "")).replace("\n", "<br/>"), style)
+
+    story: list[Any] = [
+        p(f"一事一档 · 案件 {case.display_code}", h1),
+        p(
+            f"{case.title}　|　{case.get_state_display()}　|　{case.category or '未分类'}　|　{case.get_channel_display()}"
+        ),
+        p(
+            f"责任单位：{case.owner_unit}　登记：{timezone.localtime(case.created_at):%Y-%m-%d %H:%M}　"
+            f"办结时限：{timezone.localtime(case.due_at):%Y-%m-%d %H:%M}"
+            if case.due_at
+            else ""
+        ),
+        Spacer(1, 4 * mm),
+        p("事项描述", h2),
+        p(case.description),
+        p("当事人（已脱敏）", h2),
+    ]
+    rows = [[p("身份"), p("姓名/名称"), p("电话"), p("证件号码")]]
+    rows += [
+        [p(x.get_role_display()), p(x.masked_name), p(x.masked_phone), p(x.masked_id_number)] for x in data["parties"]
+    ]
+    story.append(_table(rows, [25 * mm, 45 * mm, 40 * mm, 60 * mm], font, colors, Table, TableStyle))
+    if case.state in (State.RESOLVED, State.CLOSED, State.ARCHIVED, State.UNRESOLVED):
+        story += [
+            p("处理结果", h2),
+            p(
+                f"{case.result_summary}　书面协议：{'是' if case.agreement else '否'}　事了：{_yn(case.matter_settled)}　"
+                f"心结已解：{_yn(case.grievance_settled)}　群众评价：{case.get_satisfaction_display() or '未评价'}"
+            ),
+        ]
+    story.append(p("全程记录（时间轴）", h2))
+    rows = [[p("时间"), p("事件"), p("操作人/单位"), p("说明")]]
+    for e, label in data["events"]:
+        who = " / ".join(x for x in (str(e.actor or e.via or ""), e.actor_unit.name if e.actor_unit else "") if x)
+        rows.append(
+            [
+                p(f"{timezone.localtime(e.at):%Y-%m-%d %H:%M}"),
+                p(label + ("" if e.public else "（内部）")),
+                p(who),
+                p(e.reason[:300]),
+            ]
+        )
+    story.append(_table(rows, [30 * mm, 32 * mm, 45 * mm, 63 * mm], font, colors, Table, TableStyle))
+    if data["attachments"]:
+        story += [p("附件", h2)] + [
+            p(f"{a.get_kind_display()}：{a.original_name}（{a.size} 字节）") for a in data["attachments"]
+        ]
+    story.append(Spacer(1, 6 * mm))
+    story.append(p(f"生成时间：{timezone.localtime(data['generated_at']):%Y-%m-%d %H:%M}　枫桥矛盾纠纷多元化解平台"))
+    buf = io.BytesIO()
+    SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"一事一档 {case.display_code}",
+    ).build(story)
+    return buf.getvalue()
+
+
+def _yn(value: bool | None) -> str:
+    return "是" if value else ("否" if value is False else "—")
+
+
+def _table(rows: list[list[Any]], widths: list[float], font: str, colors: Any, Table: Any, TableStyle: Any) -> Any:
+    t = Table(rows, colWidths=widths, repeatRows=1)
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return t
+
+
+__all__ = ["CaseEvent", "case_file", "case_file_pdf", "person_file"]
