@@ -3,7 +3,8 @@ then 100,000 cases in the database.
 
     .venv/bin/python bench/bench_web.py --db postgres|sqlite [--sizes 10000,100000] [--n 200]
 
-Target: p95 < 100 ms on PostgreSQL, and flat from 10k to 100k cases. Times are server time measured
+Target: p95 < 100 ms on PostgreSQL, and flat from 10k to 100k cases (for the workbench and the case
+page; the leader's and the supervisor's pages are measured alongside, for information). Times are server time measured
 in-process with Django's test client (no network, no browser), one request at a time, as a
 logged-in town handler. The case pages measured are cases with a real history (parties, team,
 session, instruction, notes) walked through the action layer; the load around them is inserted in
@@ -47,6 +48,9 @@ def build_world() -> dict[str, Any]:
     RoleAssignment.objects.create(user=handler, unit=town, role=Role.HANDLER)
     leader = User.objects.create_user("bench_leader", password="x-bench-pass-1", unit=town, display_name="镇长")
     RoleAssignment.objects.create(user=leader, unit=town, role=Role.LEADER)
+    county = Unit.objects.get(code="331024")
+    supervisor = User.objects.create_user("bench_supervisor", password="x-bench-pass-1", unit=county)
+    RoleAssignment.objects.create(user=supervisor, unit=county, role=Role.SUPERVISOR)
     mediators = [
         Mediator.objects.create(name=f"调解员{i}", kind="people", unit=town, specialties=["0201"]) for i in range(5)
     ]
@@ -78,7 +82,7 @@ def build_world() -> dict[str, Any]:
         for j in range(3):
             perform("note", case, h, {"text": f"跟进记录{j}"})
         codes.append(case.display_code)
-    return {"handler": handler, "codes": codes, "town": town}
+    return {"handler": handler, "leader": leader, "supervisor": supervisor, "codes": codes, "town": town}
 
 
 def measure(world: dict[str, Any], n: int) -> tuple[dict[str, list[float]], dict[str, int]]:
@@ -88,6 +92,10 @@ def measure(world: dict[str, Any], n: int) -> tuple[dict[str, list[float]], dict
 
     client = Client()
     client.force_login(world["handler"])
+    leader = Client()
+    leader.force_login(world["leader"])
+    supervisor = Client()
+    supervisor.force_login(world["supervisor"])
     codes = itertools.cycle(world["codes"])
 
     def workbench() -> None:
@@ -102,10 +110,20 @@ def measure(world: dict[str, Any], n: int) -> tuple[dict[str, list[float]], dict
         r = client.get(f"/staff/cases/{next(codes)}/")
         assert r.status_code == 200, r.status_code
 
+    def leader_page() -> None:
+        r = leader.get("/staff/leader/")
+        assert r.status_code == 200, r.status_code
+
+    def supervisor_page() -> None:
+        r = supervisor.get("/staff/supervisor/")
+        assert r.status_code == 200, r.status_code
+
     benches = {
         "workbench list (default)": workbench,
         "workbench list (state filter, by due date)": workbench_filtered,
         "case page (history, team, instruction)": case_page,
+        "leader page (town leader)": leader_page,
+        "supervisor page (county supervisor)": supervisor_page,
     }
     times: dict[str, list[float]] = {}
     queries: dict[str, int] = {}

@@ -24,13 +24,15 @@ def setup_django(db: str) -> str:
     var.mkdir(parents=True, exist_ok=True)
     os.environ["FENGQIAO_VAR_DIR"] = str(var)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
+    # Each benchmark gets its own database (named after its script), so two can run side by side.
+    script = Path(sys.argv[0]).stem.replace("bench_", "") or "bench"
     if db == "postgres":
-        url = os.environ.get("BENCH_PG_URL", PG_URL)
+        url = os.environ.get("BENCH_PG_URL", f"{PG_URL}_{script}")
         name = url.rsplit("/", 1)[1]
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", name], check=True)
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
     else:
-        path = var / "bench.sqlite3"
+        path = var / f"bench_{script}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         url = f"sqlite:///{path}"

@@ -46,6 +46,18 @@ def _fast_password_hasher() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """A request with Accept-Language makes LocaleMiddleware activate that language for the thread, and
+    nothing deactivates it: put the default back after each test so one test's English never leaks into
+    the next (visible once the catalogue is compiled, as `make test` does)."""
+    yield
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _sync_background_work(settings: Any) -> None:
     """Run in-process background work synchronously so tests can assert its effects."""
     settings.FENGQIAO_INPROCESS_TASKS = "sync"

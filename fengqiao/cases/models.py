@@ -197,7 +197,9 @@ class Case(models.Model):
         related_name="+",
         verbose_name=_("时限规则"),
     )
-    reminded = models.JSONField(_("已提醒"), default=list, blank=True, editable=False)
+    reminded_accept_at = models.DateTimeField(_("受理时限提醒"), null=True, blank=True, editable=False)
+    reminded_contact_at = models.DateTimeField(_("联系时限提醒"), null=True, blank=True, editable=False)
+    reminded_due_at = models.DateTimeField(_("办结时限提醒"), null=True, blank=True, editable=False)
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
     first_contact_at = models.DateTimeField(_("首次联系时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("化解时间"), null=True, blank=True)
@@ -236,6 +238,9 @@ class Case(models.Model):
             models.Index(fields=["colour", "yellow_at"], name="case_colour_yellow"),
             models.Index(fields=["colour", "red_at"], name="case_colour_red"),
             models.Index(fields=["state", "due_at"], name="case_state_due"),
+            models.Index(fields=["reminded_accept_at", "accept_due"], name="case_remind_accept"),
+            models.Index(fields=["reminded_contact_at", "contact_due"], name="case_remind_contact"),
+            models.Index(fields=["reminded_due_at", "due_at"], name="case_remind_due"),
         ]
 
     def __str__(self) -> str:

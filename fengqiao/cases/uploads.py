@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_CASE = 10
@@ -66,14 +66,14 @@ def check(upload: Any) -> CheckedFile:
     """Validate an uploaded file (a Django ``UploadedFile``); raises :class:`UploadError`."""
     size = int(getattr(upload, "size", 0) or 0)
     if size <= 0:
-        raise UploadError(_g("文件为空。"))
+        raise UploadError(gettext("文件为空。"))
     if size > MAX_BYTES:
-        raise UploadError(_g("文件不能超过10MB。"))
+        raise UploadError(gettext("文件不能超过10MB。"))
     upload.seek(0)
     head = upload.read(16)
     kind = sniff(head)
     if kind is None:
-        raise UploadError(_g("只能上传 JPEG、PNG、WEBP 图片或 PDF 文件（按文件内容识别）。"))
+        raise UploadError(gettext("只能上传 JPEG、PNG、WEBP 图片或 PDF 文件（按文件内容识别）。"))
     upload.seek(0)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
@@ -85,4 +85,4 @@ def check(upload: Any) -> CheckedFile:
 def check_count(case: Any) -> None:
     """Call with the case row locked (inside the action's transaction) so two uploads cannot both pass."""
     if case.attachments.count() >= MAX_PER_CASE:
-        raise UploadError(_g("每个案件最多上传10个附件。"))
+        raise UploadError(gettext("每个案件最多上传10个附件。"))

@@ -73,7 +73,8 @@ def generate_cases(
                     due_at=created + dt.timedelta(days=15),
                     yellow_at=created + dt.timedelta(days=7),
                     red_at=created + dt.timedelta(days=14),
-                    reminded=["accept", "contact"],
+                    reminded_accept_at=created,
+                    reminded_contact_at=created,
                     first_contact_at=created + dt.timedelta(hours=5),
                 )
             )

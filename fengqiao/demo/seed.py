@@ -427,6 +427,9 @@ class DemoBuilder:
             "risk": item.get("risk_hint") or "low",
             "priority": 3 if item.get("risk_hint") == "high" else 2,
             "parties": parties,
+            "received_at": (start - dt.timedelta(hours=rng.choice([1, 2, 3, 6, 30, 48]))).isoformat()
+            if channel in ("hotline", "police", "petition", "grid")
+            else None,
         }
         if registrar == self.county_dispatcher:
             payload["owner_unit"] = self.centre.pk
@@ -651,3 +654,6 @@ class DemoBuilder:
         from fengqiao.supervision.sweep import sweep
 
         self.log(f"督办扫描: {sweep()}\n")
+        from fengqiao.supervision.accountability import detect
+
+        self.log(f"问责线索: {dict(detect())}\n")

@@ -66,7 +66,7 @@ def apply_policy(case: Case, start: dt.datetime) -> None:
     case.due_at = cal.add(start, complete, unit)
     case.yellow_at = min(cal.add(start, yellow, unit), case.due_at - dt.timedelta(hours=24))
     case.red_at = min(cal.add(start, red, unit), case.due_at)
-    case.reminded = []
+    case.reminded_accept_at = case.reminded_contact_at = case.reminded_due_at = None
 
 
 def _after_hours(cal: object, start: dt.datetime, hours: int, unit: str) -> dt.datetime:

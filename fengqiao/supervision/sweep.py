@@ -184,13 +184,13 @@ def reminder_step(d: Directory, kind: str, now: dt.datetime, batch: int, report:
     else:
         qs = Case.objects.filter(state__in=CLOCK_STATES, due_at__gt=now, due_at__lte=horizon)
         due_field = "due_at"
-    last_pk = 0
+    flag = f"reminded_{kind}_at"
+    qs = qs.filter(**{f"{flag}__isnull": True})
     while True:
         with transaction.atomic():
             rows = list(
-                _locked(qs.filter(pk__gt=last_pk).order_by("pk"), batch).values_list(
+                _locked(qs.order_by("pk"), batch).values_list(
                     "pk",
-                    "reminded",
                     "handler_id",
                     "owner_path",
                     "pending_path",
@@ -203,12 +203,11 @@ def reminder_step(d: Directory, kind: str, now: dt.datetime, batch: int, report:
             )
             if not rows:
                 return
-            last_pk = rows[-1][0]
+            Case.objects.filter(pk__in=[r[0] for r in rows], **{f"{flag}__isnull": True}).update(
+                **{flag: now}, version=F("version") + 1
+            )
             events, notes, sms = [], [], []
-            for pk, reminded, handler_id, owner_path, pending_path, code, title, due, state, version in rows:
-                if kind in (reminded or []):
-                    continue
-                Case.objects.filter(pk=pk).update(reminded=[*(reminded or []), kind], version=F("version") + 1)
+            for pk, handler_id, owner_path, pending_path, code, title, due, state, version in rows:
                 events.append(
                     CaseEvent(
                         case_id=pk,

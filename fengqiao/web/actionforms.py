@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import inputs, policy
@@ -423,15 +424,17 @@ def initial_values(name: str, case: Case) -> dict[str, Any]:
             "risk": case.risk,
             "people_count": case.people_count,
         }
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
     if name == "record_session":
-        return {"outcome": "ongoing"}
+        return {"outcome": "ongoing", "held_at": now}
+    if name == "joint_meeting":
+        return {"held_at": now}
     return {}
 
 
 def build_data(name: str, post: QueryDict, case: Case) -> dict[str, Any]:
-    """The POSTed fields of form ``name`` as input for the action's serializer. Blank optional fields
-    are left out (the serializer's defaults apply); blank required ones are passed on so the serializer
-    reports them."""
+    """The POSTed fields of form ``name`` as input for the action's serializer. Blank fields are left
+    out: the serializer applies its default, or reports a required field as missing."""
     form = FORMS[name]
     if name == "attach_team":
         ids = [v for v in post.getlist("mediators") if v]
@@ -451,7 +454,7 @@ def build_data(name: str, post: QueryDict, case: Case) -> dict[str, Any]:
         else:
             value = post.get(f.name, "")
             value = value.strip() if isinstance(value, str) else value
-            if value or f.required:
+            if value:  # blank: left out, so the serializer applies its default or says it is required
                 data[f.name] = value
     if name == "update":
         current = initial_values("update", case)

@@ -132,7 +132,9 @@ def test_external_reference_dedup_does_not_leak_other_units_cases(org: Org) -> N
     assert again.status_code == 200 and again.json()["code"] == first.json()["code"]
 
     before = counts()
-    outsider = post_case(client_for(org.user("handler2")), case_payload(org, **{**payload, "location_unit": org.village2.pk}))
+    outsider = post_case(
+        client_for(org.user("handler2")), case_payload(org, **{**payload, "location_unit": org.village2.pk})
+    )
     assert outsider.status_code in (403, 409), outsider.content
     text = outsider.content.decode()
     assert first.json()["code"] not in text and "城中村违建" not in text
@@ -157,7 +159,10 @@ def test_if_match_current_etag_succeeds_and_returns_the_new_one(org: Org) -> Non
     assert client.get(f"/api/cases/{case.code}/")["ETag"] == response["ETag"]
     # A weak validator of the current version matches too.
     weak = client.post(
-        f"/api/cases/{case.code}/actions/note/", {"text": "进展"}, format="json", headers={"If-Match": f"W/{response['ETag']}"}
+        f"/api/cases/{case.code}/actions/note/",
+        {"text": "进展"},
+        format="json",
+        headers={"If-Match": f"W/{response['ETag']}"},
     )
     assert weak.status_code == 200
 
@@ -168,7 +173,10 @@ def test_if_match_stale_or_foreign_is_412_and_changes_nothing(org: Org, header: 
     perform("note", case, org.actor("handler1"), {"text": "v2"})
     before = world_snapshot(case)
     response = client_for(org.user("handler1")).post(
-        f"/api/cases/{case.code}/actions/accept/", {}, format="json", headers={"If-Match": header.format(code=case.code)}
+        f"/api/cases/{case.code}/actions/accept/",
+        {},
+        format="json",
+        headers={"If-Match": header.format(code=case.code)},
     )
     assert response.status_code == 412
     assert response.json()["code"] == "stale_version"
@@ -239,7 +247,10 @@ def test_reveal_needs_a_reason_is_audited_and_expires(org: Org) -> None:
         assert (applicant["phone"], applicant["id_number"], applicant["name"]) == (PHONE, ID_NUMBER, "王小明")
         entry = AuditEntry.objects.order_by("-seq").first()
         assert (entry.action, entry.result, entry.user, entry.object_id) == (
-            "pii.reveal", "ok", org.user("handler1"), str(case.pk),
+            "pii.reveal",
+            "ok",
+            org.user("handler1"),
+            str(case.pk),
         )
         assert entry.detail == {"reason": "电话联系当事人核实情况"}
         detail = _applicant(client.get(f"/api/cases/{case.code}/").json()["parties"])
@@ -258,20 +269,26 @@ def test_reveal_needs_a_reason_is_audited_and_expires(org: Org) -> None:
 
 def test_reveal_refused_without_any_duty_on_the_case_is_audited(org: Org) -> None:
     case = case_in_state(org, State.ARCHIVED)
-    response = client_for(org.user("handler1")).post(f"/api/cases/{case.code}/reveal/", {"reason": "想看看情况"}, format="json")
+    response = client_for(org.user("handler1")).post(
+        f"/api/cases/{case.code}/reveal/", {"reason": "想看看情况"}, format="json"
+    )
     assert response.status_code == 403
     entry = AuditEntry.objects.order_by("-seq").first()
     assert (entry.action, entry.result) == ("pii.reveal", "denied")
     assert PHONE not in response.content.decode()
     # Leaders may reveal for supervision.
-    ok = client_for(org.user("county_leader")).post(f"/api/cases/{case.code}/reveal/", {"reason": "督办核查"}, format="json")
+    ok = client_for(org.user("county_leader")).post(
+        f"/api/cases/{case.code}/reveal/", {"reason": "督办核查"}, format="json"
+    )
     assert ok.status_code == 200
 
 
 def test_reveal_out_of_scope_is_404(org: Org) -> None:
     case = new_case(org)
     audit_before = AuditEntry.objects.count()
-    response = client_for(org.user("handler2")).post(f"/api/cases/{case.code}/reveal/", {"reason": "核实情况"}, format="json")
+    response = client_for(org.user("handler2")).post(
+        f"/api/cases/{case.code}/reveal/", {"reason": "核实情况"}, format="json"
+    )
     assert response.status_code == 404
     assert AuditEntry.objects.count() == audit_before
 

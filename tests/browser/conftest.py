@@ -70,6 +70,8 @@ class Session:
     def shot(self, name: str, full_page: bool = True) -> Path:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
+        if full_page:  # a sticky bar would be painted mid-page in a full-page capture
+            self.page.add_style_tag(content=".submit-bar { position: static !important; }")
         self.page.screenshot(path=str(path), full_page=full_page)
         return path
 

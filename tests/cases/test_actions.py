@@ -578,16 +578,42 @@ def test_instruct_and_answer(org: Org) -> None:
     instruction.refresh_from_db()
     assert (instruction.answer, instruction.answered_by) == ("已化解", org.user("handler1"))
     assert case.state == State.CLOSED
-    err = refused(ActionInvalid, org, "answer_instruction", case, "handler1", {"instruction": instruction.pk, "answer": "再答"})
+    err = refused(
+        ActionInvalid, org, "answer_instruction", case, "handler1", {"instruction": instruction.pk, "answer": "再答"}
+    )
     assert "instruction" in err.errors, "answered once"
 
 
 # Every declared action has a happy-path test above: a new action must come with one.
 HAPPY_PATHS = {
-    "accept", "assign_person", "assign_unit", "transfer", "decline", "return", "escalate", "add_assist",
-    "joint_meeting", "attach_team", "detach_team", "record_session", "first_contact", "pause", "resume",
-    "resolve", "refer", "rate", "return_visit", "close", "reopen", "withdraw", "merge", "archive", "update",
-    "note", "instruct", "answer_instruction",
+    "accept",
+    "assign_person",
+    "assign_unit",
+    "transfer",
+    "decline",
+    "return",
+    "escalate",
+    "add_assist",
+    "joint_meeting",
+    "attach_team",
+    "detach_team",
+    "record_session",
+    "first_contact",
+    "pause",
+    "resume",
+    "resolve",
+    "refer",
+    "rate",
+    "return_visit",
+    "close",
+    "reopen",
+    "withdraw",
+    "merge",
+    "archive",
+    "update",
+    "note",
+    "instruct",
+    "answer_instruction",
 }
 
 

@@ -7,6 +7,7 @@ an attacker with superuser rights who switches triggers off (``session_replicati
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterator
@@ -201,7 +202,7 @@ def test_chain_verifies(org: Org) -> None:
     rows = list(AuditEntry.objects.order_by("seq"))
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0].prev_hash == GENESIS
-    for prev, row in zip(rows, rows[1:], strict=False):
+    for prev, row in itertools.pairwise(rows):
         assert row.prev_hash == prev.hash
         assert row.hash == compute_hash(row)
     head = AuditHead.objects.get()
@@ -226,7 +227,7 @@ def test_edited_row_is_named(org: Org) -> None:
             f"UPDATE core_auditentry SET detail = {json_param()} WHERE seq = %s",
             [json.dumps({"event": 999, "version": 1, "state": "closed"}), target.seq],
         )
-    count, problem = verify_chain()
+    _count, problem = verify_chain()
     assert problem is not None
     assert (problem.seq, problem.kind) == (target.seq, "edited")
     with pytest.raises(CommandError, match=rf"#{target.seq} \(edited\)"):
@@ -265,7 +266,7 @@ def test_deleted_last_row_is_found_through_the_head(org: Org) -> None:
     target = last()
     with triggers_off() as cur:
         cur.execute("DELETE FROM core_auditentry WHERE seq = %s", [target.seq])
-    count, problem = verify_chain()
+    _count, problem = verify_chain()
     assert problem is not None
     assert (problem.seq, problem.kind) == (target.seq, "deleted")
     with pytest.raises(CommandError):
@@ -277,12 +278,19 @@ def test_forged_row_appended_is_found(org: Org) -> None:
     make_history(org)
     tail = last()
     forged = AuditEntry(
-        seq=tail.seq + 1, at=tail.at, username="intruder", action="case.close", object_type="cases.case",
-        object_id="1", result="ok", detail={}, prev_hash=tail.hash,
+        seq=tail.seq + 1,
+        at=tail.at,
+        username="intruder",
+        action="case.close",
+        object_type="cases.case",
+        object_id="1",
+        result="ok",
+        detail={},
+        prev_hash=tail.hash,
     )
     forged.hash = compute_hash(forged)
     forged.save(force_insert=True)  # INSERT is allowed; the head is not updated
-    count, problem = verify_chain()
+    _count, problem = verify_chain()
     assert problem is not None
     assert (problem.seq, problem.kind) == (forged.seq, "inserted")
     with pytest.raises(CommandError, match="inserted"):
@@ -293,8 +301,14 @@ def test_forged_row_with_a_bad_hash_is_found(org: Org) -> None:
     make_history(org)
     tail = last()
     forged = AuditEntry(
-        seq=tail.seq + 1, at=tail.at, username="intruder", action="case.close", result="ok", detail={},
-        prev_hash="f" * 64, hash="e" * 64,
+        seq=tail.seq + 1,
+        at=tail.at,
+        username="intruder",
+        action="case.close",
+        result="ok",
+        detail={},
+        prev_hash="f" * 64,
+        hash="e" * 64,
     )
     forged.save(force_insert=True)
     problem = verify_chain()[1]

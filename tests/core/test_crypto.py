@@ -33,7 +33,9 @@ def test_party_columns_are_encrypted_at_rest(org: Org) -> None:
     party = case.parties.get()
     assert (party.name, party.phone, party.id_number, party.address) == ("王小明", PHONE, ID_NUMBER, "白塔镇白塔村88号")
     with connection.cursor() as cur:
-        cur.execute("SELECT name, phone, id_number, address, phone_hash, id_hash FROM cases_party WHERE id = %s", [party.pk])
+        cur.execute(
+            "SELECT name, phone, id_number, address, phone_hash, id_hash FROM cases_party WHERE id = %s", [party.pk]
+        )
         name, phone, id_number, address, phone_hash, id_hash = cur.fetchone()
     row = " ".join([name, phone, id_number, address, phone_hash, id_hash])
     for plain in ["王小明", PHONE, "1234", ID_NUMBER, "19491231", "白塔村"]:
@@ -59,9 +61,11 @@ def test_staff_mobile_is_encrypted_at_rest(org: Org) -> None:
 
 def test_decrypt_with_another_key_fails_clearly() -> None:
     token = crypto.encrypt(PHONE)
-    with override_settings(FENGQIAO_DATA_KEY="another-key-another-key-another-key"):
-        with pytest.raises(ValueError, match="FENGQIAO_DATA_KEY"):
-            crypto.decrypt(token)
+    with (
+        override_settings(FENGQIAO_DATA_KEY="another-key-another-key-another-key"),
+        pytest.raises(ValueError, match="FENGQIAO_DATA_KEY"),
+    ):
+        crypto.decrypt(token)
 
 
 def test_key_rotation_decrypts_old_tokens() -> None:
@@ -94,9 +98,7 @@ def test_keyed_hash_finds_all_cases_of_a_phone_number(org: Org) -> None:
     mine = [new_case(org, title=f"案件{i}", parties=[_party(phone=p)]) for i, p in enumerate(spellings)]
     other = new_case(org, title="别人的案件", parties=[_party(phone="13900001111")])
     for query in [PHONE, "+86 138-1234-1234", "86 13812341234", " 138 1234 1234 "]:
-        found = set(
-            Case.objects.filter(parties__phone_hash=crypto.search_hash(query)).values_list("pk", flat=True)
-        )
+        found = set(Case.objects.filter(parties__phone_hash=crypto.search_hash(query)).values_list("pk", flat=True))
         assert found == {c.pk for c in mine}, query
     assert other.pk not in found
     assert Party.objects.filter(phone_hash=crypto.search_hash(PHONE)).count() == len(spellings)
@@ -187,7 +189,11 @@ def test_mask_name(value: str, masked: str) -> None:
 @pytest.mark.django_db
 def test_party_masked_properties(org: Org) -> None:
     party = new_case(org).parties.get(role="applicant")
-    assert (party.masked_name, party.masked_phone, party.masked_id_number) == ("王*明", "138****1234", "110105********X")
+    assert (party.masked_name, party.masked_phone, party.masked_id_number) == (
+        "王*明",
+        "138****1234",
+        "110105********X",
+    )
     assert str(party) == "申请人 王*明"
     party.kind = "org"
     party.name = "白塔村股份经济合作社"
@@ -238,7 +244,15 @@ def test_id_check_character_follows_gb11643() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["13812341234", "19912345678", "+8613812341234", "+86 138 1234 1234", "0576-87654321", "057687654321", "010-12345678"],
+    [
+        "13812341234",
+        "19912345678",
+        "+8613812341234",
+        "+86 138 1234 1234",
+        "0576-87654321",
+        "057687654321",
+        "010-12345678",
+    ],
 )
 def test_valid_phones(value: str) -> None:
     validate_phone(value)
@@ -246,7 +260,17 @@ def test_valid_phones(value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["12812341234", "1381234123", "138123412345", "23812341234", "138-1234-1234", "phone", "", "+1 4155550100", "0576-123"],
+    [
+        "12812341234",
+        "1381234123",
+        "138123412345",
+        "23812341234",
+        "138-1234-1234",
+        "phone",
+        "",
+        "+1 4155550100",
+        "0576-123",
+    ],
 )
 def test_invalid_phones(value: str) -> None:
     with pytest.raises(ValidationError) as info:

@@ -7,8 +7,10 @@ case must be committed before the worker can read it. Skipped when Redis is not 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -35,21 +37,31 @@ def _redis_reachable() -> str | None:
 
 
 @pytest.fixture
-def real_worker() -> Iterator[object]:
+def real_worker(settings: Any) -> Iterator[list[tuple[str, tuple[Any, ...], bool, str]]]:
+    """A worker thread consuming the Redis queue; yields the runs it made (task, args, eager?, thread)."""
     reason = _redis_reachable()
     if reason:
         pytest.skip(reason)
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_prerun
 
+    runs: list[tuple[str, tuple[Any, ...], bool, str]] = []
+
+    def seen(sender: Any = None, task: Any = None, args: Any = None, **kwargs: Any) -> None:
+        runs.append((task.name, tuple(args or ()), bool(task.request.is_eager), threading.current_thread().name))
+
+    task_prerun.connect(seen, weak=False)
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # fengqiao.core.tasks.enqueue: go through the broker
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
     app.conf.task_always_eager = False
     app.conf.broker_url = BROKER_URL
     try:
         with app.connection_for_write() as conn:
             conn.default_channel.queue_purge(app.conf.task_default_queue)  # messages of earlier runs
-        with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=20) as worker:
-            yield worker
+        with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=20):
+            yield runs
     finally:
+        task_prerun.disconnect(seen)
         for key, value in saved.items():
             app.conf[key] = value
         app.pool.force_close_all()
@@ -64,7 +76,7 @@ def _wait_for(predicate, timeout: float = 10.0) -> bool:
     return predicate()
 
 
-def test_worker_notifies_receiving_unit(org: Org, real_worker: object) -> None:
+def test_worker_notifies_receiving_unit(org: Org, real_worker: list[tuple[str, tuple[Any, ...], bool, str]]) -> None:
     # A transactional test starts from a flushed database when another one ran before it.
     seed(Category, Domain)
     case, created = register_case(org.actor("dispatcher"), case_payload(org), via="test")
@@ -87,3 +99,7 @@ def test_worker_notifies_receiving_unit(org: Org, real_worker: object) -> None:
         "sub1_dispatcher",
         "handler1",
     }
+    # …and it was the worker thread, through the broker, not an eager call in the test's thread.
+    fanouts = [run for run in real_worker if run[0] == "fengqiao.notify.tasks.fanout_event"]
+    assert {run[1] for run in fanouts} >= {(event.pk,), (register_event.pk,)}
+    assert all(not eager and thread != threading.current_thread().name for _, _, eager, thread in fanouts)

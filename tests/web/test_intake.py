@@ -176,3 +176,13 @@ def test_unit_lookup(org: Org) -> None:
     r = signed_in(org.user("handler1")).get(reverse("web:lookup_units"), {"parent": org.town1.pk})
     names = [u["name"] for u in r.json()["results"]]
     assert "白塔村" in names and "白塔镇综治中心" in names
+
+
+def test_grid_worker_registers_into_the_grid(org: Org) -> None:
+    c = signed_in(org.user("grid_worker"))
+    r = c.get(URL)
+    assert f'<option value="{org.grid1.pk}" selected>' in r.content.decode()
+    r = c.post(URL, form(org, owner_unit=str(org.grid1.pk), location_unit=str(org.grid1.pk), channel="grid"))
+    assert r.status_code == 302
+    case = Case.objects.get()
+    assert case.owner_unit == org.grid1 and case.channel == "grid"

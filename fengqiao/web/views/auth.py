@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -37,7 +37,7 @@ DESK_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER}
 
 def _locked_message(until: Any) -> str:
     local = timezone.localtime(until)
-    return _g("连续登录失败次数过多，该账号已锁定，请于 %(t)s 后再试。") % {"t": local.strftime("%H:%M")}
+    return gettext("连续登录失败次数过多，该账号已锁定，请于 %(t)s 后再试。") % {"t": local.strftime("%H:%M")}
 
 
 @sensitive_post_parameters("password")
@@ -58,7 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
                 until = throttle.register_failure(username)
-                error = _locked_message(until) if until else _g("用户名或密码不正确。")
+                error = _locked_message(until) if until else gettext("用户名或密码不正确。")
                 status = 429 if until else 200
             elif otp.otp_required(user) or otp.confirmed_device(user) is not None:
                 if request.user.is_authenticated:
@@ -116,7 +116,7 @@ def _token_failed(request: HttpRequest, subject: _Subject) -> str:
     audit.record("auth.otp", user=subject.user, obj=subject.user, result="denied")
     if until is not None and subject.pending:
         request.session.pop(PENDING_KEY, None)
-    return _locked_message(until) if until else _g("动态验证码不正确或已过期。")
+    return _locked_message(until) if until else gettext("动态验证码不正确或已过期。")
 
 
 @sensitive_post_parameters("token")
@@ -124,7 +124,7 @@ def _token_failed(request: HttpRequest, subject: _Subject) -> str:
 def otp_verify(request: HttpRequest) -> HttpResponse:
     subject = _subject(request)
     if subject is None:
-        messages.info(request, _g("请重新登录。"))
+        messages.info(request, gettext("请重新登录。"))
         return redirect("web:login")
     device = otp.confirmed_device(subject.user)
     if device is None:
@@ -137,7 +137,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         if until is not None:
             error, status = _locked_message(until), 429
         elif not device.verify_is_allowed()[0]:
-            error = _g("尝试过于频繁，请稍候几秒再试。")
+            error = gettext("尝试过于频繁，请稍候几秒再试。")
         elif django_otp.verify_token(subject.user, device.persistent_id, form.cleaned_data["token"].strip()):
             return _complete(request, subject, device)
         else:
@@ -165,7 +165,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         return render(request, "web/auth/otp_setup.html", {"subject": subject, "enabled": True})
     device = TOTPDevice.objects.filter(user=subject.user, confirmed=False).order_by("-pk").first()
     if device is None:
-        device = TOTPDevice.objects.create(user=subject.user, name=_g("身份验证器"), confirmed=False)
+        device = TOTPDevice.objects.create(user=subject.user, name=gettext("身份验证器"), confirmed=False)
     form = TokenForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -173,12 +173,12 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         if until is not None:
             error = _locked_message(until)
         elif not device.verify_is_allowed()[0]:
-            error = _g("尝试过于频繁，请稍候几秒再试。")
+            error = gettext("尝试过于频繁，请稍候几秒再试。")
         elif device.verify_token(form.cleaned_data["token"].strip()):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             audit.record("auth.otp_enrol", user=subject.user, obj=subject.user)
-            messages.success(request, _g("已启用动态验证码。"))
+            messages.success(request, gettext("已启用动态验证码。"))
             return _complete(request, subject, device)
         else:
             error = _token_failed(request, subject)
@@ -202,7 +202,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     request.session.pop(PENDING_KEY, None)
     auth_logout(request)
-    messages.info(request, _g("您已安全退出。"))
+    messages.info(request, gettext("您已安全退出。"))
     return redirect("web:login")
 
 

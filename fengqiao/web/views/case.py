@@ -15,14 +15,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.cases import codes, policy, uploads
 from fengqiao.cases.actions import ACTIONS, ActionError, Actor, label_for, perform
-from fengqiao.cases.choices import Channel, Level, Referral, Satisfaction
-from fengqiao.cases.events import event_label
+from fengqiao.cases.choices import Channel, Colour, Level, Referral, Satisfaction
 from fengqiao.cases.models import Attachment, Case, CaseEvent, Party, RevealGrant
 from fengqiao.cases.workflow import State
 from fengqiao.core import audit
@@ -31,12 +30,25 @@ from fengqiao.org.choices import Role
 from fengqiao.org.models import Unit
 from fengqiao.web.actionforms import FORMS, ORDER, FormContext, build_data, field_errors, initial_values
 from fengqiao.web.forms import RevealForm, UploadForm
-from fengqiao.web.views.common import case_queryset, get_case_or_404, relative, staff_required, staff_user
+from fengqiao.web.views.common import (
+    case_queryset,
+    event_title,
+    get_case_or_404,
+    relative,
+    staff_required,
+    staff_user,
+)
 
 REVEAL_MINUTES = 10
 
 ROLE_LABELS: dict[str, Any] = {**dict(Role.choices), "citizen": _("群众"), "system": _("系统")}
-VIA_LABELS: dict[str, Any] = {**dict(Channel.choices), "web": _("工作台"), "api": _("接口"), "portal": _("群众端")}
+VIA_LABELS: dict[str, Any] = {
+    **dict(Channel.choices),
+    "web": _("工作台"),
+    "api": _("接口"),
+    "portal": _("群众端"),
+    "sweep": _("督办扫描"),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,8 +84,8 @@ def unit_chain(unit: Unit | None) -> list[Unit]:
 
 def _yes_no(value: Any) -> str:
     if value is None:
-        return _g("未填写")
-    return _g("是") if value else _g("否")
+        return gettext("未填写")
+    return gettext("是") if value else gettext("否")
 
 
 def event_details(event: CaseEvent, units: dict[int, str]) -> list[tuple[str, str]]:
@@ -88,61 +100,71 @@ def event_details(event: CaseEvent, units: dict[int, str]) -> list[tuple[str, st
     if event.code == "case.register":
         after = event.after or {}
         if isinstance(after.get("owner_unit"), int):
-            out.append((_g("责任单位"), units.get(after["owner_unit"], "")))
+            out.append((gettext("责任单位"), units.get(after["owner_unit"], "")))
         if after.get("channel"):
-            out.append((_g("来源渠道"), str(dict(Channel.choices).get(after["channel"], after["channel"]))))
+            out.append((gettext("来源渠道"), str(dict(Channel.choices).get(after["channel"], after["channel"]))))
     if d.get("to_name") or isinstance(d.get("to"), int):
-        out.append((_g("交至"), d.get("to_name") or unit("to")))
+        out.append((gettext("交至"), d.get("to_name") or unit("to")))
     if isinstance(d.get("unit"), int):
-        out.append((_g("单位"), unit("unit")))
+        out.append((gettext("单位"), unit("unit")))
     if isinstance(d.get("back_to"), int):
-        out.append((_g("退回至"), unit("back_to")))
+        out.append((gettext("退回至"), unit("back_to")))
     if d.get("handler_name"):
-        out.append((_g("承办人"), str(d["handler_name"])))
+        out.append((gettext("承办人"), str(d["handler_name"])))
     if isinstance(d.get("level"), int):
-        out.append((_g("响应等级"), str(dict(Level.choices).get(d["level"], d["level"]))))
+        out.append((gettext("响应等级"), str(dict(Level.choices).get(d["level"], d["level"]))))
     if d.get("added"):
-        out.append((_g("协办单位"), "、".join(units.get(int(u), str(u)) for u in d["added"])))
+        out.append((gettext("协办单位"), "、".join(units.get(int(u), str(u)) for u in d["added"])))
     if isinstance(d.get("lead_unit"), int):
-        out.append((_g("牵头单位"), unit("lead_unit")))
+        out.append((gettext("牵头单位"), unit("lead_unit")))
     if d.get("members"):
-        names = [f"{m.get('name', '')}{_g('（首席）') if m.get('lead') else ''}" for m in d["members"]]
-        out.append((_g("调解员"), "、".join(names)))
+        names = [f"{m.get('name', '')}{gettext('（首席）') if m.get('lead') else ''}" for m in d["members"]]
+        out.append((gettext("调解员"), "、".join(names)))
     if event.code == "case.detach_team" and d.get("name"):
-        out.append((_g("调解员"), str(d["name"])))
+        out.append((gettext("调解员"), str(d["name"])))
     if d.get("held_at"):
         try:
             when = timezone.localtime(dt.datetime.fromisoformat(d["held_at"]))
-            out.append((_g("时间"), when.strftime("%Y-%m-%d %H:%M")))
+            out.append((gettext("时间"), when.strftime("%Y-%m-%d %H:%M")))
         except (TypeError, ValueError):
             pass
     if d.get("place"):
-        out.append((_g("地点"), str(d["place"])))
+        out.append((gettext("地点"), str(d["place"])))
     if d.get("online"):
-        out.append((_g("形式"), _g("线上会商")))
+        out.append((gettext("形式"), gettext("线上会商")))
     if d.get("outcome"):
-        out.append((_g("结果"), str(dict(SessionOutcome.choices).get(d["outcome"], d["outcome"]))))
+        out.append((gettext("结果"), str(dict(SessionOutcome.choices).get(d["outcome"], d["outcome"]))))
     if d.get("method"):
-        methods = {"phone": _g("电话"), "visit": _g("走访"), "meeting": _g("约谈")}
-        out.append((_g("方式"), methods.get(d["method"], str(d["method"]))))
+        methods = {"phone": gettext("电话"), "visit": gettext("走访"), "meeting": gettext("约谈")}
+        out.append((gettext("方式"), methods.get(d["method"], str(d["method"]))))
     if d.get("wait_for"):
-        waits = {"party": _g("等待当事人"), "appraisal": _g("等待鉴定"), "court": _g("等待法院"), "other": _g("其他")}
-        out.append((_g("中止原因"), waits.get(d["wait_for"], str(d["wait_for"]))))
+        waits = {
+            "party": gettext("等待当事人"),
+            "appraisal": gettext("等待鉴定"),
+            "court": gettext("等待法院"),
+            "other": gettext("其他"),
+        }
+        out.append((gettext("中止原因"), waits.get(d["wait_for"], str(d["wait_for"]))))
     for key, label in (
-        ("agreement", _g("书面协议")),
-        ("matter_settled", _g("事了")),
-        ("grievance_settled", _g("心解")),
+        ("agreement", gettext("书面协议")),
+        ("matter_settled", gettext("事了")),
+        ("grievance_settled", gettext("心解")),
     ):
         if key in d and d[key] is not None:
             out.append((label, _yes_no(d[key])))
     if d.get("referral"):
-        out.append((_g("转介途径"), str(dict(Referral.choices).get(d["referral"], d["referral"]))))
+        out.append((gettext("转介途径"), str(dict(Referral.choices).get(d["referral"], d["referral"]))))
     if d.get("satisfaction"):
-        out.append((_g("满意度"), str(dict(Satisfaction.choices).get(d["satisfaction"], d["satisfaction"]))))
+        out.append((gettext("满意度"), str(dict(Satisfaction.choices).get(d["satisfaction"], d["satisfaction"]))))
+    if event.code == "case.colour" and d.get("colour"):
+        out.append((gettext("督办颜色"), str(dict(Colour.choices).get(d["colour"], d["colour"]))))
+    if event.code == "case.remind" and d.get("deadline"):
+        kinds = {"accept": gettext("受理时限"), "contact": gettext("首次联系时限"), "due": gettext("办结时限")}
+        out.append((gettext("时限"), kinds.get(d["deadline"], str(d["deadline"]))))
     if d.get("into"):
-        out.append((_g("并入"), codes.display(str(d["into"]))))
+        out.append((gettext("并入"), codes.display(str(d["into"]))))
     if d.get("fields"):
-        out.append((_g("修改项"), "、".join(str(f) for f in d["fields"])))
+        out.append((gettext("修改项"), "、".join(str(f) for f in d["fields"])))
     return out
 
 
@@ -162,8 +184,8 @@ def timeline(case: Case) -> list[dict[str, Any]]:
     return [
         {
             "event": e,
-            "label": event_label(e.code),
-            "actor": str(e.actor) if e.actor else ROLE_LABELS.get(e.actor_role, e.actor_role),
+            "label": event_title(e.code),
+            "actor": str(e.actor) if e.actor else str(ROLE_LABELS.get(e.actor_role or "system", e.actor_role)),
             "role": ROLE_LABELS.get(e.actor_role, e.actor_role),
             "unit": e.actor_unit.name if e.actor_unit else "",
             "via": VIA_LABELS.get(e.via, e.via),
@@ -244,7 +266,7 @@ def action_forms(
             name,
             ctx,
             values if is_active else initial_values(name, case),
-            errors or {} if is_active else {},
+            (errors or {}) if is_active else {},
         )
         forms.append(
             {
@@ -288,12 +310,13 @@ def render_case(
         for a in allowed
         if a == active or not ((a == "detach_team" and not team) or (a == "answer_instruction" and not unanswered))
     ]
-    known_fields = {f.name for f in FORMS[active].fields} | {"mediators"} if active in FORMS else set()
+    known_fields = ({f.name for f in FORMS[active].fields} | {"mediators"}) if active in FORMS else set()
     errors = dict(errors or {})
     page_errors = list(page_errors or [])
     for key in list(errors):
         if key not in known_fields:
             page_errors.extend(errors.pop(key))
+    forms = action_forms(case, user, shown, active, values, errors, pool_query)
     context = {
         "case": case,
         "qr": codes.qr_svg(case.display_code, scale=3),
@@ -314,7 +337,8 @@ def render_case(
         "max_attachments": uploads.MAX_PER_CASE,
         "related": related_cases(case, user, parties),
         "timeline": timeline(case),
-        "forms": action_forms(case, user, shown, active, values, errors, pool_query),
+        "forms": forms,
+        "form_open": any(f["active"] for f in forms),
         "allowed": allowed,
         "can_upload": "note" in allowed,
         "upload_form": upload_form or UploadForm(initial={"version": case.version}),
@@ -369,7 +393,7 @@ def case_act(request: HttpRequest, code: str, name: str) -> HttpResponse:
             errors=per_field,
             page_errors=[exc.message, *general],
         )
-    messages.success(request, _g("已完成「%(action)s」。") % {"action": label_for(name)})
+    messages.success(request, gettext("已完成「%(action)s」。") % {"action": label_for(name)})
     if policy.can_view(user, case):
         return redirect(reverse("web:case", args=[case.display_code]) + "#timeline")
     return redirect("web:workbench")
@@ -384,7 +408,7 @@ def case_upload(request: HttpRequest, code: str) -> HttpResponse:
     case = get_case_or_404(user, code)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render_case(request, case, status=400, upload_form=form, page_errors=[_g("附件上传失败。")])
+        return render_case(request, case, status=400, upload_form=form, page_errors=[gettext("附件上传失败。")])
     upload: UploadedFile = form.cleaned_data["file"]
     stored: Attachment | None = None
     try:
@@ -394,7 +418,7 @@ def case_upload(request: HttpRequest, code: str) -> HttpResponse:
                 "note",
                 case,
                 Actor.staff(user),
-                {"text": _g("上传附件：%(name)s") % {"name": checked.name}, "public": False},
+                {"text": f"上传附件：{checked.name}", "public": False},  # stored text: not translated
                 expected_version=form.cleaned_data["version"],
                 via="web",
             )
@@ -418,13 +442,13 @@ def case_upload(request: HttpRequest, code: str) -> HttpResponse:
         fresh = get_case_or_404(user, case.code)
         status = exc.status if isinstance(exc, ActionError) else 400
         return render_case(
-            request, fresh, status=status, upload_form=form, page_errors=[_g("附件上传失败：") + exc.message]
+            request, fresh, status=status, upload_form=form, page_errors=[gettext("附件上传失败：") + exc.message]
         )
     except Exception:
         if stored is not None and stored.file.name:
             stored.file.storage.delete(stored.file.name)
         raise
-    messages.success(request, _g("附件已上传。"))
+    messages.success(request, gettext("附件已上传。"))
     return redirect(reverse("web:case", args=[case.display_code]) + "#attachments")
 
 
@@ -455,16 +479,17 @@ def case_reveal(request: HttpRequest, code: str) -> HttpResponse:
     case = get_case_or_404(user, code)
     form = RevealForm(request.POST)
     if not form.is_valid():
-        return render_case(request, case, status=400, reveal_form=form, page_errors=[_g("请填写查看理由。")])
+        return render_case(request, case, status=400, reveal_form=form, page_errors=[gettext("请填写查看理由。")])
     if not policy.allowed_actions(user, case) and not user.has_role(Role.LEADER, Role.SUPERVISOR):
         audit.record("pii.reveal", user=user, obj=case, result="denied", detail={})
-        return render_case(request, case, status=403, page_errors=[_g("您无权查看该案件的个人信息。")])
+        return render_case(request, case, status=403, page_errors=[gettext("您无权查看该案件的个人信息。")])
     expires = timezone.now() + dt.timedelta(minutes=REVEAL_MINUTES)
     RevealGrant.objects.create(case=case, user=user, reason=form.cleaned_data["reason"], expires_at=expires)
     audit.record("pii.reveal", user=user, obj=case, detail={"reason": form.cleaned_data["reason"]})
     messages.info(
         request,
-        _g("已显示完整个人信息，%(t)s 前有效。查看已记录审计。") % {"t": timezone.localtime(expires).strftime("%H:%M")},
+        gettext("已显示完整个人信息，%(t)s 前有效。查看已记录审计。")
+        % {"t": timezone.localtime(expires).strftime("%H:%M")},
     )
     return redirect(reverse("web:case", args=[case.display_code]) + "#parties")
 

@@ -18,9 +18,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext, gettext_lazy
 
 from fengqiao.cases import codes, policy
+from fengqiao.cases.events import event_label
 from fengqiao.cases.models import Case
 from fengqiao.org.models import User
 from fengqiao.web.otp import is_verified, otp_required
@@ -39,6 +40,21 @@ CASE_RELATED = (
     "dispatched_from",
     "handler",
 )
+
+
+# Events written outside the action layer (the supervision sweep) that cases/events.py does not name.
+EXTRA_EVENT_LABELS: dict[str, Any] = {
+    "case.colour": gettext_lazy("督办变色"),
+    "case.remind": gettext_lazy("时限提醒"),
+}
+
+
+def event_title(code: str) -> str:
+    """The label of an event code (cases/events.py), with a readable fallback for other codes."""
+    label = event_label(code)
+    if label == code:
+        return str(EXTRA_EVENT_LABELS.get(code, gettext_lazy("系统事件")))
+    return label
 
 
 def staff_user(request: HttpRequest) -> User:
@@ -106,11 +122,13 @@ def relative(when: dt.datetime | None, now: dt.datetime | None = None) -> str:
     hours, rem = divmod(rem, 3600)
     minutes = rem // 60
     if days:
-        span = _g("%(d)s天%(h)s小时") % {"d": days, "h": hours}
+        span = gettext("%(d)s天%(h)s小时") % {"d": days, "h": hours}
     elif hours:
-        span = _g("%(h)s小时%(m)s分") % {"h": hours, "m": minutes}
+        span = gettext("%(h)s小时%(m)s分") % {"h": hours, "m": minutes}
     else:
-        span = _g("%(m)s分钟") % {"m": max(minutes, 0)}
+        span = gettext("%(m)s分钟") % {"m": max(minutes, 0)}
     return (
-        _g("剩余 %(span)s") % {"span": span} if delta.total_seconds() >= 0 else _g("已超期 %(span)s") % {"span": span}
+        gettext("剩余 %(span)s") % {"span": span}
+        if delta.total_seconds() >= 0
+        else gettext("已超期 %(span)s") % {"span": span}
     )

@@ -9,13 +9,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from fengqiao.cases.events import event_label
 from fengqiao.notify.models import Notification
-from fengqiao.web.views.common import staff_required, staff_user
+from fengqiao.web.views.common import event_title, staff_required, staff_user
 
 KIND_LABELS: dict[str, Any] = {
     "new_case": _("新案件"),
@@ -27,6 +26,9 @@ KIND_LABELS: dict[str, Any] = {
     "rate": _("群众评价"),
     "reopen": _("重新办理"),
     "decline": _("拒收退回"),
+    "colour_yellow": _("黄码督办"),
+    "colour_red": _("红码督办"),
+    "deadline": _("时限提醒"),
 }
 
 
@@ -42,7 +44,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         {
             "n": n,
             "kind": KIND_LABELS.get(n.kind, n.kind),
-            "event": event_label(n.event.code),
+            "event": event_title(n.event.code),
             "reason": n.event.reason,
         }
         for n in page.object_list
@@ -65,5 +67,5 @@ def inbox_open(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def inbox_read_all(request: HttpRequest) -> HttpResponse:
     count = Notification.objects.filter(user=staff_user(request), read_at__isnull=True).update(read_at=timezone.now())
-    messages.success(request, _g("已将 %(n)s 条消息标为已读。") % {"n": count})
+    messages.success(request, gettext("已将 %(n)s 条消息标为已读。") % {"n": count})
     return redirect("web:inbox")

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.cases.actions import ActionError, Actor, register_case
@@ -173,18 +173,21 @@ def _render(
 def intake(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     if not user.has_role(*REGISTER_ROLES):
-        return render(request, "web/forbidden.html", {"message": _g("您没有登记案件的权限。")}, status=403)
+        return render(request, "web/forbidden.html", {"message": gettext("您没有登记案件的权限。")}, status=403)
     if request.method != "POST":
-        return _render(
-            request,
-            {
-                "channel": Channel.WALK_IN,
-                "priority": str(Priority.NORMAL),
-                "risk": Risk.LOW,
-                "people_count": 1,
-                "token": secrets.token_urlsafe(16),
-            },
-        )
+        initial: dict[str, Any] = {
+            "channel": Channel.WALK_IN,
+            "priority": str(Priority.NORMAL),
+            "risk": Risk.LOW,
+            "people_count": 1,
+            "token": secrets.token_urlsafe(16),
+        }
+        units = [g.unit for g in user.role_grants() if g.role in REGISTER_ROLES]
+        if units and all(u.tier == 1 for u in units):
+            # Grid and village staff register into their own unit (the town centre is outside their scope).
+            initial["owner_unit"] = str(units[0].pk)
+            initial["channel"] = Channel.GRID if user.has_role(Role.GRID_WORKER) else Channel.WALK_IN
+        return _render(request, initial)
     post = request.POST
     token = post.get("token", "")[:64]
     done: dict[str, str] = request.session.get(DONE_KEY, {})
@@ -204,7 +207,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     if token:
         done[token] = case.display_code
         request.session[DONE_KEY] = dict(list(done.items())[-20:])
-    messages.success(request, _g("已登记，案件编码 %(code)s。") % {"code": case.display_code})
+    messages.success(request, gettext("已登记，案件编码 %(code)s。") % {"code": case.display_code})
     return redirect("web:receipt", code=case.display_code)
 
 
@@ -217,9 +220,9 @@ def phone_lookup(request: HttpRequest) -> JsonResponse:
         body = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
         phone = str(body.get("phone", "")).strip()
     except (ValueError, AttributeError):
-        return JsonResponse({"error": _g("请求格式有误。")}, status=400)
+        return JsonResponse({"error": gettext("请求格式有误。")}, status=400)
     if not _valid_phone(phone):
-        return JsonResponse({"error": _g("请输入有效的手机号码（11位）或固定电话（区号-号码）。")}, status=400)
+        return JsonResponse({"error": gettext("请输入有效的手机号码（11位）或固定电话（区号-号码）。")}, status=400)
     user = staff_user(request)
     cases = list(_cases_of_phone(user, phone)[:10])
     audit.record("pii.lookup", user=user, object_type="cases.party", detail={"matches": len(cases)})

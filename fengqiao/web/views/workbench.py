@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -157,7 +157,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     q = params.get("q", "").strip()
     if q and _PERSONAL.match(re.sub(r"[\s-]", "", q)):
         params["q"] = ""
-        warning = _g("请勿在搜索框中输入电话或证件号码（会出现在网址中）。请使用“按电话查找”。")
+        warning = gettext("请勿在搜索框中输入电话或证件号码（会出现在网址中）。请使用“按电话查找”。")
     group = params.get("group", "")
     base = groups[group] if group in GROUP_NAMES else policy.restrict(Case.objects.all(), user)
     picker, unit_id = _unit_picker(user, params)
@@ -185,6 +185,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "groups": [(name, label, help_, counts[name]) for name, label, help_ in GROUPS],
             "group": group if group in GROUP_NAMES else "",
             "all_count": all_count,
+            "can_assign": user.has_role(*policy.ACTION_ROLES["assign_person"]),
             "page": page,
             "page_size": PAGE_SIZE,
             "query": keep.urlencode(),
@@ -214,7 +215,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     handler = request.POST.get("handler", "")
     picked = [v for v in request.POST.getlist("cases") if v][: PAGE_SIZE * 4]
     if not picked or not handler:
-        messages.error(request, _g("请先勾选案件并选择承办人。"))
+        messages.error(request, gettext("请先勾选案件并选择承办人。"))
         return redirect(target)
     actor = Actor.staff(user)
     ok: list[str] = []
@@ -223,7 +224,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         code, _sep, version = item.partition(":")
         case = case_queryset(user).filter(code=code).first()
         if case is None:
-            failed.append(_g("%(code)s：案件不存在或不在您的范围内") % {"code": code[:20]})
+            failed.append(gettext("%(code)s：案件不存在或不在您的范围内") % {"code": code[:20]})
             continue
         try:
             actions.perform(
@@ -239,9 +240,9 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
             detail = "；".join(str(m) for v in exc.errors.values() for m in (v if isinstance(v, list) else [v]))
             failed.append(f"{case.display_code}：{exc.message}{('（' + detail + '）') if detail else ''}")
     if ok:
-        messages.success(request, _g("已指派 %(n)s 件：%(codes)s") % {"n": len(ok), "codes": "、".join(ok)})
+        messages.success(request, gettext("已指派 %(n)s 件：%(codes)s") % {"n": len(ok), "codes": "、".join(ok)})
     if failed:
-        messages.error(request, _g("%(n)s 件未能指派：%(list)s") % {"n": len(failed), "list": "；".join(failed)})
+        messages.error(request, gettext("%(n)s 件未能指派：%(list)s") % {"n": len(failed), "list": "；".join(failed)})
     return redirect(target)
 
 
@@ -256,7 +257,7 @@ def phone_search(request: HttpRequest) -> HttpResponse:
     try:
         validate_phone(phone)
     except Exception:
-        error = _g("请输入有效的手机号码（11位）或固定电话（区号-号码）。")
+        error = gettext("请输入有效的手机号码（11位）或固定电话（区号-号码）。")
     else:
         h = crypto.search_hash(phone)
         ids = Case.objects.filter(parties__phone_hash=h).values("pk")

@@ -29,7 +29,9 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        next_sweep = next_relay = 0.0
+        from fengqiao.supervision.accountability import detect
+
+        next_sweep = next_relay = next_detect = 0.0
         while running["on"]:
             now = time.monotonic()
             close_old_connections()
@@ -39,6 +41,11 @@ class Command(BaseCommand):
                     if report.counts:
                         self.stdout.write(f"sweep: {report}")
                     next_sweep = now + options["sweep_every"]
+                if now >= next_detect:
+                    found = detect()
+                    if found:
+                        self.stdout.write(f"accountability: {dict(found)}")
+                    next_detect = now + 3600
                 if now >= next_relay:
                     result = relay()
                     if result.sent or result.failed or result.dead:
