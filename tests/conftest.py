@@ -102,6 +102,13 @@ def make_user(username: str, unit: Unit, *grants: tuple[str, Unit]) -> User:
 
 @pytest.fixture
 def org(db: Any) -> Org:
+    from fengqiao.cases.models import Category, Domain
+    from fengqiao.cases.taxonomy import seed
+
+    if not Category.objects.exists():
+        # A transactional test (Celery worker, browser, concurrent sweeps) flushes the database at its
+        # end, the migration-seeded taxonomy with it: seed it again for the transactional tests after it.
+        seed(Category, Domain)
     county = make_unit("331024", "仙居县", UnitKind.COUNTY)
     centre = make_unit("331024-ZZZX", "仙居县社会治理中心", UnitKind.CENTRE, county)
     town1 = make_unit("331024103", "白塔镇", UnitKind.TOWN, county)

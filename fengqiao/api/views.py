@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -141,7 +141,7 @@ class CaseListCreateView(generics.ListCreateAPIView):
         if not key:
             return self._create(request)
         if len(key) > 100:
-            raise ValidationError({"Idempotency-Key": [_g("幂等键不能超过100个字符。")]})
+            raise ValidationError({"Idempotency-Key": [gettext("幂等键不能超过100个字符。")]})
         digest = _request_hash(request.data)
         previous = IdempotencyRecord.objects.filter(user=staff_user(request), endpoint="cases.create", key=key).first()
         if previous is not None:
@@ -166,7 +166,7 @@ class CaseListCreateView(generics.ListCreateAPIView):
     def _replay(self, previous: IdempotencyRecord, digest: str) -> Response:
         if previous.request_hash != digest:
             return Response(
-                {"detail": _g("该幂等键已用于内容不同的请求。"), "code": "idempotency_conflict"},
+                {"detail": gettext("该幂等键已用于内容不同的请求。"), "code": "idempotency_conflict"},
                 status=status.HTTP_422_UNPROCESSABLE_ENTITY,
             )
         response = Response(previous.body, status=previous.status)
@@ -185,7 +185,7 @@ class CaseListCreateView(generics.ListCreateAPIView):
                 # The external reference is registered already, out of the caller's scope: say so
                 # without showing the case (anyone could otherwise read a case by its reference).
                 return Response(
-                    {"detail": _g("该外部编号已登记，由其他单位办理。"), "code": "duplicate_external_ref"},
+                    {"detail": gettext("该外部编号已登记，由其他单位办理。"), "code": "duplicate_external_ref"},
                     status=status.HTTP_409_CONFLICT,
                 )
             case = visible
@@ -268,7 +268,7 @@ class CaseRevealView(APIView):
             "leader", "supervisor"
         ):
             audit.record("pii.reveal", user=staff_user(request), obj=case, result="denied", detail={})
-            return Response({"detail": _g("您无权查看该案件的个人信息。")}, status=status.HTTP_403_FORBIDDEN)
+            return Response({"detail": gettext("您无权查看该案件的个人信息。")}, status=status.HTTP_403_FORBIDDEN)
         expires = timezone.now() + dt.timedelta(minutes=REVEAL_MINUTES)
         RevealGrant.objects.create(
             case=case, user=staff_user(request), reason=ser.validated_data["reason"], expires_at=expires

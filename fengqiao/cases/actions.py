@@ -17,7 +17,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -141,7 +141,7 @@ def level_for(unit: Unit, current: int) -> int:
 def validate(input_cls: type[serializers.Serializer], data: Any, context: dict[str, Any] | None = None) -> dict:
     ser = input_cls(data=data, context=context or {})
     if not ser.is_valid():
-        raise ActionInvalid(_g("输入有误，请检查后重试。"), errors=ser.errors)
+        raise ActionInvalid(gettext("输入有误，请检查后重试。"), errors=ser.errors)
     return dict(ser.validated_data)
 
 
@@ -169,7 +169,7 @@ def default_owner(location: Unit | None, actor: Actor) -> Unit:
         return actor.user.unit  # type: ignore[return-value]
     centre = Unit.objects.filter(kind=UnitKind.CENTRE, is_active=True).order_by("path").first()
     if centre is None:
-        raise ActionInvalid(_g("未配置县级综治中心，无法确定责任单位。"))
+        raise ActionInvalid(gettext("未配置县级综治中心，无法确定责任单位。"))
     return centre
 
 
@@ -229,11 +229,18 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
     owner: Unit = values.get("owner_unit") or default_owner(location, actor)
 
     grant: Grant | None = None
+    if actor.kind == "staff" and not values.get("owner_unit") and actor.user is not None and actor.user.unit_id:
+        # First contact (首接负责): when routing picks a unit outside the registrar's scope (a grid
+        # worker's report routed to the town centre), the registrar's own unit owns it until it
+        # is escalated or transferred.
+        own_paths = scope_paths(actor.user, {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER})
+        if not any(owner.path.startswith(p) for p in own_paths):
+            owner = actor.user.unit  # type: ignore[assignment]
     if actor.kind == "staff":
         paths = scope_paths(actor.user, {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER})
         matching = [p for p in paths if owner.path.startswith(p)]
         if not matching:
-            raise ActionForbidden(_g("无权向该单位登记案件。"))
+            raise ActionForbidden(gettext("无权向该单位登记案件。"))
         grants = [
             g
             for g in actor.user.role_grants()  # type: ignore[union-attr]
@@ -241,7 +248,7 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
         ]
         grant = Grant(grants[0].role, grants[0].unit) if grants else None
     elif actor.kind == "citizen" and "register" not in CITIZEN_ACTIONS:  # pragma: no cover
-        raise ActionForbidden(_g("无权登记。"))
+        raise ActionForbidden(gettext("无权登记。"))
 
     now = timezone.now()
     parties = values.pop("parties", [])
@@ -328,7 +335,7 @@ def perform(
     """Take action ``name`` on ``case`` as ``actor``; returns the event written."""
     spec = ACTIONS.get(name)
     if spec is None:
-        raise ActionInvalid(_g("未知的操作：%(name)s") % {"name": name})
+        raise ActionInvalid(gettext("未知的操作：%(name)s") % {"name": name})
     values = validate(spec.input, data or {}, {"actor": actor})
     transition = TRANSITIONS[name]
     case_pk = case.pk if isinstance(case, Case) else case
@@ -339,19 +346,19 @@ def perform(
             .get(pk=case_pk)
         )
         if expected_version is not None and locked.version != expected_version:
-            raise StaleVersion(_g("案件已被他人更新（当前版本 %(v)s），请刷新后重试。") % {"v": locked.version})
+            raise StaleVersion(gettext("案件已被他人更新（当前版本 %(v)s），请刷新后重试。") % {"v": locked.version})
         if not transition.allows(locked.state):
             raise InvalidTransition(
-                _g("案件当前状态为「%(state)s」，不能执行「%(action)s」。")
+                gettext("案件当前状态为「%(state)s」，不能执行「%(action)s」。")
                 % {"state": State(locked.state).label, "action": spec.label}
             )
         grant: Grant | None = None
         if actor.kind == "staff":
             grant = grant_for(actor.user, name, locked)
             if grant is None:
-                raise ActionForbidden(_g("您没有对该案件执行「%(action)s」的权限。") % {"action": spec.label})
+                raise ActionForbidden(gettext("您没有对该案件执行「%(action)s」的权限。") % {"action": spec.label})
         elif actor.kind == "citizen" and name not in CITIZEN_ACTIONS:
-            raise ActionForbidden(_g("群众不能执行该操作。"))
+            raise ActionForbidden(gettext("群众不能执行该操作。"))
 
         before = inputs.case_field_snapshot(locked)
         state_before = locked.state
@@ -410,7 +417,9 @@ def _assign_person(ctx: Ctx) -> None:
     c, handler = ctx.case, ctx.data["handler"]
     ok_roles = {Role.HANDLER, Role.GRID_WORKER, Role.DISPATCHER, Role.MEDIATOR}
     if not any(g.role in ok_roles and c.owner_unit.path.startswith(g.unit.path) for g in handler.role_grants()):
-        raise ActionInvalid(_g("承办人须为责任单位的工作人员。"), {"handler": [_g("不是责任单位的工作人员。")]})
+        raise ActionInvalid(
+            gettext("承办人须为责任单位的工作人员。"), {"handler": [gettext("不是责任单位的工作人员。")]}
+        )
     c.handler = handler
     if c.accepted_at is None:
         c.accepted_at = timezone.now()
@@ -421,7 +430,7 @@ def _assign_person(ctx: Ctx) -> None:
 def _dispatch(ctx: Ctx, target: Unit) -> None:
     c = ctx.case
     if target.pk == c.owner_unit_id:
-        raise ActionInvalid(_g("不能交给本单位。"), {"unit": [_g("不能交给本单位。")]})
+        raise ActionInvalid(gettext("不能交给本单位。"), {"unit": [gettext("不能交给本单位。")]})
     c.pending_unit = target
     c.dispatched_from = c.owner_unit
     ctx.event_data = {"from": c.owner_unit_id, "to": target.pk, "to_name": target.name}
@@ -431,7 +440,7 @@ def _dispatch(ctx: Ctx, target: Unit) -> None:
 def _assign_unit(ctx: Ctx) -> None:
     target: Unit = ctx.data["unit"]
     if ctx.grant and ctx.grant.unit and not target.path.startswith(ctx.grant.unit.path):
-        raise ActionInvalid(_g("只能交办给本级及下级单位。"), {"unit": [_g("不在交办范围内。")]})
+        raise ActionInvalid(gettext("只能交办给本级及下级单位。"), {"unit": [gettext("不在交办范围内。")]})
     _dispatch(ctx, target)
     ctx.reason = ctx.data["reason"]
 
@@ -455,7 +464,7 @@ def _return(ctx: Ctx) -> None:
     c = ctx.case
     back_to = c.dispatched_from
     if back_to is None:
-        raise ActionInvalid(_g("该案件没有交办单位，无法退回。"))
+        raise ActionInvalid(gettext("该案件没有交办单位，无法退回。"))
     c.pending_unit = back_to
     c.dispatched_from = c.owner_unit
     c.handler = None
@@ -490,9 +499,9 @@ def _escalate(ctx: Ctx) -> None:
     if target is None:
         target = escalation_target(c.owner_unit)
         if target is None:
-            raise ActionInvalid(_g("已是最高层级，无法继续上报。"))
+            raise ActionInvalid(gettext("已是最高层级，无法继续上报。"))
     elif target.tier <= current_tier and target.kind != UnitKind.TASKFORCE:
-        raise ActionInvalid(_g("只能上报到更高层级的单位。"), {"unit": [_g("层级不高于当前责任单位。")]})
+        raise ActionInvalid(gettext("只能上报到更高层级的单位。"), {"unit": [gettext("层级不高于当前责任单位。")]})
     _dispatch(ctx, target)
     c.level = max(c.level, level_for(target, c.level))
     ctx.reason = ctx.data["reason"]
@@ -516,7 +525,7 @@ def _add_assist(ctx: Ctx) -> None:
     if c.assisting.count() >= 2 and c.level < Level.ORANGE:
         c.level = Level.ORANGE  # several departments → orange (004)
     if not added and lead is None:
-        raise ActionInvalid(_g("这些单位已是协办单位。"), {"units": [_g("没有新增的协办单位。")]})
+        raise ActionInvalid(gettext("这些单位已是协办单位。"), {"units": [gettext("没有新增的协办单位。")]})
     ctx.reason = ctx.data["reason"]
     ctx.event_data = {"added": added, "lead_unit": lead.pk if lead else None}
 
@@ -537,7 +546,7 @@ def _attach_team(ctx: Ctx) -> None:
         mediator = m["mediator"]
         if c.team.filter(mediator=mediator).exists():
             raise ActionInvalid(
-                _g("调解员已在团队中。"), {"members": [_g("%(n)s 已在团队中。") % {"n": mediator.name}]}
+                gettext("调解员已在团队中。"), {"members": [gettext("%(n)s 已在团队中。") % {"n": mediator.name}]}
             )
         is_lead = m["is_lead"] and not has_lead
         TeamMember.objects.create(case=c, mediator=mediator, is_lead=is_lead, reason=m["reason"])
@@ -556,7 +565,7 @@ def _attach_team(ctx: Ctx) -> None:
 def _detach_team(ctx: Ctx) -> None:
     member = ctx.case.team.filter(mediator=ctx.data["mediator"]).first()
     if member is None:
-        raise ActionInvalid(_g("该调解员不在团队中。"), {"mediator": [_g("不在团队中。")]})
+        raise ActionInvalid(gettext("该调解员不在团队中。"), {"mediator": [gettext("不在团队中。")]})
     member.delete()
     mediator = ctx.data["mediator"]
     mediator.active_cases = max(0, mediator.active_cases - 1)
@@ -702,7 +711,7 @@ def _merge(ctx: Ctx) -> None:
         target_qs = restrict(target_qs, ctx.actor.user)
     target = target_qs.first()
     if target is None or not target.is_open:
-        raise ActionInvalid(_g("目标案件不存在或已结束。"), {"into": [_g("目标案件不存在或已结束。")]})
+        raise ActionInvalid(gettext("目标案件不存在或已结束。"), {"into": [gettext("目标案件不存在或已结束。")]})
     c.merged_into = target
     c.pending_unit = None
     c.closed_at = timezone.now()
@@ -737,7 +746,7 @@ def _instruct(ctx: Ctx) -> None:
     from fengqiao.supervision.models import Instruction
 
     if ctx.actor.user is None:  # pragma: no cover - staff only by ACTION_ROLES
-        raise ActionForbidden(_g("只有领导可以批示。"))
+        raise ActionForbidden(gettext("只有领导可以批示。"))
     instruction = Instruction.objects.create(case=ctx.case, author=ctx.actor.user, text=ctx.data["text"])
     ctx.reason = ctx.data["text"]
     ctx.event_data = {"instruction": instruction.pk}
@@ -749,9 +758,9 @@ def _answer_instruction(ctx: Ctx) -> None:
 
     instruction = Instruction.objects.filter(pk=ctx.data["instruction"], case=ctx.case).first()
     if instruction is None:
-        raise ActionInvalid(_g("批示不存在。"), {"instruction": [_g("该案件没有这条批示。")]})
+        raise ActionInvalid(gettext("批示不存在。"), {"instruction": [gettext("该案件没有这条批示。")]})
     if instruction.answered_at is not None:
-        raise ActionInvalid(_g("该批示已回复。"), {"instruction": [_g("该批示已回复。")]})
+        raise ActionInvalid(gettext("该批示已回复。"), {"instruction": [gettext("该批示已回复。")]})
     instruction.answer = ctx.data["answer"]
     instruction.answered_by = ctx.actor.user
     instruction.answered_at = timezone.now()

@@ -35,6 +35,9 @@ EVENT_LABELS: dict[str, Any] = {
     "case.update": _("修改信息"),
     "case.note": _("备注"),
     "case.instruct": _("领导批示"),
+    "case.colour": _("督办变色"),
+    "case.remind": _("时限提醒"),
+    "case.instruction_remind": _("批示催办"),
     "case.answer_instruction": _("回复批示"),
 }
 

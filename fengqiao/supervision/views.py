@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -107,7 +107,7 @@ def open_check(request: HttpRequest, pk: int) -> HttpResponse:
         audit.record(
             "accountability.check_open", user=user, role=Role.SUPERVISOR, obj=check, detail={"record": record.pk}
         )
-        messages.success(request, _g("已启动倒查。"))
+        messages.success(request, gettext("已启动倒查。"))
     return redirect("supervision:record", pk=pk)
 
 
@@ -121,7 +121,7 @@ def conclude_check(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     form = CheckForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _g("请填写倒查结论。"))
+        messages.error(request, gettext("请填写倒查结论。"))
         return redirect("supervision:record", pk=pk)
     check.conclusion = form.cleaned_data["conclusion"]
     check.responsible = form.cleaned_data["responsible"]
@@ -136,7 +136,7 @@ def conclude_check(request: HttpRequest, pk: int) -> HttpResponse:
         obj=check,
         detail={"record": record.pk, "responsible": check.responsible},
     )
-    messages.success(request, _g("倒查结论已记入个人档案。"))
+    messages.success(request, gettext("倒查结论已记入个人档案。"))
     return redirect("supervision:record", pk=pk)
 
 

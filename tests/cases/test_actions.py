@@ -120,11 +120,19 @@ def test_register_writes_case_parties_event_and_audit(org: Org) -> None:
 
 def test_register_refused_outside_the_registrars_scope(org: Org) -> None:
     counts = (Case.objects.count(), AuditEntry.objects.count())
-    with pytest.raises(ActionForbidden):
-        register_case(org.actor("handler2"), case_payload(org), via="test")  # a town1 place, a town2 handler
+    with pytest.raises(ActionForbidden):  # a town2 handler cannot register straight into town1's centre
+        register_case(org.actor("handler2"), case_payload(org, owner_unit=org.sub1.pk), via="test")
     with pytest.raises(ActionForbidden):
         register_case(org.actor("nobody"), case_payload(org), via="test")
     assert (Case.objects.count(), AuditEntry.objects.count()) == counts
+
+
+def test_first_contact_owns_a_case_routed_outside_its_scope(org: Org) -> None:
+    # 首接负责: a town2 handler receiving a walk-in about a town1 place owns it until it is transferred.
+    case, _ = register_case(org.actor("handler2"), case_payload(org), via="test")
+    assert case.owner_unit == org.sub2
+    grid_case, _ = register_case(org.actor("grid_worker"), case_payload(org, channel="grid"), via="test")
+    assert grid_case.owner_unit == org.grid1
 
 
 def test_every_declared_transition_has_an_action() -> None:

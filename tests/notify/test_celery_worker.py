@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 
 from fengqiao.cases.actions import perform, register_case
-from fengqiao.cases.models import Category, Domain
-from fengqiao.cases.taxonomy import seed
 from fengqiao.celery import app
 from fengqiao.notify.models import Notification
 from tests.conftest import Org, case_payload
@@ -77,8 +75,6 @@ def _wait_for(predicate, timeout: float = 10.0) -> bool:
 
 
 def test_worker_notifies_receiving_unit(org: Org, real_worker: list[tuple[str, tuple[Any, ...], bool, str]]) -> None:
-    # A transactional test starts from a flushed database when another one ran before it.
-    seed(Category, Domain)
     case, created = register_case(org.actor("dispatcher"), case_payload(org), via="test")
     assert created
     event = perform("assign_unit", case, org.actor("dispatcher"), {"unit": org.dept.pk, "reason": "人社事项"})

@@ -269,7 +269,37 @@ def test_admin_pages_render(admin_client: Client, org: Org) -> None:
         "/admin/org/user/import/",
         "/admin/mediation/mediator/import/",
         "/admin/supervision/instruction/",
+        "/admin/supervision/deadlinepolicy/",
+        "/admin/supervision/deadlinepolicy/add/",
+        "/admin/supervision/calendarday/",
+        "/admin/supervision/accountabilityrecord/",
+        "/admin/mediation/mediator/import/",
     ]:
         r = admin_client.get(url)
         assert r.status_code == 200, url
     assert "导入" in admin_client.get("/admin/org/unit/").content.decode()
+
+
+def test_deadline_policy_edit(admin_client: Client, org: Org) -> None:
+    from fengqiao.supervision.models import DeadlinePolicy
+
+    r = admin_client.post(
+        "/admin/supervision/deadlinepolicy/add/",
+        {
+            "name": "劳动争议（工作日）",
+            "is_active": "on",
+            "priority": "3",
+            "channel": "hotline",
+            "level": "2",
+            "unit": "working",
+            "accept_hours": "24",
+            "contact_hours": "48",
+            "complete_days": "10",
+            "yellow_after_days": "5",
+            "red_after_days": "8",
+            "extendable_days": "0",
+        },
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    policy = DeadlinePolicy.objects.get(name="劳动争议（工作日）")
+    assert policy.channel == "hotline" and policy.level == 2 and policy.category is None

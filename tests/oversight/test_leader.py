@@ -208,8 +208,9 @@ def test_leader_menu_link(org: Org, leader1: Client) -> None:
 
 
 def _many_cases(org: Org, n: int, leader: User) -> None:
+    """Cases in every section of the page (overdue, escalated, followed, instructed), whatever n ≥ 4."""
     for i in range(n):
-        case = register(org, when=days_ago(i * 3 % 30), title=f"纠纷{i}")
+        case = register(org, when=days_ago(i * 7 % 30), title=f"纠纷{i}")
         if i % 3 == 0:
             Follow.objects.create(user=leader, case=case)
         if i % 4 == 0:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import Count, DateTimeField, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Greatest, Least
@@ -29,10 +28,10 @@ from fengqiao.org.models import Unit, User
 from fengqiao.web.views.leader import (
     COLOUR_LABELS,
     OPEN,
-    PAGE_ROWS,
-    PREVIEW_ROWS,
     area_cases,
+    id_page,
     overdue_q,
+    preview,
     role_required,
     row_queryset,
     visible_case,
@@ -143,7 +142,7 @@ def _chains(cases: list[Case]) -> dict[int, list[dict[str, Any]]]:
 
 
 def _decorate(qs: QuerySet[Case]) -> QuerySet[Case]:
-    return row_queryset(qs).annotate(last_event_at=_last_event_at())
+    return row_queryset(qs).annotate(last_event_at=_last_event_at(), moves_n=Coalesce(_move_count(), 0))
 
 
 def _pairs(chain: list[dict[str, Any]]) -> list[str]:
@@ -185,20 +184,20 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         raise Http404
     ctx: dict[str, Any] = {"now": now, "lists_meta": LISTS, "which": which}
     if which:
-        page = Paginator(_decorate(lists[which]), PAGE_ROWS).get_page(request.GET.get("page"))
+        page = id_page(lists[which], request.GET.get("page"), _decorate)
         ctx.update(page=page, rows=_rows(which, list(page.object_list), now), list_title=LISTS[which])
         return render(request, "web/oversight/supervisor_list.html", ctx)
     sections = []
     for key in ("overdue", "bounced", "stalled"):
         qs = lists[key]
-        cases = list(_decorate(qs)[: PREVIEW_ROWS + 1])
+        cases, more = preview(qs, _decorate)
         sections.append(
             {
                 "key": key,
                 "title": LISTS[key],
                 "count": qs.count(),
-                "rows": _rows(key, cases[:PREVIEW_ROWS], now),
-                "more": len(cases) > PREVIEW_ROWS,
+                "rows": _rows(key, cases, now),
+                "more": more,
             }
         )
     ctx.update(sections=sections, units=[g.unit for g in user.role_grants() if g.role == Role.SUPERVISOR])
