@@ -11,6 +11,7 @@ BIN := $(VENV)/bin
 FQ := $(BIN)/fengqiao
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help venv demo demo-data serve test lint typecheck checks pytest bench messages clean

@@ -50,10 +50,23 @@ def main() -> None:
     now = timezone.now()
     t0 = time.perf_counter()
     # Most cases are younger than 7 days (green, thresholds ahead); `crossing` of them are 7–8 days old.
-    generate_cases(args.cases - args.crossing, days=6, open_only=True, with_events=False, batch=10000,
-                   now=now - dt.timedelta(hours=1))
-    generate_cases(args.crossing, days=1, open_only=True, with_events=False, batch=10000, seed=11,
-                   now=now - dt.timedelta(days=7, minutes=1))
+    generate_cases(
+        args.cases - args.crossing,
+        days=6,
+        open_only=True,
+        with_events=False,
+        batch=10000,
+        now=now - dt.timedelta(hours=1),
+    )
+    generate_cases(
+        args.crossing,
+        days=1,
+        open_only=True,
+        with_events=False,
+        batch=10000,
+        seed=11,
+        now=now - dt.timedelta(days=7, minutes=1),
+    )
     gen_s = time.perf_counter() - t0
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
@@ -71,8 +84,15 @@ def main() -> None:
         seconds = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        rows.append({"sweep": label, "seconds": round(seconds, 2), "changes": str(report),
-                     "peak_py_mb": round(peak / 1e6, 1), "rss_mb": round(rss_mb(), 1)})
+        rows.append(
+            {
+                "sweep": label,
+                "seconds": round(seconds, 2),
+                "changes": str(report),
+                "peak_py_mb": round(peak / 1e6, 1),
+                "rss_mb": round(rss_mb(), 1),
+            }
+        )
 
     measure(f"full sweep ({args.crossing} turn yellow)", now)
     measure("idle sweep (nothing to do)", now + dt.timedelta(seconds=5))

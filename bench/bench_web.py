@@ -21,7 +21,7 @@ import os
 import time
 from typing import Any
 
-from common import print_table, setup_django, summary, timed, write_result
+from common import percentile, print_table, setup_django, summary, write_result
 
 os.environ.setdefault("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/fengqiao_bench_web")
 
@@ -85,7 +85,38 @@ def build_world() -> dict[str, Any]:
     return {"handler": handler, "leader": leader, "supervisor": supervisor, "codes": codes, "town": town}
 
 
-def measure(world: dict[str, Any], n: int) -> tuple[dict[str, list[float]], dict[str, int]]:
+class Clock:
+    """Per request: wall time, this process's CPU time (not inflated by waiting for a busy CPU or for
+    the database) and time spent in database calls (via a connection execute wrapper)."""
+
+    def __init__(self) -> None:
+        self.db = 0.0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.db += time.perf_counter() - t
+
+    def run(self, fn: Any, n: int, warmup: int = 5) -> dict[str, list[float]]:
+        from django.db import connection
+
+        for _ in range(warmup):
+            fn()
+        out: dict[str, list[float]] = {"wall": [], "cpu": [], "db": []}
+        with connection.execute_wrapper(self):
+            for _ in range(n):
+                self.db = 0.0
+                w, c = time.perf_counter(), time.process_time()
+                fn()
+                out["wall"].append((time.perf_counter() - w) * 1000)
+                out["cpu"].append((time.process_time() - c) * 1000)
+                out["db"].append(self.db * 1000)
+        return out
+
+
+def measure(world: dict[str, Any], n: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, int]]:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -125,13 +156,13 @@ def measure(world: dict[str, Any], n: int) -> tuple[dict[str, list[float]], dict
         "leader page (town leader)": leader_page,
         "supervisor page (county supervisor)": supervisor_page,
     }
-    times: dict[str, list[float]] = {}
+    times: dict[str, dict[str, list[float]]] = {}
     queries: dict[str, int] = {}
     for name, fn in benches.items():
         with CaptureQueriesContext(connection) as ctx:
             fn()
         queries[name] = len(ctx.captured_queries)
-        times[name] = timed(fn, n)
+        times[name] = Clock().run(fn, n)
     return times, queries
 
 
@@ -175,11 +206,19 @@ def main() -> None:
                     "town_cases": in_town,
                     "db": args.db,
                     "queries": queries[name],
-                    **summary(ms),
+                    **summary(ms["wall"]),
+                    "cpu_p50_ms": round(percentile(ms["cpu"], 50), 2),
+                    "db_p50_ms": round(percentile(ms["db"], 50), 2),
                     "target_p95_ms": TARGET_P95_MS,
                 }
             )
-    print_table(rows, ["bench", "cases", "town_cases", "db", "queries", "n", "p50_ms", "p95_ms", "p99_ms"])
+    meta["load_average"] = os.getloadavg()
+    meta["cpus"] = os.cpu_count()
+    print(f"load average {meta['load_average']} on {meta['cpus']} CPUs (the machine is shared: compare cpu/db)")
+    print_table(
+        rows,
+        ["bench", "cases", "town_cases", "queries", "n", "p50_ms", "p95_ms", "p99_ms", "cpu_p50_ms", "db_p50_ms"],
+    )
     by = {(r["bench"], r["cases"]): r for r in rows}
     for name in {r["bench"] for r in rows}:
         first, last = by[(name, sizes[0])], by[(name, sizes[-1])]

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "fengqiao.notify",
     "fengqiao.api",
     "fengqiao.web",
+    "fengqiao.portal",
     "fengqiao.demo",
 ]
 
@@ -287,3 +288,6 @@ CELERY_BEAT_SCHEDULE["accountability-detect"] = {
     "task": "fengqiao.supervision.tasks.run_accountability",
     "schedule": 3600.0,
 }
+
+# Absolute base URL used in SMS links (e.g. https://fengqiao.example.gov.cn); relative links when empty.
+FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")

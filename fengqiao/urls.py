@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/", include("fengqiao.api.urls")),
     path("staff/", include("fengqiao.web.urls")),
     path("staff/", include("fengqiao.supervision.urls")),
+    path("portal/", include("fengqiao.portal.urls")),
 ]

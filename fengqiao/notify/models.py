@@ -60,3 +60,22 @@ class OutboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.dedup_key} {self.status}"
+
+
+class MessageTemplate(models.Model):
+    """The SMS text sent to the applicant when a public event of this code happens (editable in the
+    admin). Placeholders: {code} {title} {handler} {unit} {link}."""
+
+    event_code = models.CharField(_("事件"), max_length=40, unique=True)
+    name = models.CharField(_("模板名"), max_length=40)
+    text = models.TextField(_("短信内容"), max_length=500)
+    is_active = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["event_code"]
+        verbose_name = _("短信模板")
+        verbose_name_plural = _("短信模板")
+
+    def __str__(self) -> str:
+        return f"{self.event_code} {self.name}"

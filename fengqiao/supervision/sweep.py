@@ -140,6 +140,7 @@ def colour_step(d: Directory, new: str, now: dt.datetime, batch: int, report: Sw
                 colour=new, version=F("version") + 1
             )
             events, notes, sms = [], [], []
+            per_leader: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
             for pk, old, version, state, owner_path, location_path, code, title in rows:
                 events.append(
                     CaseEvent(
@@ -155,15 +156,31 @@ def colour_step(d: Directory, new: str, now: dt.datetime, batch: int, report: Sw
                         version=version + 1,
                     )
                 )
-                text = (
-                    f"【枫桥督办】案件{codes.display(code)}「{title[:20]}」已转{COLOUR_WORDS[new]}，"
-                    f"请督促责任单位限期办理。"
-                )
                 for user_id in d.heads_for(new, owner_path, location_path):
                     notes.append((user_id, pk, f"colour_{new}"))
-                    msg = _sms(d, user_id, text, f"colour:{pk}:{new}:{user_id}", pk)
-                    if msg is not None:
-                        sms.append(msg)
+                    per_leader[user_id].append((pk, code, title))
+            # One inbox notification per case and leader; one SMS per leader and batch (a digest when
+            # several cases changed at once: a minute's sweep usually holds one or two).
+            for user_id, items in per_leader.items():
+                first_pk, code, title = items[0]
+                if len(items) == 1:
+                    text = (
+                        f"【枫桥督办】案件{codes.display(code)}「{title[:20]}」已转{COLOUR_WORDS[new]}，"
+                        f"请督促责任单位限期办理。"
+                    )
+                else:
+                    text = (
+                        f"【枫桥督办】案件{codes.display(code)}等{len(items)}件已转{COLOUR_WORDS[new]}，"
+                        f"请登录枫桥平台查看并督促办理。"
+                    )
+                key = (
+                    f"colour:{new}:{user_id}:{first_pk}"
+                    if len(items) == 1
+                    else f"colour:{new}:{user_id}:{first_pk}+{len(items)}"
+                )
+                msg = _sms(d, user_id, text, key, first_pk)
+                if msg is not None:
+                    sms.append(msg)
             _write(events, notes, sms)
             audit.record("sweep.colour", detail={"colour": new, "cases": changed, "first": ids[0], "last": ids[-1]})
             report.add(f"to_{new}", changed)

@@ -55,7 +55,7 @@ def test_green_yellow_red_at_the_right_moments_with_one_push_each(org):
     assert case.colour == Colour.YELLOW and report.counts["to_yellow"] == 1
     assert pushes(org.user("leader1"), "colour_yellow") == 1  # the town's head
     assert pushes(org.user("county_leader"), "colour_yellow") == 0
-    assert OutboundMessage.objects.filter(dedup_key__startswith=f"colour:{case.pk}:yellow").count() == 1
+    assert OutboundMessage.objects.filter(dedup_key=f"colour:yellow:{org.user('leader1').pk}:{case.pk}").count() == 1
 
     assert not run_at(START + dt.timedelta(days=8)).counts  # nothing more to do
     run_at(START + dt.timedelta(days=14, minutes=1))

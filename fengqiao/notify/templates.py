@@ -1,0 +1,92 @@
+"""SMS to the applicant at each public step of a case.
+
+A ``post_save`` receiver on :class:`~fengqiao.cases.models.CaseEvent` writes the message into the
+outbox in the SAME transaction as the event (so a rolled-back action sends nothing); the relay is
+only nudged after commit. The wording lives in :class:`~fengqiao.notify.models.MessageTemplate`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from fengqiao.cases.choices import PartyRole
+from fengqiao.cases.models import Case, CaseEvent
+from fengqiao.notify.models import MessageTemplate
+from fengqiao.notify.outbox import queue_sms
+
+# Seed wording (also used by the data migration). Kept short: one SMS is 70 characters.
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "case.register": ("registered", "【枫桥】您反映的事项「{title}」已登记，编号{code}，可凭编号查询进度：{link}"),
+    "case.accept": ("accepted", "【枫桥】您的事项{code}已由{unit}受理，我们会尽快办理。"),
+    "case.assign_person": ("assigned", "【枫桥】您的事项{code}已安排{unit}的{handler}办理，工作人员将与您联系。"),
+    "case.record_session": ("session", "【枫桥】您的事项{code}已安排调解，请留意工作人员的通知。进度：{link}"),
+    "case.resolve": ("resolved", "【枫桥】您的事项{code}已化解。请对办理情况进行评价：{link}"),
+    "case.refer": ("referred", "【枫桥】您的事项{code}已引导通过其他途径解决，详情请查看：{link}"),
+    "case.close": ("closed", "【枫桥】您的事项{code}已办结。请为我们的工作评价：{link}"),
+    "case.reopen": ("reopened", "【枫桥】您的事项{code}已重新办理，{unit}将继续跟进。"),
+}
+
+
+class _Safe(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def tracking_link(case: Case) -> str:
+    base = getattr(settings, "FENGQIAO_PUBLIC_URL", "") or os.environ.get("FENGQIAO_PUBLIC_URL", "")
+    return base.rstrip("/") + reverse("portal:track", args=[case.tracking_secret])
+
+
+def applicant_phone(case: Case) -> str:
+    for party in case.parties.filter(role=PartyRole.APPLICANT).exclude(phone_hash="").order_by("pk"):
+        if party.phone:
+            return str(party.phone)
+    return ""
+
+
+def render(template: str, case: Case) -> str:
+    handler = ""
+    if case.handler_id and case.handler is not None:
+        handler = getattr(case.handler, "display_name", "") or "工作人员"
+    values = _Safe(
+        code=case.display_code,
+        title=case.title[:20],
+        handler=handler or "工作人员",
+        unit=case.owner_unit.name if case.owner_unit_id else "",
+        link=tracking_link(case),
+    )
+    return template.format_map(values)
+
+
+def queue_for_event(event: CaseEvent) -> bool:
+    """Queue the applicant's SMS for one public event; True when a message was written."""
+    if not event.public:
+        return False
+    tpl = MessageTemplate.objects.filter(event_code=event.code, is_active=True).first()
+    if tpl is None:
+        return False
+    case = event.case
+    phone = applicant_phone(case)
+    if not phone:
+        return False
+    queue_sms(phone, render(tpl.text, case), f"evt:{event.pk}", case=case, template=tpl.name)
+    kick_relay()
+    return True
+
+
+def kick_relay() -> None:
+    """Ask for a relay run once the current transaction has committed."""
+    from fengqiao.core.tasks import enqueue
+    from fengqiao.notify.tasks import relay_outbox
+
+    transaction.on_commit(lambda: enqueue(relay_outbox))
+
+
+def on_event_saved(sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if created and not raw and instance.public:
+        queue_for_event(instance)

@@ -1,0 +1,63 @@
+"""The 民生码 poster of a unit: an A4-proportioned PNG (1240×1754, A4 at 150 dpi) with the QR code,
+the unit's name and a short instruction. The CJK font follows the case-file PDF's fallback list."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import segno
+from PIL import Image, ImageDraw, ImageFont
+
+from fengqiao.org.models import Unit
+from fengqiao.supervision.files import FONT_CANDIDATES
+
+WIDTH, HEIGHT = 1240, 1754
+BLUE = (11, 83, 148)
+INK = (31, 41, 51)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for path in FONT_CANDIDATES:
+        if path and Path(path).exists():
+            try:
+                return ImageFont.truetype(path, size, index=0)
+            except OSError:
+                continue
+    return ImageFont.load_default(size)
+
+
+def _centre(draw: ImageDraw.ImageDraw, y: int, text: str, size: int, fill: tuple[int, int, int]) -> int:
+    font = _font(size)
+    # Shrink long names until they fit the page width.
+    while draw.textlength(text, font=font) > WIDTH - 120 and size > 24:
+        size -= 4
+        font = _font(size)
+    w = draw.textlength(text, font=font)
+    draw.text(((WIDTH - w) / 2, y), text, font=font, fill=fill)
+    return y + int(size * 1.45)
+
+
+def poster_png(unit: Unit, url: str) -> bytes:
+    img = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([0, 0, WIDTH, 230], fill=BLUE)
+    _centre(draw, 50, "民生码 · 有事扫一扫", 84, (255, 255, 255))
+    y = _centre(draw, 280, unit.name, 64, INK)
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="png", scale=20, border=2)
+    qr = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    side = 820
+    qr = qr.resize((side, side), Image.Resampling.NEAREST)
+    img.paste(qr, ((WIDTH - side) // 2, y + 30))
+    y = y + 30 + side + 40
+    for line in (
+        "邻里纠纷、欠薪、物业、土地等烦心事，",
+        "用手机扫码，说清楚是什么事，",
+        "我们会安排专人办理，进度短信告诉您。",
+    ):
+        y = _centre(draw, y, line, 46, INK)
+    _centre(draw, HEIGHT - 120, "紧急情况请拨打 110 · 政务服务热线 12345", 36, (82, 96, 109))
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()

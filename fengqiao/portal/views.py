@@ -1,0 +1,449 @@
+"""Citizen portal pages (民生码 intake, receipt, tracking, rating). Every change goes through the
+action layer as ``Actor.citizen()``; phone numbers never appear in a URL, only hashes in the session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from fengqiao.cases import codes, uploads
+from fengqiao.cases.actions import ActionError, Actor, perform, register_case
+from fengqiao.cases.choices import AttachmentKind, PartyRole, Satisfaction
+from fengqiao.cases.events import public_wording
+from fengqiao.cases.models import Attachment, Case
+from fengqiao.cases.workflow import TRANSITIONS, State
+from fengqiao.core.middleware import client_ip
+from fengqiao.org.models import Unit
+from fengqiao.portal import verify
+from fengqiao.portal.forms import FindForm, NoteForm, PhoneStep, RateForm, SubmitForm, WithdrawForm, derive_title
+from fengqiao.portal.models import Submission
+
+SESSION_KEY = "portal_phone"
+SESSION_TTL = dt.timedelta(minutes=30)
+SUBMIT_PER_IP_HOUR = 10
+SUBMIT_PER_PHONE_DAY = 5
+RATABLE = {State.RESOLVED, State.UNRESOLVED, State.CLOSED}
+
+PLAIN_STATE = {
+    State.REGISTERED: "已登记，等待受理",
+    State.DISPATCHED: "正在转交责任单位",
+    State.ACCEPTED: "已受理",
+    State.IN_PROGRESS: "办理中",
+    State.MEDIATING: "调解中",
+    State.PAUSED: "暂停办理（等待相关材料或结果）",
+    State.RESOLVED: "已化解",
+    State.UNRESOLVED: "已引导通过其他途径解决",
+    State.CLOSED: "已办结",
+    State.WITHDRAWN: "已撤回",
+    State.MERGED: "已与相同事项合并办理",
+    State.ARCHIVED: "已归档",
+}
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """Pages reached by a secret link: not cached, and the link never leaks to other sites through Referer
+    (same-origin, not no-referrer: with no-referrer the browser sends "Origin: null" and CSRF refuses the forms)."""
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def verified_hash(request: HttpRequest) -> str:
+    data = request.session.get(SESSION_KEY) or {}
+    try:
+        at = dt.datetime.fromisoformat(data["at"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    if timezone.now() - at > SESSION_TTL:
+        return ""
+    return str(data.get("hash", ""))
+
+
+def remember_phone(request: HttpRequest, ph: str) -> None:
+    if verified_hash(request) != ph:
+        request.session.cycle_key()
+    request.session[SESSION_KEY] = {"hash": ph, "at": timezone.now().isoformat()}
+
+
+def send_code(request: HttpRequest, form: PhoneStep) -> None:
+    """Handle a "获取验证码" press: errors go onto the form, success into messages."""
+    phone = form.cleaned_data.get("phone", "") if form.is_valid() or "phone" not in form.errors else ""
+    if "phone" in form.errors:
+        return
+    if not phone:
+        form.add_error("phone", "请填写手机号码。")
+        return
+    try:
+        verify.issue(phone, client_ip(request))
+    except verify.VerifyError as exc:
+        form.add_error("sms_code", exc.message)
+        return
+    messages.success(request, "验证码已发送到您的手机，5分钟内有效。")
+
+
+def prove_phone(request: HttpRequest, form: PhoneStep, phone: str) -> str:
+    """The phone's hash when this session already verified it or the typed code is right, else ""."""
+    ph = verify.phone_hash(phone)
+    if verified_hash(request) == ph:
+        return ph
+    if not form.cleaned_data.get("sms_code"):
+        form.add_error("sms_code", "请填写短信验证码（先点“获取验证码”）。")
+        return ""
+    try:
+        verify.check(phone, form.cleaned_data["sms_code"])
+    except verify.VerifyError as exc:
+        form.add_error("sms_code", exc.message)
+        return ""
+    remember_phone(request, ph)
+    return ph
+
+
+def store_files(case: Case, files: list[UploadedFile], stored: list[Attachment]) -> None:
+    """Save checked uploads privately; call inside the transaction that holds the case."""
+    for upload in files:
+        checked = uploads.check(upload)
+        uploads.check_count(case)
+        att = Attachment(
+            case=case,
+            kind=AttachmentKind.EVIDENCE,
+            original_name=checked.name,
+            content_type=checked.type.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            public=False,
+        )
+        att.file.save(f"upload{checked.type.ext}", upload, save=False)
+        stored.append(att)
+        att.save()
+
+
+def _discard(stored: list[Attachment]) -> None:
+    for att in stored:
+        if att.file.name:
+            att.file.storage.delete(att.file.name)
+
+
+def precheck_files(form: Any) -> bool:
+    for upload in form.cleaned_data.get("materials") or []:
+        try:
+            uploads.check(upload)
+        except uploads.UploadError as exc:
+            form.add_error("materials", f"{uploads.clean_name(upload.name or '')}：{exc.message}")
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------- pages
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/home.html", {"verified": bool(verified_hash(request))})
+
+
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/privacy.html")
+
+
+def unit_chain(unit: Unit | None) -> list[Unit]:
+    if unit is None:
+        return []
+    return unit.ancestors()
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, unit_code: str = "") -> HttpResponse:
+    unit_code = unit_code or request.POST.get("unit", "") or request.GET.get("unit", "")
+    unit = Unit.objects.filter(code=unit_code, is_active=True).first() if unit_code else None
+    if unit_code and unit is None:
+        raise Http404
+    kwargs = {"allow_anonymous": bool(unit and unit.allows_anonymous), "has_unit": unit is not None}
+    if request.method == "GET":
+        form = SubmitForm(initial={"token": secrets.token_urlsafe(24), "unit": unit.code if unit else ""}, **kwargs)
+        return _submit_page(request, form, unit)
+
+    form = SubmitForm(request.POST, request.FILES, **kwargs)
+    if request.POST.get("website"):
+        # Honeypot: a person never sees this field. Nothing is created, nothing is said about why.
+        return render(request, "portal/refused.html", status=400)
+    if request.POST.get("action") == "send_code":
+        form.is_valid()
+        send_code(request, form)
+        form.errors.pop("consent", None)
+        form.errors.pop("description", None) if not request.POST.get("description") else None
+        return _submit_page(request, form, unit, status=200 if "sms_code" not in form.errors else 400)
+
+    token = request.POST.get("token", "")
+    done = Submission.objects.filter(token=token).select_related("case").first() if token else None
+    if done is not None:
+        return redirect("portal:receipt", secret=done.case.tracking_secret)
+    if not form.is_valid():
+        return _submit_page(request, form, unit, status=400)
+    d = form.cleaned_data
+    anonymous = bool(kwargs["allow_anonymous"] and d.get("anonymous"))
+    ip_h = verify.ip_hash(client_ip(request))
+    since = timezone.now() - dt.timedelta(hours=1)
+    if Submission.objects.filter(ip_hash=ip_h, created_at__gte=since).count() >= SUBMIT_PER_IP_HOUR:
+        form.add_error(None, "提交太频繁，请稍后再试。如情况紧急请拨打 110 或 12345。")
+        return _submit_page(request, form, unit, status=429)
+    ph = ""
+    if not anonymous:
+        day = timezone.now() - dt.timedelta(days=1)
+        if Submission.objects.filter(phone_hash=verify.phone_hash(d["phone"]), created_at__gte=day).count() >= (
+            SUBMIT_PER_PHONE_DAY
+        ):
+            form.add_error(None, "该手机号今天提交的事项较多，请明天再提交，或在“我的事项”中补充材料。")
+            return _submit_page(request, form, unit, status=429)
+    if not precheck_files(form):
+        return _submit_page(request, form, unit, status=400)
+    if not anonymous:
+        ph = prove_phone(request, form, d["phone"])
+        if not ph:
+            return _submit_page(request, form, unit, status=400)
+
+    parties: list[dict[str, Any]] = []
+    if not anonymous:
+        parties.append({"role": PartyRole.APPLICANT, "name": d.get("name", ""), "phone": d["phone"]})
+    if d.get("respondent_name") or d.get("respondent_phone"):
+        parties.append(
+            {"role": PartyRole.RESPONDENT, "name": d.get("respondent_name", ""), "phone": d.get("respondent_phone", "")}
+        )
+    data = {
+        "title": (d.get("title") or "").strip() or derive_title(d["description"]),
+        "description": d["description"],
+        "category": d.get("category") or None,
+        "channel": "qr" if unit else "web",
+        "anonymous": anonymous,
+        "address_text": d.get("address_text", ""),
+        "location_unit": unit.pk if unit else None,
+        "parties": parties,
+    }
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            case, _ = register_case(Actor.citizen(), data, via="portal")
+            Submission.objects.create(token=token, case=case, phone_hash=ph, ip_hash=ip_h)
+            store_files(case, d.get("materials") or [], stored)
+    except IntegrityError:
+        _discard(stored)
+        done = Submission.objects.filter(token=token).select_related("case").first()
+        if done is None:
+            raise
+        return redirect("portal:receipt", secret=done.case.tracking_secret)
+    except (ActionError, uploads.UploadError) as exc:
+        _discard(stored)
+        form.add_error(None, exc.message)
+        for field, errs in getattr(exc, "errors", {}).items():
+            if field in form.fields:
+                form.add_error(field, [str(e) for e in errs] if isinstance(errs, list) else str(errs))
+        return _submit_page(request, form, unit, status=400)
+    except Exception:
+        _discard(stored)
+        raise
+    return redirect("portal:receipt", secret=case.tracking_secret)
+
+
+def _submit_page(request: HttpRequest, form: SubmitForm, unit: Unit | None, status: int = 200) -> HttpResponse:
+    return render(
+        request,
+        "portal/submit.html",
+        {"form": form, "unit": unit, "chain": unit_chain(unit), "verified": bool(verified_hash(request))},
+        status=status,
+    )
+
+
+def _case_by_secret(secret: str) -> Case:
+    if len(secret) < 20:
+        raise Http404
+    return get_object_or_404(
+        Case.objects.select_related("owner_unit", "handler", "location_unit"), tracking_secret=secret
+    )
+
+
+@never_cache
+def receipt(request: HttpRequest, secret: str) -> HttpResponse:
+    case = _case_by_secret(secret)
+    link = request.build_absolute_uri(reverse("portal:track", args=[case.tracking_secret]))
+    return _private(
+        render(request, "portal/receipt.html", {"case": case, "link": link, "qr": codes.qr_svg(link, scale=4)})
+    )
+
+
+def _track_context(case: Case, **forms: Any) -> dict[str, Any]:
+    events = []
+    for e in case.events.filter(public=True).select_related("actor_unit").order_by("at", "id"):
+        text = ""
+        if e.code in {"case.note", "case.refer", "case.reopen", "case.withdraw"}:
+            text = e.reason
+        if e.code == "case.resolve":
+            text = case.result_summary if e == case.events.filter(code="case.resolve").last() else ""
+        events.append({"at": e.at, "label": public_wording(e.code), "text": text, "mine": e.actor_role == "citizen"})
+    return {
+        "case": case,
+        "plain_state": PLAIN_STATE.get(State(case.state), case.get_state_display()),
+        "events": events,
+        "handler_name": (getattr(case.handler, "display_name", "") or "工作人员") if case.handler_id else "",
+        "can_note": TRANSITIONS["note"].allows(case.state),
+        "can_withdraw": TRANSITIONS["withdraw"].allows(case.state),
+        "can_rate": case.state in RATABLE and not case.satisfaction,
+        "note_form": forms.get("note_form") or NoteForm(),
+        "withdraw_form": forms.get("withdraw_form") or WithdrawForm(),
+        "rate_form": forms.get("rate_form") or RateForm(),
+        "attachments": case.attachments.count(),
+        "satisfaction_label": Satisfaction(case.satisfaction).label if case.satisfaction else "",
+    }
+
+
+@never_cache
+def track(request: HttpRequest, secret: str) -> HttpResponse:
+    case = _case_by_secret(secret)
+    return _private(render(request, "portal/track.html", _track_context(case)))
+
+
+@never_cache
+@require_POST
+def track_note(request: HttpRequest, secret: str) -> HttpResponse:
+    case = _case_by_secret(secret)
+    form = NoteForm(request.POST, request.FILES)
+    if not form.is_valid() or not precheck_files(form):
+        return _private(render(request, "portal/track.html", _track_context(case, note_form=form), status=400))
+    files = form.cleaned_data.get("materials") or []
+    text = (form.cleaned_data.get("text") or "").strip()
+    if not text:
+        text = "补充材料：" + "、".join(uploads.clean_name(f.name or "") for f in files)
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            perform("note", case, Actor.citizen(), {"text": text, "public": True}, via="portal")
+            store_files(case, files, stored)
+    except (ActionError, uploads.UploadError) as exc:
+        _discard(stored)
+        form.add_error(None, exc.message)
+        case.refresh_from_db()
+        return _private(render(request, "portal/track.html", _track_context(case, note_form=form), status=400))
+    messages.success(request, "补充内容已提交，工作人员会看到。")
+    return redirect(reverse("portal:track", args=[secret]) + "#timeline")
+
+
+@never_cache
+@require_POST
+def track_withdraw(request: HttpRequest, secret: str) -> HttpResponse:
+    case = _case_by_secret(secret)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            perform("withdraw", case, Actor.citizen(), {"reason": form.cleaned_data["reason"]}, via="portal")
+        except ActionError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "事项已撤回。")
+            return redirect("portal:track", secret=secret)
+    case.refresh_from_db()
+    return _private(render(request, "portal/track.html", _track_context(case, withdraw_form=form), status=400))
+
+
+@never_cache
+@require_POST
+def track_rate(request: HttpRequest, secret: str) -> HttpResponse:
+    case = _case_by_secret(secret)
+    form = RateForm(request.POST)
+    if form.is_valid():
+        if case.state not in RATABLE or case.satisfaction:
+            form.add_error(None, "该事项当前不能评价（可能已经评价过）。")
+        else:
+            try:
+                with transaction.atomic():
+                    perform("rate", case, Actor.citizen(), form.action_data(), via="portal")
+                    if form.cleaned_data.get("reopen"):
+                        reason = form.cleaned_data.get("comment") or "群众对办理结果不满意，申请重新办理。"
+                        perform("reopen", case, Actor.citizen(), {"reason": reason}, via="portal")
+            except ActionError as exc:
+                form.add_error(None, exc.message)
+            else:
+                reopened = form.cleaned_data.get("reopen")
+                messages.success(request, "已申请重新办理，我们会尽快处理。" if reopened else "感谢您的评价！")
+                return redirect("portal:track", secret=secret)
+    case.refresh_from_db()
+    return _private(render(request, "portal/track.html", _track_context(case, rate_form=form), status=400))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def find(request: HttpRequest) -> HttpResponse:
+    """Track by case code + phone: the phone is proved by SMS code (or earlier in this session)."""
+    if request.method == "GET":
+        return render(request, "portal/find.html", {"form": FindForm(), "verified": bool(verified_hash(request))})
+    form = FindForm(request.POST)
+    if request.POST.get("action") == "send_code":
+        form.is_valid()
+        form.errors.pop("code", None)
+        send_code(request, form)
+        return render(request, "portal/find.html", {"form": form}, status=200 if not form.errors else 400)
+    if form.is_valid():
+        phone = form.cleaned_data["phone"]
+        if not phone:
+            form.add_error("phone", "请填写登记时留的手机号码。")
+        else:
+            ph = prove_phone(request, form, phone)
+            if ph:
+                case = Case.objects.filter(code=form.cleaned_data["code"], parties__phone_hash=ph).first()
+                if case is not None:
+                    return redirect("portal:track", secret=case.tracking_secret)
+                form.add_error("code", "没有找到这个编号对应的、用该手机号登记的事项。")
+    return render(request, "portal/find.html", {"form": form}, status=400)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mine(request: HttpRequest) -> HttpResponse:
+    ph = verified_hash(request)
+    form = PhoneStep(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("action") == "send_code":
+            form.is_valid()
+            send_code(request, form)
+            return render(request, "portal/mine.html", {"form": form}, status=200 if not form.errors else 400)
+        if request.POST.get("action") == "leave":
+            request.session.pop(SESSION_KEY, None)
+            return redirect("portal:home")
+        if form.is_valid():
+            if not form.cleaned_data.get("phone"):
+                form.add_error("phone", "请填写手机号码。")
+            elif prove_phone(request, form, form.cleaned_data["phone"]):
+                return redirect("portal:mine")
+        return render(request, "portal/mine.html", {"form": form}, status=400)
+    if not ph:
+        return render(request, "portal/mine.html", {"form": PhoneStep()})
+    cases = (
+        Case.objects.filter(Q(parties__phone_hash=ph), parties__role=PartyRole.APPLICANT)
+        .select_related("owner_unit")
+        .distinct()
+        .order_by("-created_at")[:100]
+    )
+    rows = [{"case": c, "plain_state": PLAIN_STATE.get(State(c.state), c.state)} for c in cases]
+    return _private(render(request, "portal/mine.html", {"rows": rows, "verified": True}))
+
+
+def poster(request: HttpRequest, unit_code: str) -> HttpResponse:
+    from fengqiao.portal.poster import poster_png
+
+    unit = get_object_or_404(Unit, code=unit_code, is_active=True)
+    url = request.build_absolute_uri(reverse("portal:unit", args=[unit.code]))
+    response = HttpResponse(poster_png(unit, url), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="poster-{unit.pk}.png"'
+    return response
