@@ -65,6 +65,19 @@ VISIBLE_ANCHOR = frozenset({"note", "joint_meeting", "record_session", "first_co
 TEAM_ACTIONS = frozenset({"record_session", "first_contact", "note"})
 
 
+INLINE_IDS = 2000
+
+
+def _ids_q(rows: QuerySet[Any]) -> Q:
+    """``pk IN (…)`` for the cases of ``rows`` (assisting units, team memberships). Small sets are
+    inlined as literal ids, so the database can OR them with the index ranges (a subquery would
+    force a sequential scan of all cases on PostgreSQL); large sets stay a subquery."""
+    ids = list(rows.values_list("case_id", flat=True)[: INLINE_IDS + 1])
+    if len(ids) <= INLINE_IDS:
+        return Q(pk__in=ids) if ids else Q(pk__in=[])
+    return Q(pk__in=rows.values("case_id"))
+
+
 def _minimal_paths(paths: list[str]) -> list[str]:
     result: list[str] = []
     for p in sorted(set(paths), key=len):
@@ -89,9 +102,9 @@ def visible_q(user: Any) -> Q:
     q = Q(pk__in=[])
     for p in paths:
         q |= subtree_q("owner_path", p) | subtree_q("pending_path", p) | subtree_q("lead_path", p)
-        q |= Q(pk__in=CaseUnit.objects.filter(subtree_q("unit_path", p)).values("case_id"))
+        q |= _ids_q(CaseUnit.objects.filter(subtree_q("unit_path", p)))
     if getattr(user, "is_authenticated", False) and any(g.role == Role.MEDIATOR for g in user.role_grants()):
-        q |= Q(pk__in=TeamMember.objects.filter(mediator__user=user).values("case_id"))
+        q |= _ids_q(TeamMember.objects.filter(mediator__user=user))
     return q
 
 
@@ -121,9 +134,9 @@ def anchor_q(user: Any, action: str) -> Q:
             q |= subtree_q("owner_path", p)
             if action in VISIBLE_ANCHOR:
                 q |= subtree_q("pending_path", p) | subtree_q("lead_path", p)
-                q |= Q(pk__in=CaseUnit.objects.filter(subtree_q("unit_path", p)).values("case_id"))
+                q |= _ids_q(CaseUnit.objects.filter(subtree_q("unit_path", p)))
     if action in TEAM_ACTIONS:
-        q |= Q(pk__in=TeamMember.objects.filter(mediator__user=user).values("case_id"))
+        q |= _ids_q(TeamMember.objects.filter(mediator__user=user))
     return q
 
 

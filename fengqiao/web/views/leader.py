@@ -169,8 +169,7 @@ LISTS = {
 }
 
 
-def _lists(user: Any, now: dt.datetime) -> dict[str, QuerySet[Case]]:
-    area = area_cases(user, Role.LEADER)
+def _lists(user: Any, now: dt.datetime, area: QuerySet[Case]) -> dict[str, QuerySet[Case]]:
     unit_ids = [g.unit_id for g in user.role_grants() if g.role == Role.LEADER]
     escalated = area.filter(
         Q(state=State.DISPATCHED, pending_unit_id__in=unit_ids)
@@ -225,7 +224,8 @@ def _instructions(user: Any) -> QuerySet[Instruction]:
 def leader(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     now = timezone.now()
-    lists = _lists(user, now)
+    area = area_cases(user, Role.LEADER)
+    lists = _lists(user, now, area)
     which = request.GET.get("list", "")
     if which and which not in LISTS:
         raise Http404
@@ -239,7 +239,6 @@ def leader(request: HttpRequest) -> HttpResponse:
         ctx.update(page=page, rows=_rows(list(page.object_list), now), list_title=LISTS[which])
         return render(request, "web/oversight/leader_list.html", ctx)
 
-    area = area_cases(user, Role.LEADER)
     totals = area.aggregate(
         total=Count("id"),
         open=Count("id", filter=Q(state__in=OPEN)),
