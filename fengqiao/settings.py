@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "fengqiao.org",
     "fengqiao.cases",
     "fengqiao.mediation",
+    "fengqiao.triage",
     "fengqiao.supervision",
     "fengqiao.notify",
     "fengqiao.api",

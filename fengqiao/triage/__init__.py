@@ -1,0 +1,1 @@
+"""Intelligent triage: classify, locate, route, weigh the risk, spot duplicates, propose a team."""
