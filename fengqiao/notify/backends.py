@@ -21,8 +21,12 @@ from fengqiao.core.crypto import mask_phone
 log = logging.getLogger("fengqiao.sms")
 
 
-class SMSError(Exception):
-    """The message was not accepted by the gateway (may be retried)."""
+class DeliveryError(Exception):
+    """A channel did not accept the message (the relay retries it with backoff, then dead-letters it)."""
+
+
+class SMSError(DeliveryError):
+    """The message was not accepted by the SMS gateway (may be retried)."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fengqiao.notify.backends import SMSError, SMSMessage, get_backend
+from fengqiao.notify.backends import DeliveryError, SMSMessage, get_backend
 from fengqiao.notify.models import MessageStatus, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -19,18 +20,47 @@ MAX_ATTEMPTS = 8
 CLAIM_SECONDS = 120
 
 
-def queue_sms(phone: str, text: str, dedup_key: str, *, case: Any = None, template: str = "") -> None:
-    """Queue one SMS inside the caller's transaction; a repeated ``dedup_key`` is ignored."""
-    if not phone:
+# A sender delivers one message of its channel and returns the provider's id, or raises DeliveryError.
+Sender = Callable[[OutboundMessage], str]
+_CHANNELS: dict[str, Callable[[], Sender]] = {}
+
+
+def register_channel(channel: str, factory: Callable[[], Sender]) -> None:
+    """Make ``channel`` deliverable by the relay. ``factory`` is called once per relay run (so settings
+    changes, e.g. in tests, take effect) and returns the sender for that run."""
+    _CHANNELS[channel] = factory
+
+
+def _sms_sender() -> Sender:
+    backend = get_backend()
+
+    def send(msg: OutboundMessage) -> str:
+        return backend.send(SMSMessage(msg.recipient, msg.text, msg.template, msg.dedup_key))
+
+    return send
+
+
+register_channel("sms", _sms_sender)
+
+
+def queue(channel: str, recipient: str, text: str, dedup_key: str, *, case: Any = None, template: str = "") -> None:
+    """Queue one message inside the caller's transaction (it is sent only if that transaction commits);
+    a repeated ``dedup_key`` is ignored, so a message is queued at most once."""
+    if not recipient:
         return
     OutboundMessage.objects.bulk_create(
         [
             OutboundMessage(
-                channel="sms", recipient=phone, text=text, dedup_key=dedup_key[:160], case=case, template=template
+                channel=channel, recipient=recipient, text=text, dedup_key=dedup_key[:160], case=case, template=template
             )
         ],
         ignore_conflicts=True,
     )
+
+
+def queue_sms(phone: str, text: str, dedup_key: str, *, case: Any = None, template: str = "") -> None:
+    """Queue one SMS inside the caller's transaction; a repeated ``dedup_key`` is ignored."""
+    queue("sms", phone, text, dedup_key, case=case, template=template)
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -62,13 +92,17 @@ def relay(batch: int = 100) -> RelayResult:
     """Deliver due messages once each. Safe to run in several processes at once: a message is
     claimed (row lock, skip locked) before it is sent, and only its claimant may mark it sent."""
     result = RelayResult()
-    backend = get_backend()
+    senders: dict[str, Sender] = {}
     now = timezone.now()
     for pk in _claim(batch, now):
         msg = OutboundMessage.objects.get(pk=pk)
         try:
-            provider_id = backend.send(SMSMessage(msg.recipient, msg.text, msg.template, msg.dedup_key))
-        except SMSError as exc:
+            if msg.channel not in senders:
+                if msg.channel not in _CHANNELS:
+                    raise DeliveryError(f"no sender registered for channel {msg.channel!r}")
+                senders[msg.channel] = _CHANNELS[msg.channel]()
+            provider_id = senders[msg.channel](msg)
+        except DeliveryError as exc:
             attempts = msg.attempts + 1
             dead = attempts >= MAX_ATTEMPTS
             OutboundMessage.objects.filter(pk=pk, status=MessageStatus.SENDING).update(
