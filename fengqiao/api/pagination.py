@@ -29,9 +29,9 @@ class CasePagination(PageNumberPagination):
         ids = list(page_ids)
         if not ids:
             return []
-        by_id = {
-            row.pk: row for row in queryset.model._base_manager.filter(pk__in=ids).select_related(*_related(queryset))
-        }
+        rows = queryset.model._base_manager.filter(pk__in=ids).select_related(*_related(queryset))
+        rows.query.deferred_loading = queryset.query.deferred_loading  # keep the view's only()/defer()
+        by_id = {row.pk: row for row in rows}
         return [by_id[pk] for pk in ids if pk in by_id]
 
 

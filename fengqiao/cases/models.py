@@ -28,6 +28,7 @@ from fengqiao.cases.choices import (
 from fengqiao.cases.workflow import OPEN_STATES, State
 from fengqiao.core import crypto
 from fengqiao.core.fields import EncryptedTextField
+from fengqiao.core.labels import choice_label
 from fengqiao.org.models import StandardAddress, Unit
 
 
@@ -257,6 +258,25 @@ class Case(models.Model):
     @property
     def display_code(self) -> str:
         return codes.display(self.code)
+
+    # Cached labels (fengqiao.core.labels) instead of Django's per-call rebuild of the choices dict.
+    def get_state_display(self) -> str:  # type: ignore[no-redef]
+        return choice_label(State, self.state)
+
+    def get_colour_display(self) -> str:  # type: ignore[no-redef]
+        return choice_label(Colour, self.colour)
+
+    def get_level_display(self) -> str:  # type: ignore[no-redef]
+        return choice_label(Level, self.level)
+
+    def get_channel_display(self) -> str:  # type: ignore[no-redef]
+        return choice_label(Channel, self.channel)
+
+    def get_risk_display(self) -> str:  # type: ignore[no-redef]
+        return choice_label(Risk, self.risk)
+
+    def get_priority_display(self) -> str:  # type: ignore[no-redef]
+        return choice_label(Priority, self.priority)
 
     @property
     def is_open(self) -> bool:
