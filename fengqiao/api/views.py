@@ -119,26 +119,6 @@ def _request_hash(data: Any) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-LIST_DEFERRED = (
-    "description",
-    "tracking_secret",
-    "address_text",
-    "result_summary",
-    "received_at",
-    "updated_at",
-    "accept_due",
-    "contact_due",
-    "paused_at",
-    "accepted_at",
-    "first_contact_at",
-    "resolved_at",
-    "closed_at",
-    "reminded_accept_at",
-    "reminded_contact_at",
-    "reminded_due_at",
-)
-
-
 class CaseListCreateView(generics.ListCreateAPIView):
     filterset_class = CaseFilterSet
 
@@ -148,7 +128,7 @@ class CaseListCreateView(generics.ListCreateAPIView):
             "category", "category__parent", "owner_unit", "handler"
         )
         # The list shows a few columns: skip loading (and converting) the wide and timestamp ones.
-        return qs.defer(*LIST_DEFERRED) if self.request.method == "GET" else qs
+        return qs.defer(*Case.LIST_DEFERRED) if self.request.method == "GET" else qs
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         return CaseListSerializer if self.request.method == "GET" else inputs.RegisterInput

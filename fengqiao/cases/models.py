@@ -244,6 +244,26 @@ class Case(models.Model):
             models.Index(fields=["reminded_due_at", "due_at"], name="case_remind_due"),
         ]
 
+    # Columns a list of cases does not show: lists defer them (less to load and convert per row).
+    LIST_DEFERRED = (
+        "description",
+        "tracking_secret",
+        "address_text",
+        "result_summary",
+        "received_at",
+        "updated_at",
+        "accept_due",
+        "contact_due",
+        "paused_at",
+        "accepted_at",
+        "first_contact_at",
+        "resolved_at",
+        "closed_at",
+        "reminded_accept_at",
+        "reminded_contact_at",
+        "reminded_due_at",
+    )
+
     def __str__(self) -> str:
         return f"{self.display_code} {self.title}"
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.cases import inputs, policy
 from fengqiao.cases.choices import Priority, Risk
 from fengqiao.cases.models import Case
+from fengqiao.core.labels import choice_label
 from fengqiao.mediation.models import Mediator, SessionOutcome
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import RoleAssignment, Unit
@@ -99,10 +100,10 @@ class FormContext:
         unit = self.case.location_unit or self.case.owner_unit
         return unit.ancestor_of_kind(UnitKind.TOWN)
 
-    def unit_choices(self, action: str) -> Choices:
-        """Units worth offering as a target: the county-level units (centre, departments, task force),
-        the towns and their centres, and the villages and grids of the case's own town. For
-        ``assign_unit`` only units under the actor's unit (the action refuses others anyway)."""
+    @cached_property
+    def _candidate_units(self) -> list[Unit]:
+        """The county-level units (centre, departments, task force), the towns and their centres, and
+        the villages and grids of the case's own town — loaded once per page for every unit picker."""
         case = self.case
         county = case.owner_unit.ancestor_of_kind(UnitKind.COUNTY)
         q = Q(pk__in=[])
@@ -110,15 +111,22 @@ class FormContext:
             q |= Q(parent=county) | Q(parent__parent=county, kind__in=[UnitKind.SUBCENTRE, UnitKind.STATION])
         if self._town is not None:
             q |= subtree_q("path", self._town.path) & Q(kind__in=[UnitKind.VILLAGE, UnitKind.GRID, UnitKind.SUBCENTRE])
-        qs = Unit.objects.filter(q, is_active=True).exclude(pk=case.owner_unit_id)
+        qs = Unit.objects.filter(q, is_active=True).exclude(pk=case.owner_unit_id).only("pk", "name", "kind", "path")
+        return list(qs.order_by("path")[:2000])
+
+    def unit_choices(self, action: str) -> Choices:
+        """Units worth offering as a target (see ``_candidate_units``); for ``assign_unit`` only units
+        under the actor's unit (the action refuses others anyway), for ``escalate`` no villages or grids."""
+        units = self._candidate_units
         if action == "assign_unit":
-            grant = policy.grant_for(self.user, "assign_unit", case)
+            grant = policy.grant_for(self.user, "assign_unit", self.case)
             if grant is not None and grant.unit is not None:
-                qs = qs.filter(subtree_q("path", grant.unit.path))
+                prefix = grant.unit.path  # a subtree is exactly the paths starting with the unit's path
+                units = [u for u in units if u.path.startswith(prefix)]
         if action == "escalate":
-            qs = qs.exclude(kind__in=[UnitKind.VILLAGE, UnitKind.GRID, UnitKind.MICROGRID])
-        kind_label = dict(UnitKind.choices)
-        return [(str(u.pk), f"{u.name}（{kind_label.get(u.kind, u.kind)}）") for u in qs.order_by("path")[:400]]
+            low = {UnitKind.VILLAGE, UnitKind.GRID, UnitKind.MICROGRID}
+            units = [u for u in units if u.kind not in low]
+        return [(str(u.pk), f"{u.name}（{choice_label(UnitKind, u.kind)}）") for u in units[:400]]
 
     def assisting_choices(self) -> Choices:
         return [(str(u.pk), u.name) for u in [cu.unit for cu in self.case.assisting.select_related("unit")]]

@@ -15,6 +15,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -202,8 +204,17 @@ def related_cases(case: Case, user: Any, parties: list[Party]) -> dict[str, list
     hashes = {p.phone_hash for p in parties if p.phone_hash}
     same_phone: list[Case] = []
     if hashes:
-        ids = Party.objects.filter(phone_hash__in=hashes).exclude(case_id=case.pk).values("case_id")
-        same_phone = list(case_queryset(user).filter(pk__in=ids).order_by("-created_at")[:20])
+        # The ids first (an index lookup on the keyed hash), newest first; then only those rows through
+        # the scope filter — never the scope filter joined against the whole party table.
+        ids = list(
+            Party.objects.filter(phone_hash__in=hashes)
+            .exclude(case_id=case.pk)
+            .order_by("-case_id")
+            .values_list("case_id", flat=True)
+            .distinct()[:100]
+        )
+        if ids:
+            same_phone = list(case_queryset(user).filter(pk__in=ids).order_by("-created_at")[:20])
     merged = list(case_queryset(user).filter(Q(merged_into=case) | Q(pk=case.merged_into_id or 0)))
     return {"same_phone": same_phone, "merged": merged}
 
@@ -228,6 +239,18 @@ def _bound_fields(
             if f.widget in ("select", "multiselect", "checkboxes")
             else []
         )
+        # <option>s joined here, not looped in the template: a page offers several unit pickers with
+        # hundreds of units each, and the template loop was most of the page's time.
+        options_html = (
+            mark_safe(  # noqa: S308 — every value and label is escaped just above
+                "".join(
+                    f'<option value="{escape(v)}"{" selected" if sel else ""}>{escape(label)}</option>'
+                    for v, label, sel in options
+                )
+            )
+            if f.widget in ("select", "multiselect")
+            else ""
+        )
         out.append(
             {
                 "id": fid,
@@ -240,6 +263,7 @@ def _bound_fields(
                 "value": value,
                 "checked": checked,
                 "options": options,
+                "options_html": options_html,
                 "errors": errors.get(f.name, []),
             }
         )

@@ -106,7 +106,8 @@ def paginate_ids(queryset: QuerySet[Case], page_number: Any, related: tuple[str,
     paginator = Paginator(ids_qs, PAGE_SIZE)
     page = paginator.get_page(page_number)
     ids = list(page.object_list)
-    by_id = {c.pk: c for c in Case.objects.filter(pk__in=ids).select_related(*related)} if ids else {}
+    rows = Case.objects.filter(pk__in=ids).select_related(*related).defer(*Case.LIST_DEFERRED)
+    by_id = {c.pk: c for c in rows} if ids else {}
     page.object_list = [by_id[pk] for pk in ids if pk in by_id]  # type: ignore[misc]
     return page
 
