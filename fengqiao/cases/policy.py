@@ -108,11 +108,12 @@ def visible_q(user: Any) -> Q:
     return q
 
 
-def restrict(queryset: QuerySet[Case], user: Any, action: str = "view") -> QuerySet[Case]:
-    """The cases of ``queryset`` that ``user`` may see (``view``) or take ``action`` on."""
+def restrict(queryset: QuerySet[Case], user: Any, action: str = "view", *, visible: Q | None = None) -> QuerySet[Case]:
+    """The cases of ``queryset`` that ``user`` may see (``view``) or take ``action`` on. A page that
+    restricts several querysets for one user may pass ``visible=visible_q(user)`` computed once."""
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
-    qs = queryset.filter(visible_q(user))
+    qs = queryset.filter(visible if visible is not None else visible_q(user))
     if action != "view":
         qs = qs.filter(anchor_q(user, action))
     return qs

@@ -70,3 +70,129 @@ _LEVEL_SHORT = {1: _("蓝色"), 2: _("黄色"), 3: _("橙色"), 4: _("红色")}
 def level_short(level: int) -> str:
     """ "蓝色" for the compact badge of a list row (the full label stays on the case page)."""
     return str(_LEVEL_SHORT.get(int(level), level))
+
+
+@register.simple_tag
+def case_rows(cases: Any, selectable: bool = False) -> Any:
+    """The case table of the workbench and of the phone lookup, built in Python.
+
+    The same markup as a template would give, but a template loop over 50 rows with a dozen filters
+    and tags each was half of the workbench's time; this takes a tenth of that."""
+    from django.urls import reverse
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext
+
+    labels = {
+        "case": gettext("案件"),
+        "type": gettext("类型"),
+        "state": gettext("状态"),
+        "level": gettext("等级/督办"),
+        "unit": gettext("责任单位 · 承办人"),
+        "created": gettext("登记"),
+        "due": gettext("办结时限"),
+    }
+    colour_names = {"green": gettext("绿码"), "yellow": gettext("黄码"), "red": gettext("红码")}
+    now = timezone.now()
+    case_url = reverse("web:case", args=["CODE"])
+    head = "".join(
+        format_html('<th scope="col">{}</th>', labels[k])
+        for k in ("case", "type", "state", "level", "unit", "created", "due")
+    )
+    if selectable:
+        head = (
+            format_html(
+                '<th scope="col"><input type="checkbox" data-check-all aria-label="{}"></th>', gettext("全选本页")
+            )
+            + head
+        )
+    rows: list[str] = []
+    for c in cases:
+        code = c.display_code
+        cells: list[str] = []
+        if selectable:
+            cells.append(
+                format_html(
+                    '<td class="sel"><input type="checkbox" name="cases" value="{}:{}" id="sel-{}" aria-label="{}"></td>',
+                    c.code,
+                    c.version,
+                    c.code,
+                    gettext("选择 %(code)s") % {"code": code},
+                )
+            )
+        cells.append(
+            format_html(
+                '<td class="main" data-label="{}"><a href="{}"><span class="code">{}</span> {}</a></td>',
+                labels["case"],
+                case_url.replace("CODE", code),
+                code,
+                c.title,
+            )
+        )
+        if c.category_id:
+            kind: Any = c.category
+        elif c.domain_id:
+            kind = c.domain
+        else:
+            kind = format_html('<span class="muted">{}</span>', gettext("未分类"))
+        cells.append(format_html('<td class="c-type" data-label="{}">{}</td>', labels["type"], kind))
+        pending = ""
+        if c.pending_unit_id and c.pending_unit is not None:
+            pending = format_html(
+                '<br><span class="muted">{}</span>', gettext("待 %(u)s 接收") % {"u": c.pending_unit.name}
+            )
+        cells.append(
+            format_html(
+                '<td class="c-state" data-label="{}"><span class="state s-{}">{}</span>{}</td>',
+                labels["state"],
+                c.state,
+                c.get_state_display(),
+                pending,
+            )
+        )
+        colour = getattr(c, "colour_now", "") or c.colour
+        cells.append(
+            format_html(
+                '<td class="c-level" data-label="{}"><span class="pill l-{}" title="{}">{}<span class="sr-only">{}</span>'
+                '</span> <span class="pill c-{}" title="{}">{}</span></td>',
+                labels["level"],
+                c.level,
+                c.get_level_display(),
+                level_short(c.level),
+                gettext("响应"),
+                colour,
+                gettext("督办颜色"),
+                colour_names.get(colour, colour_names["red"]),
+            )
+        )
+        unit = c.owner_unit.name + (f" · {c.handler}" if c.handler_id and c.handler is not None else "")
+        cells.append(format_html('<td class="c-unit" data-label="{}">{}</td>', labels["unit"], unit))
+        created = timezone.localtime(c.created_at)
+        cells.append(
+            format_html(
+                '<td class="c-created" data-label="{}"><time datetime="{}">{}</time> <span class="muted">{}</span></td>',
+                labels["created"],
+                created.isoformat(),
+                created.strftime("%Y-%m-%d %H:%M"),
+                c.get_channel_display(),
+            )
+        )
+        due = ""
+        if c.due_at and c.is_open:
+            due = format_html(
+                '<time datetime="{}" data-countdown class="nowrap{}">{}</time>',
+                timezone.localtime(c.due_at).isoformat(),
+                " over" if c.due_at < now else "",
+                relative(c.due_at, now),
+            )
+        elif c.due_at:
+            due = format_html('<span class="muted">{}</span>', timezone.localtime(c.due_at).strftime("%Y-%m-%d"))
+        cells.append(format_html('<td class="c-due" data-label="{}">{}</td>', labels["due"], due))
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    if not rows:
+        rows.append(format_html('<tr><td colspan="8" class="empty">{}</td></tr>', gettext("没有符合条件的案件。")))
+    return mark_safe(  # noqa: S308 — every piece above went through format_html
+        '<table class="cases responsive">'
+        + format_html('<caption class="sr-only">{}</caption>', gettext("案件列表"))
+        + f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
