@@ -45,9 +45,9 @@ def main() -> None:
     # 100,000 cases across all town centres and departments; the bench town owns its share.
     generate_cases(args.cases)
     gen_s = time.perf_counter() - t0
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+    # Planner statistics, as autovacuum (PostgreSQL) or the embedded scheduler (SQLite) keep them.
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
     town_cases = (
         __import__("fengqiao.cases.models", fromlist=["Case"])
         .Case.objects.filter(owner_path__startswith=town.path)

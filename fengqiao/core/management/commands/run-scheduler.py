@@ -29,9 +29,10 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        from fengqiao.core.dbmaint import optimize
         from fengqiao.supervision.accountability import detect
 
-        next_sweep = next_relay = next_detect = 0.0
+        next_sweep = next_relay = next_detect = next_optimize = 0.0
         while running["on"]:
             now = time.monotonic()
             close_old_connections()
@@ -46,6 +47,9 @@ class Command(BaseCommand):
                     if found:
                         self.stdout.write(f"accountability: {dict(found)}")
                     next_detect = now + 3600
+                if now >= next_optimize:
+                    optimize()  # planner statistics (SQLite); daily
+                    next_optimize = now + 86400
                 if now >= next_relay:
                     result = relay()
                     if result.sent or result.failed or result.dead:

@@ -17,6 +17,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         builder = DemoBuilder(seed=options["seed"], cases=options["cases"], out=self.stdout)
         builder.build()
+        from fengqiao.core.dbmaint import optimize
+
+        optimize()
         self.stdout.write(self.style.SUCCESS(f"演示数据就绪。登录账号（密码均为 {DEMO_PASSWORD}）："))
         for username, label, unit in builder.logins.rows:
             self.stdout.write(f"  {username:<14} {label}（{unit}）")
