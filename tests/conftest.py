@@ -58,6 +58,14 @@ def _default_language() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_caches() -> None:
+    """Per-process caches of admin-edited data must not outlive a test's rolled-back rows."""
+    from fengqiao.supervision.deadlines import _forget_policies
+
+    _forget_policies()
+
+
+@pytest.fixture(autouse=True)
 def _sync_background_work(settings: Any) -> None:
     """Run in-process background work synchronously so tests can assert its effects."""
     settings.FENGQIAO_INPROCESS_TASKS = "sync"

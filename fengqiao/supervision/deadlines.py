@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 
 from fengqiao.supervision.calendar import load_calendar
 from fengqiao.supervision.models import DayUnit, DeadlinePolicy
@@ -14,9 +16,33 @@ if TYPE_CHECKING:
     from fengqiao.cases.models import Case
 
 
+_POLICY_TTL = 30.0
+_policies: tuple[float, list[DeadlinePolicy]] | None = None
+
+
+def _active_policies() -> list[DeadlinePolicy]:
+    """The active policies, cached per process for a few seconds (every new case needs them; they
+    change a few times a year). A change in this process clears the cache at once; other processes
+    see it within ``_POLICY_TTL`` seconds."""
+    global _policies
+    now = time.monotonic()
+    if _policies is None or now - _policies[0] > _POLICY_TTL:
+        _policies = (now, list(DeadlinePolicy.objects.filter(is_active=True).select_related("category")))
+    return _policies[1]
+
+
+def _forget_policies(**_: object) -> None:
+    global _policies
+    _policies = None
+
+
+post_save.connect(_forget_policies, sender=DeadlinePolicy, dispatch_uid="deadline-policy-cache")
+post_delete.connect(_forget_policies, sender=DeadlinePolicy, dispatch_uid="deadline-policy-cache-del")
+
+
 def policy_for(case: Case) -> DeadlinePolicy | None:
     """The most specific active policy: level-2 type > level-1 type > any; channel; level; priority."""
-    candidates = DeadlinePolicy.objects.filter(is_active=True).select_related("category")
+    candidates = _active_policies()
     best: tuple[tuple[int, int, int, int], DeadlinePolicy] | None = None
     category = case.category
     for p in candidates:
