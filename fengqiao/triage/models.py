@@ -102,3 +102,136 @@ class RiskTerm(models.Model):
 
     def __str__(self) -> str:
         return self.phrase
+
+
+# ---------------------------------------------------------------------------------------------
+# Routing, stored triage results and near-duplicate signatures (helper T2).
+
+
+class RoutingRule(models.Model):
+    """One routing rule: conditions → owner unit, level, deadline policy. Ordered; the first active rule
+    whose conditions all hold wins. Empty conditions match anything."""
+
+    position = models.PositiveIntegerField(_("顺序"), default=100, db_index=True, help_text=_("小的先匹配"))
+    name = models.CharField(_("名称"), max_length=80)
+    is_active = models.BooleanField(_("启用"), default=True)
+    category = models.ForeignKey(
+        "cases.Category",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("纠纷类型"),
+        help_text=_("一级类型包含其下全部二级类型"),
+    )
+    domain = models.ForeignKey(
+        "cases.Domain", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("诉求领域")
+    )
+    location = models.ForeignKey(
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("属地范围"),
+        help_text=_("该单位及其下级区域"),
+    )
+    channel = models.CharField(_("来源渠道"), max_length=16, blank=True)
+    min_risk = models.CharField(
+        _("风险不低于"),
+        max_length=8,
+        blank=True,
+        choices=[("medium", _("中")), ("high", _("高"))],
+    )
+    hour_from = models.PositiveSmallIntegerField(_("时段起（时）"), null=True, blank=True)
+    hour_to = models.PositiveSmallIntegerField(
+        _("时段止（时）"), null=True, blank=True, help_text=_("不含；起大于止表示跨夜，如 18–8")
+    )
+    owner_unit = models.ForeignKey(
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("责任单位"),
+        help_text=_("留空且勾选“交属地”时交给属地乡镇综治中心"),
+    )
+    owner_local = models.BooleanField(_("交属地乡镇综治中心"), default=False)
+    level = models.PositiveSmallIntegerField(
+        _("响应等级"), null=True, blank=True, help_text=_("留空按责任单位层级确定")
+    )
+    deadline_policy = models.ForeignKey(
+        "supervision.DeadlinePolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("时限规则"),
+    )
+    is_fallback = models.BooleanField(_("兜底规则"), default=False, help_text=_("无其他规则命中时使用"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("分流规则")
+        verbose_name_plural = _("分流规则")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
+
+
+class TriageResult(models.Model):
+    """The latest triage of a case: what was predicted, found and decided, and why."""
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.CASCADE, related_name="triage", verbose_name=_("案件"), primary_key=True
+    )
+    ran_at = models.DateTimeField(_("分流时间"), default=timezone.now)
+    elapsed_ms = models.FloatField(_("耗时（毫秒）"), default=0)
+    type_top = models.JSONField(_("类型候选"), default=list, blank=True)
+    domain_top = models.JSONField(_("领域候选"), default=list, blank=True)
+    confident = models.BooleanField(_("置信"), default=False)
+    location = models.JSONField(_("地址解析"), default=dict, blank=True)
+    located = models.BooleanField(_("已定位"), default=False)
+    routing = models.JSONField(_("分流结果"), default=dict, blank=True)
+    explanation = models.TextField(_("分流说明"), blank=True)
+    risk = models.JSONField(_("风险评估"), default=dict, blank=True)
+    duplicates = models.JSONField(_("疑似重复"), default=list, blank=True)
+    group = models.JSONField(_("疑似群体性"), default=dict, blank=True)
+    team = models.JSONField(_("推荐团队"), default=list, blank=True)
+    needs_review = models.BooleanField(_("待人工确认"), default=False, db_index=True)
+    review_reasons = models.JSONField(_("待确认原因"), default=list, blank=True)
+    reviewed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("分流结果")
+        verbose_name_plural = _("分流结果")
+        indexes = [models.Index(fields=["needs_review", "ran_at"], name="triage_review_queue")]
+
+    def __str__(self) -> str:
+        return f"triage {self.case_id}"
+
+
+class TextSignature(models.Model):
+    """MinHash LSH band keys of a case's text, one indexed column per band, so every web process
+    queries the same index (no per-process in-memory LSH). ``minhash`` keeps the 32 hash values
+    (uint32, little-endian) to estimate the similarity of candidates."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="+", primary_key=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    minhash = models.BinaryField(editable=False)
+    b0 = models.BigIntegerField(db_index=True)
+    b1 = models.BigIntegerField(db_index=True)
+    b2 = models.BigIntegerField(db_index=True)
+    b3 = models.BigIntegerField(db_index=True)
+    b4 = models.BigIntegerField(db_index=True)
+    b5 = models.BigIntegerField(db_index=True)
+    b6 = models.BigIntegerField(db_index=True)
+    b7 = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        verbose_name = _("文本指纹")
+        verbose_name_plural = _("文本指纹")
