@@ -1,0 +1,518 @@
+"""The triage pipeline, run inside ``register_case`` for every new case from every channel.
+
+Two steps around the insert of the case row:
+
+``prepare(values, actor)`` (before the insert) classifies the text (type and domain, the active
+models of :mod:`fengqiao.triage.ml.registry`), locates the place (:mod:`.location`), weighs the risk
+(:mod:`fengqiao.triage.risk`) and routes (:mod:`.routing`). It fills what the caller left empty —
+type and domain when the model is confident, location, a higher risk and priority — and returns a
+:class:`Plan` whose owner, level and deadline policy ``register_case`` uses.
+
+``Plan.record(case, ...)`` (after the insert, same transaction, in a savepoint) stores the text
+signature and looks for duplicates and group matters (:mod:`.duplicates`), proposes a team
+(:mod:`.team`), writes the :class:`~fengqiao.triage.models.TriageResult` row and one ``case.triage``
+event with the explanation, and on high risk notifies the leaders of the owner unit (inbox + SMS
+outbox). A failure in triage is logged and never stops the intake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from fengqiao.triage import duplicates, routing
+from fengqiao.triage.location import Location, resolve
+
+log = logging.getLogger(__name__)
+
+RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+# ---------------------------------------------------------------------------------------------
+# the other helper's parts (classifier, risk), imported lazily and read defensively
+
+
+def predict(task: str, text: str) -> dict[str, Any]:
+    """{"top": [{"code", "p"}], "confident": bool, "version": str} — empty when no model is active."""
+    try:
+        registry = importlib.import_module("fengqiao.triage.ml.registry")
+    except ImportError:
+        return {"top": [], "confident": False, "version": "", "missing": True}
+    try:
+        r = registry.predict(task, text)
+    except Exception:  # a missing or broken model must not stop intake
+        log.exception("triage classifier %s failed", task)
+        return {"top": [], "confident": False, "version": "", "missing": True}
+    if r is None:
+        return {"top": [], "confident": False, "version": "", "missing": True}
+    get = (lambda k, d=None: r.get(k, d)) if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
+    top = []
+    for item in get("top", None) or get("top3", None) or []:
+        if isinstance(item, dict):
+            code, p = item.get("label") or item.get("code"), item.get("p", item.get("probability", item.get("score")))
+        else:
+            code, p = item[0], item[1]
+        top.append({"code": str(code), "p": round(float(p or 0), 3)})
+    return {"top": top[:3], "confident": bool(get("confident", False)), "version": str(get("version", "") or "")}
+
+
+def assess_risk(text: str, people: int, vulnerable: bool, history: int) -> dict[str, Any]:
+    try:
+        risk = importlib.import_module("fengqiao.triage.risk")
+    except ImportError:
+        return {"level": "low", "score": 0, "reasons": [], "hits": [], "missing": True}
+    try:
+        r = risk.assess(text, people=people, vulnerable=vulnerable, history=history)
+    except Exception:
+        log.exception("triage risk assessment failed")
+        return {"level": "low", "score": 0, "reasons": [], "hits": [], "missing": True}
+    get = (lambda k, d=None: r.get(k, d)) if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
+    hits = []
+    for h in get("hits", []) or []:
+        if isinstance(h, dict):
+            hits.append({k: v for k, v in h.items() if isinstance(v, (str, int, float))})
+        elif isinstance(h, (tuple, list)):
+            hits.append({"phrase": str(h[0]), "category": str(h[1]) if len(h) > 1 else ""})
+        else:
+            hits.append({"phrase": str(getattr(h, "phrase", h)), "category": str(getattr(h, "category", "") or "")})
+    level = str(get("level", "low") or "low")
+    level = getattr(level, "value", level)
+    return {
+        "level": level if level in RISK_ORDER else "low",
+        "score": float(get("score", 0) or 0),
+        "reasons": [str(x) for x in (get("reasons", []) or [])],
+        "hits": hits,
+        "_raw": r,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# small per-process caches of reference rows
+
+
+_ref: dict[str, Any] = {}
+
+
+def _categories() -> dict[str, Any]:
+    from fengqiao.cases.models import Category
+
+    got = _ref.get("cat")
+    if got is None or time.monotonic() - got[0] > 60:
+        got = (time.monotonic(), {c.code: c for c in Category.objects.filter(is_active=True)})
+        _ref["cat"] = got
+    return got[1]  # type: ignore[no-any-return]
+
+
+def _domains() -> dict[str, Any]:
+    from fengqiao.cases.models import Domain
+
+    got = _ref.get("dom")
+    if got is None or time.monotonic() - got[0] > 60:
+        got = (time.monotonic(), {d.code: d for d in Domain.objects.filter(is_active=True)})
+        _ref["dom"] = got
+    return got[1]  # type: ignore[no-any-return]
+
+
+def _named(top: list[dict[str, Any]], table: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{**t, "name": table[t["code"]].name if t["code"] in table else t["code"]} for t in top]
+
+
+# ---------------------------------------------------------------------------------------------
+# the plan
+
+
+@dataclass
+class Plan:
+    text: str
+    started: float
+    type_pred: dict[str, Any]
+    domain_pred: dict[str, Any]
+    category: Any
+    category_source: str
+    domain: Any
+    domain_source: str
+    location: Location
+    location_unit: Any
+    standard_address: Any
+    risk: dict[str, Any]
+    route: routing.Route
+    review: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def owner(self) -> Any:
+        return self.route.owner
+
+    @property
+    def level(self) -> int | None:
+        return self.route.level
+
+    def apply_deadlines(self, case: Any, now: dt.datetime) -> None:
+        if self.route.deadline_policy is not None and case.owner_unit_id == getattr(self.route.owner, "pk", None):
+            routing.apply_deadline_policy(case, self.route.deadline_policy, now)
+
+    def record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
+        """Store the result, the event and the signature; look for duplicates; propose a team."""
+        try:
+            with transaction.atomic():
+                return self._record(case, parties)
+        except Exception:
+            log.exception("triage of case %s could not be recorded", case.pk)
+            return None
+
+    def _record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
+        from fengqiao.cases.models import CaseEvent
+        from fengqiao.core import audit, crypto
+        from fengqiao.triage import team
+        from fengqiao.triage.models import TextSignature, TriageResult
+
+        t = time.perf_counter()
+        values = duplicates.minhash(self.text)
+        phones = [crypto.search_hash(p["phone"]) for p in parties if p.get("phone")]
+        dup = duplicates.check(case, phones, values)
+        TextSignature.objects.bulk_create([duplicates.signature_row(case.pk, self.text, case.created_at, values)])
+        self.timings["duplicates_ms"] = _ms(t)
+
+        t = time.perf_counter()
+        code = case.category.code if case.category_id and case.category else ""
+        proposal = team.propose(code, case.location_unit_id, self.text, self.risk.get("_raw"))
+        self.timings["team_ms"] = _ms(t)
+
+        explanation = self.route.explanation
+        if self.route.owner is None:
+            explanation = f"未命中任何分流规则 → 兜底：{case.owner_unit.name}"
+        elif case.owner_unit_id != self.route.owner.pk:
+            explanation += f"；首接负责：由{case.owner_unit.name}先行负责"
+        review = list(self.review)
+        if dup.merge:
+            review.append(f"同一来电人近{duplicates.MERGE_DAYS}天内有相似在办案件 {dup.merge[0].code}，建议合并")
+        if dup.group:
+            review.append(dup.group["reason"])
+        elapsed = (time.perf_counter() - self.started) * 1000
+        result = TriageResult(
+            case=case,
+            elapsed_ms=round(elapsed, 2),
+            type_top=_named(self.type_pred["top"], _categories()),
+            domain_top=_named(self.domain_pred["top"], _domains()),
+            confident=bool(self.type_pred["confident"]) or self.category_source == "given",
+            location=self.location.as_dict(),
+            located=case.location_unit_id is not None,
+            routing=self.route.as_dict(),
+            explanation=explanation,
+            risk={k: v for k, v in self.risk.items() if not k.startswith("_")},
+            duplicates=dup.as_list(),
+            group=dup.group,
+            team=proposal.members,
+            needs_review=bool(review),
+            review_reasons=review,
+        )
+        TriageResult.objects.bulk_create([result])
+        event = CaseEvent.objects.create(
+            case=case,
+            code="case.triage",
+            actor=None,
+            actor_role="system",
+            via="triage",
+            state_before=case.state,
+            state_after=case.state,
+            reason=explanation,
+            data={
+                "category": self.category_source,
+                "type_top": result.type_top,
+                "domain_top": result.domain_top,
+                "location": self.location.chain,
+                "location_reason": self.location.reason,
+                "routing": result.routing,
+                "risk": result.risk.get("level"),
+                "risk_reasons": result.risk.get("reasons", [])[:5],
+                "duplicates": [d["code"] for d in result.duplicates],
+                "group": bool(dup.group),
+                "team": [{"mediator": m["mediator"], "name": m["name"], "lead": m["lead"]} for m in proposal.members],
+                "review": review,
+                "timings": self.timings,
+            },
+            public=False,
+            version=case.version,
+        )
+        audit.record(
+            "case.triage",
+            username="system:triage",
+            role="system",
+            obj=case,
+            detail={"event": event.pk, "rule": self.route.rule_id, "review": bool(review)},
+        )
+        if self.risk.get("level") == "high":
+            notify_leaders(case, event, result)
+        return result
+
+
+def _ms(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000, 2)
+
+
+def notify_leaders(case: Any, event: Any, result: Any) -> int:
+    """High risk: the leaders of the owner unit (or the nearest unit above with leaders) get an inbox
+    notification and an SMS through the outbox (retries, dead letter)."""
+    from fengqiao.notify.models import Notification
+    from fengqiao.notify.outbox import queue_sms
+    from fengqiao.org.choices import Role
+    from fengqiao.org.models import User
+
+    chain = [int(x) for x in case.owner_unit.path.strip("/").split("/") if x]
+    leaders: list[Any] = []
+    for unit_id in reversed(chain):
+        leaders = list(
+            User.objects.filter(is_active=True, role_assignments__unit_id=unit_id, role_assignments__role=Role.LEADER)
+        )
+        if leaders:
+            break
+    reasons = "；".join(result.risk.get("reasons", [])[:3])
+    text = (
+        f"【枫桥】高风险案件{case.display_code}（{case.title[:20]}）已登记，责任单位{case.owner_unit.name}。{reasons}"[
+            :300
+        ]
+    )
+    for u in leaders:
+        Notification.objects.get_or_create(user=u, event=event, defaults={"case": case, "kind": "high_risk"})
+        if u.mobile:
+            queue_sms(u.mobile, text, f"triage-risk:{case.pk}:{u.pk}", case=case, template="high_risk")
+    return len(leaders)
+
+
+def _history(parties: list[dict[str, Any]]) -> int:
+    """Earlier cases of the same applicant phone (a repeat complainant weighs in the risk)."""
+    from fengqiao.cases.models import Party
+    from fengqiao.core import crypto
+
+    hashes = [crypto.search_hash(p["phone"]) for p in parties if p.get("phone")]
+    if not hashes:
+        return 0
+    return Party.objects.filter(phone_hash__in=hashes).values("case_id").distinct().count()
+
+
+def prepare(values: dict[str, Any], actor: Any = None, now: dt.datetime | None = None) -> Plan | None:
+    """Triage before the insert; fills ``values`` (type, domain, location, risk, priority) and
+    returns the plan (``None`` if triage itself failed — the intake goes on without it)."""
+    try:
+        return _prepare(values, now or timezone.now())
+    except Exception:
+        log.exception("triage failed before registration")
+        return None
+
+
+def _prepare(values: dict[str, Any], now: dt.datetime) -> Plan:
+    from fengqiao.cases.choices import Priority
+    from fengqiao.org.models import StandardAddress, Unit
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    text = duplicates.case_text(values.get("title", ""), values.get("description", ""))
+    review: list[str] = []
+
+    t = time.perf_counter()
+    type_pred = predict("type", text)
+    domain_pred = predict("domain", text)
+    timings["classify_ms"] = _ms(t)
+    cats, doms = _categories(), _domains()
+    category, category_source = values.get("category"), "given"
+    if category is None:
+        category_source = ""
+        top = type_pred["top"][0]["code"] if type_pred["top"] else ""
+        if top in cats and cats[top].parent_id and type_pred["confident"]:
+            category, category_source = cats[top], "predicted"
+            values["category"] = category
+        elif type_pred.get("missing"):
+            review.append("无可用的类型分类模型，请人工确定纠纷类型")
+        else:
+            review.append("纠纷类型置信度不足，请人工确认")
+    domain, domain_source = values.get("domain"), "given"
+    if domain is None:
+        domain_source = ""
+        top = domain_pred["top"][0]["code"] if domain_pred["top"] else ""
+        if top in doms and domain_pred["confident"]:
+            domain, domain_source = doms[top], "predicted"
+            values["domain"] = domain
+
+    t = time.perf_counter()
+    location_unit = values.get("location_unit")
+    std = values.get("standard_address")
+    if location_unit is None and std is not None:
+        location_unit = std.grid
+    if location_unit is not None:
+        loc = Location(method="given", unit_id=location_unit.pk)
+        from fengqiao.triage.location import gazetteer
+
+        g = gazetteer()
+        if location_unit.pk in g.units:
+            loc.chain = [u.name for u in g.chain(location_unit.pk)]
+    else:
+        loc = resolve(values.get("address_text", ""), values.get("lat"), values.get("lon"))
+        if not loc.resolved and not loc.reason.startswith("地址属于"):
+            # Citizens often name the village only in the description.
+            from_text = resolve(text)
+            if from_text.resolved:
+                from_text.method = "text"
+                loc = from_text
+        if loc.resolved:
+            location_unit = Unit.objects.get(pk=int(loc.unit_id or 0))
+            values["location_unit"] = location_unit
+            if loc.standard_address_id and std is None:
+                std = StandardAddress.objects.get(pk=loc.standard_address_id)
+                values["standard_address"] = std
+        else:
+            review.append(f"属地未能确定：{loc.reason}")
+    timings["locate_ms"] = _ms(t)
+
+    t = time.perf_counter()
+    parties = values.get("parties", [])
+    risk = assess_risk(
+        text,
+        people=int(values.get("people_count") or 1),
+        vulnerable=any(p.get("vulnerable") for p in parties),
+        history=_history(parties),
+    )
+    given_risk = values.get("risk") or "low"
+    if RISK_ORDER[risk["level"]] > RISK_ORDER.get(given_risk, 0):
+        values["risk"] = risk["level"]
+    if values.get("risk") == "high":
+        values["priority"] = max(int(values.get("priority") or Priority.NORMAL), int(Priority.URGENT))
+    elif values.get("risk") == "medium":
+        values["priority"] = max(int(values.get("priority") or Priority.NORMAL), int(Priority.HIGH))
+    timings["risk_ms"] = _ms(t)
+
+    t = time.perf_counter()
+    route = routing.route(
+        routing.RouteInput(
+            category=category,
+            domain=domain,
+            location=location_unit,
+            channel=values.get("channel", ""),
+            risk=values.get("risk") or "low",
+            when=now,
+        )
+    )
+    timings["route_ms"] = _ms(t)
+    if route.fallback and not route.rule_id:
+        review.append("未命中分流规则，已按兜底单位分派")
+    return Plan(
+        text=text,
+        started=started,
+        type_pred=type_pred,
+        domain_pred=domain_pred,
+        category=category,
+        category_source=category_source,
+        domain=domain,
+        domain_source=domain_source,
+        location=loc,
+        location_unit=location_unit,
+        standard_address=std,
+        risk=risk,
+        route=route,
+        review=review,
+        timings=timings,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# re-run on change
+
+
+def after_update(case: Any, changed: set[str], now: dt.datetime | None = None) -> dict[str, Any]:
+    """Type or location changed (``update`` action): route again. A case not yet accepted takes the
+    new level and deadline policy; the owner is only suggested (moving it is a 转办 by a person).
+    Returns what to add to the update event."""
+    try:
+        return _after_update(case, changed, now)
+    except Exception:
+        log.exception("re-routing case %s failed", case.pk)
+        return {}
+
+
+def _after_update(case: Any, changed: set[str], now: dt.datetime | None) -> dict[str, Any]:
+    from fengqiao.cases.workflow import State
+    from fengqiao.triage.models import TriageResult
+
+    route = routing.route(
+        routing.RouteInput(
+            category=case.category,
+            domain=case.domain,
+            location=case.location_unit,
+            channel=case.channel,
+            risk=case.risk,
+            when=now or timezone.now(),
+        )
+    )
+    out: dict[str, Any] = {"routing": route.as_dict(), "explanation": route.explanation}
+    if route.owner is not None and route.owner.pk != case.owner_unit_id:
+        out["suggest_owner"] = {"unit": route.owner.pk, "name": route.owner.name}
+    if case.state == State.REGISTERED and not case.pending_unit_id and route.owner is not None:
+        if route.owner.pk == case.owner_unit_id and route.level is not None:
+            case.level = route.level
+        if route.deadline_policy is not None and route.owner.pk == case.owner_unit_id:
+            routing.apply_deadline_policy(case, route.deadline_policy, case.created_at)
+    resolved_type = "category" in changed and case.category_id is not None
+    resolved_place = "location_unit" in changed and case.location_unit_id is not None
+    tr = TriageResult.objects.filter(case=case).first()
+    if tr is not None:
+        tr.routing = route.as_dict()
+        tr.explanation = route.explanation
+        reasons = [
+            r for r in tr.review_reasons if not (resolved_type and "类型" in r) and not (resolved_place and "属地" in r)
+        ]
+        tr.review_reasons = reasons
+        tr.needs_review = bool(reasons)
+        if resolved_place:
+            tr.located = True
+        tr.save(update_fields=["routing", "explanation", "review_reasons", "needs_review", "located"])
+    return out
+
+
+def preview(
+    title: str,
+    description: str,
+    *,
+    address_text: str = "",
+    channel: str = "web",
+    lat: float | None = None,
+    lon: float | None = None,
+    category: Any = None,
+    when: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Dry run for the rules page: what triage would decide for a sample, without writing anything."""
+    from fengqiao.triage import team
+
+    values: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "address_text": address_text,
+        "channel": channel,
+        "lat": lat,
+        "lon": lon,
+        "category": category,
+        "parties": [],
+        "people_count": 1,
+        "risk": "low",
+        "priority": 2,
+    }
+    plan = _prepare(values, when or timezone.now())
+    code = plan.category.code if plan.category is not None else ""
+    proposal = team.propose(
+        code, plan.location_unit.pk if plan.location_unit else None, plan.text, plan.risk.get("_raw")
+    )
+    similar = duplicates.find_similar(plan.text)[:5]
+    return {
+        "plan": plan,
+        "type_top": _named(plan.type_pred["top"], _categories()),
+        "domain_top": _named(plan.domain_pred["top"], _domains()),
+        "risk": {k: v for k, v in plan.risk.items() if not k.startswith("_")},
+        "team": proposal.members,
+        "similar": similar,
+        "elapsed_ms": round((time.perf_counter() - plan.started) * 1000, 1),
+    }
