@@ -21,7 +21,8 @@ from pathlib import Path
 from common import RESULTS, print_table
 
 HERE = Path(__file__).resolve().parent
-COLUMNS = ["bench", "db", "n", "p50_ms", "p95_ms", "p99_ms", "value", "target"]
+COLUMNS = ["bench", "db", "n", "p50_ms", "p95_ms", "p99_ms", "other figures", "target"]
+LABEL_KEYS = ("bench", "sweep", "measure", "name", "page")
 
 
 def scripts() -> dict[str, Path]:
@@ -29,14 +30,22 @@ def scripts() -> dict[str, Path]:
 
 
 def summary() -> list[dict[str, object]]:
+    """One row per measured line of every result file: the common latency columns, then whatever else
+    that benchmark measured (seconds, requests per second, memory …) as ``key=value``."""
     rows: list[dict[str, object]] = []
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
         for row in data.get("rows", []):
-            out = {c: row.get(c, "") for c in COLUMNS}
-            out["bench"] = f"{data.get('name', path.stem)}: {row.get('bench', '')}"
-            if not out["target"]:
-                out["target"] = next((v for k, v in row.items() if k.startswith("target")), "")
+            label_key = next((k for k in LABEL_KEYS if k in row), None)
+            out: dict[str, object] = {c: row.get(c, "") for c in COLUMNS}
+            out["bench"] = f"{data.get('name', path.stem)}: {row.get(label_key, '') if label_key else ''}"
+            targets = [f"{k.removeprefix('target_')}<{v}" for k, v in row.items() if k.startswith("target")]
+            out["target"] = ", ".join(targets)
+            out["other figures"] = ", ".join(
+                f"{k}={v}"
+                for k, v in row.items()
+                if k not in COLUMNS and k != label_key and not k.startswith("target") and k != "mean_ms"
+            )
             rows.append(out)
     return rows
 
