@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/", include("fengqiao.api.urls")),
     path("staff/", include("fengqiao.web.urls")),
     path("staff/", include("fengqiao.supervision.urls")),
+    path("staff/", include("fengqiao.triage.urls")),
     path("portal/", include("fengqiao.portal.urls")),
 ]

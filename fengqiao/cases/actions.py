@@ -222,11 +222,16 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
         ).first()
         if existing is not None:
             return existing, False
+    from fengqiao.triage import pipeline as triage
+
+    # Triage (classify, locate, weigh the risk, route) fills what the caller left open.
+    plan = triage.prepare(values, actor)
     location: Unit | None = values.get("location_unit")
     std = values.get("standard_address")
     if location is None and std is not None:
         location = std.grid
-    owner: Unit = values.get("owner_unit") or default_owner(location, actor)
+    routed: Unit | None = plan.owner if plan is not None else None
+    owner: Unit = values.get("owner_unit") or routed or default_owner(location, actor)
 
     grant: Grant | None = None
     if actor.kind == "staff" and not values.get("owner_unit") and actor.user is not None and actor.user.unit_id:
@@ -250,6 +255,9 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
     elif actor.kind == "citizen" and "register" not in CITIZEN_ACTIONS:  # pragma: no cover
         raise ActionForbidden(gettext("无权登记。"))
 
+    level = level_for(location or owner, Level.BLUE)
+    if plan is not None and plan.level and routed is not None and owner.pk == routed.pk:
+        level = plan.level  # the routing rule's level
     now = timezone.now()
     parties = values.pop("parties", [])
     try:
@@ -273,15 +281,19 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
                 people_count=values["people_count"],
                 received_at=values.get("received_at"),
                 owner_unit=owner,
-                level=level_for(location or owner, Level.BLUE) if location else level_for(owner, Level.BLUE),
+                level=level,
                 registered_by=actor.user,
                 created_at=now,
                 state=State.REGISTERED,
                 version=1,
             )
             initial_deadlines(case, now)
+            if plan is not None:
+                plan.apply_deadlines(case, now)
             case.save(force_insert=True)
             Party.objects.bulk_create([_party(case, p) for p in parties])
+            if plan is not None:
+                plan.record(case, parties)  # duplicates, team, stored result
             event = CaseEvent.objects.create(
                 case=case,
                 code="case.register",
@@ -293,11 +305,14 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
                 state_before="",
                 state_after=case.state,
                 after={"owner_unit": owner.pk, "channel": case.channel, "category": case.category_id},
+                data={"triage": plan.event_data()} if plan is not None and plan.result is not None else {},
                 public=True,
                 version=case.version,
             )
             _audit("case.register", actor, grant, case, event)
             _queue_side_effects(event)
+            if plan is not None:
+                plan.after_event(case, event)
     except IntegrityError:
         # Two concurrent deliveries of one external reference: the other one won.
         existing = Case.objects.filter(
@@ -733,6 +748,13 @@ def _update(ctx: Ctx) -> None:
             setattr(c, key, value)
     ctx.reason = ctx.data["reason"]
     ctx.event_data = {"fields": sorted(k for k in ctx.data if k != "reason")}
+    changed = set(ctx.data) & {"category", "domain", "location_unit"}
+    if changed:  # routing re-runs when the type or the place changes
+        from fengqiao.triage.pipeline import after_update
+
+        rerouted = after_update(c, changed)
+        if rerouted:
+            ctx.event_data["triage"] = rerouted
 
 
 @action("note", _("备注"), inputs.NoteInput)

@@ -10,9 +10,10 @@ type and domain when the model is confident, location, a higher risk and priorit
 
 ``Plan.record(case, ...)`` (after the insert, same transaction, in a savepoint) stores the text
 signature and looks for duplicates and group matters (:mod:`.duplicates`), proposes a team
-(:mod:`.team`), writes the :class:`~fengqiao.triage.models.TriageResult` row and one ``case.triage``
-event with the explanation, and on high risk notifies the leaders of the owner unit (inbox + SMS
-outbox). A failure in triage is logged and never stops the intake.
+(:mod:`.team`) and writes the :class:`~fengqiao.triage.models.TriageResult` row; ``after_event``
+then, on high risk, notifies the leaders of the owner unit (inbox + SMS
+outbox). The registration event carries the explanation and decisions (``data["triage"]``), so a
+new case still has exactly one event. A failure in triage is logged and never stops the intake.
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ class Plan:
     route: routing.Route
     review: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    result: Any = None
 
     @property
     def owner(self) -> Any:
@@ -159,17 +161,18 @@ class Plan:
             routing.apply_deadline_policy(case, self.route.deadline_policy, now)
 
     def record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
-        """Store the result, the event and the signature; look for duplicates; propose a team."""
+        """After the case row is inserted: store the signature, look for duplicates, propose a team and
+        write the result row (in a savepoint: a failure is logged, the intake goes on)."""
         try:
             with transaction.atomic():
-                return self._record(case, parties)
+                self.result = self._record(case, parties)
         except Exception:
             log.exception("triage of case %s could not be recorded", case.pk)
-            return None
+            self.result = None
+        return self.result
 
     def _record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
-        from fengqiao.cases.models import CaseEvent
-        from fengqiao.core import audit, crypto
+        from fengqiao.core import crypto
         from fengqiao.triage import team
         from fengqiao.triage.models import TextSignature, TriageResult
 
@@ -214,43 +217,40 @@ class Plan:
             review_reasons=review,
         )
         TriageResult.objects.bulk_create([result])
-        event = CaseEvent.objects.create(
-            case=case,
-            code="case.triage",
-            actor=None,
-            actor_role="system",
-            via="triage",
-            state_before=case.state,
-            state_after=case.state,
-            reason=explanation,
-            data={
-                "category": self.category_source,
-                "type_top": result.type_top,
-                "domain_top": result.domain_top,
-                "location": self.location.chain,
-                "location_reason": self.location.reason,
-                "routing": result.routing,
-                "risk": result.risk.get("level"),
-                "risk_reasons": result.risk.get("reasons", [])[:5],
-                "duplicates": [d["code"] for d in result.duplicates],
-                "group": bool(dup.group),
-                "team": [{"mediator": m["mediator"], "name": m["name"], "lead": m["lead"]} for m in proposal.members],
-                "review": review,
-                "timings": self.timings,
-            },
-            public=False,
-            version=case.version,
-        )
-        audit.record(
-            "case.triage",
-            username="system:triage",
-            role="system",
-            obj=case,
-            detail={"event": event.pk, "rule": self.route.rule_id, "review": bool(review)},
-        )
-        if self.risk.get("level") == "high":
-            notify_leaders(case, event, result)
         return result
+
+    def event_data(self) -> dict[str, Any]:
+        """What the registration event carries about triage (its explanation and the decisions)."""
+        r = self.result
+        if r is None:
+            return {}
+        return {
+            "explanation": r.explanation,
+            "category": self.category_source,
+            "domain": self.domain_source,
+            "type_top": r.type_top,
+            "domain_top": r.domain_top,
+            "location": self.location.chain,
+            "location_method": self.location.method,
+            "location_reason": self.location.reason,
+            "rule": r.routing.get("rule"),
+            "risk": r.risk.get("level"),
+            "risk_reasons": r.risk.get("reasons", [])[:5],
+            "duplicates": [d["code"] for d in r.duplicates],
+            "group": bool(r.group),
+            "team": [{"mediator": m["mediator"], "name": m["name"], "lead": m["lead"]} for m in r.team],
+            "review": r.review_reasons,
+            "ms": r.elapsed_ms,
+        }
+
+    def after_event(self, case: Any, event: Any) -> None:
+        """High risk: tell the leaders (needs the event the notification points to)."""
+        if self.result is not None and self.risk.get("level") == "high":
+            try:
+                with transaction.atomic():
+                    notify_leaders(case, event, self.result)
+            except Exception:
+                log.exception("high-risk notification for case %s failed", case.pk)
 
 
 def _ms(t: float) -> float:
@@ -449,7 +449,9 @@ def _after_update(case: Any, changed: set[str], now: dt.datetime | None) -> dict
             when=now or timezone.now(),
         )
     )
-    out: dict[str, Any] = {"routing": route.as_dict(), "explanation": route.explanation}
+    out: dict[str, Any] = {}
+    if route.rule_id is not None:  # without a rule nothing changes: the event stays as it was
+        out = {"routing": route.as_dict(), "explanation": route.explanation}
     if route.owner is not None and route.owner.pk != case.owner_unit_id:
         out["suggest_owner"] = {"unit": route.owner.pk, "name": route.owner.name}
     if case.state == State.REGISTERED and not case.pending_unit_id and route.owner is not None:

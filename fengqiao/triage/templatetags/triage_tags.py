@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.inclusion_tag("triage/_panel.html", takes_context=True)
+def triage_panel(context: Any, case: Any) -> dict[str, Any]:
+    """The triage panel of the staff case page: suggestions, scores, reasons, confirm/correct, team."""
+    from fengqiao.triage.views import panel_context
+
+    out = panel_context(case, context["request"].user)
+    out["request"] = context["request"]
+    out["csrf_token"] = context.get("csrf_token")
+    return out
