@@ -245,7 +245,7 @@ class Plan:
 
     def after_event(self, case: Any, event: Any) -> None:
         """High risk: tell the leaders (needs the event the notification points to)."""
-        if self.result is not None and self.risk.get("level") == "high":
+        if self.result is not None and case.risk == "high":  # assessed, or marked by the registrar
             try:
                 with transaction.atomic():
                     notify_leaders(case, event, self.result)
@@ -399,8 +399,6 @@ def _prepare(values: dict[str, Any], now: dt.datetime) -> Plan:
         )
     )
     timings["route_ms"] = _ms(t)
-    if route.fallback and not route.rule_id:
-        review.append("未命中分流规则，已按兜底单位分派")
     return Plan(
         text=text,
         started=started,
