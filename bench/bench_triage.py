@@ -21,10 +21,11 @@ import resource
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, print_table, write_result
+from common import ROOT, print_table, summary, write_result
 
 PG_URL = "postgres://postgres@127.0.0.1:5432/fengqiao_bench_triage"
 
@@ -345,8 +346,129 @@ def main() -> None:
     write_result("triage_postgres", rows, meta)
 
 
+def bench_rules() -> None:
+    """A realistic rule set: per-town land rules, wages to the labour bureau, night high risk, fallback."""
+    from fengqiao.cases.models import Category
+    from fengqiao.org.choices import UnitKind
+    from fengqiao.org.models import Unit
+    from fengqiao.triage.models import RoutingRule
+
+    if RoutingRule.objects.exists():
+        return
+    land = Category.objects.get(code="04")
+    wages = Category.objects.get(code="0701")
+    centre = Unit.objects.filter(kind=UnitKind.CENTRE).first()
+    dept = Unit.objects.filter(kind=UnitKind.DEPARTMENT).first() or centre
+    rules = [RoutingRule(position=5, name="欠薪交人社", category=wages, owner_unit=dept)]
+    rules.append(
+        RoutingRule(position=8, name="夜间高风险", min_risk="high", hour_from=18, hour_to=8, owner_unit=centre)
+    )
+    for i, town in enumerate(Unit.objects.filter(kind=UnitKind.TOWN).order_by("code")):
+        rules.append(
+            RoutingRule(position=10 + i, name=f"{town.name}山林土地", category=land, location=town, owner_local=True)
+        )
+    rules.append(RoutingRule(position=90, name="网格上报交属地", channel="grid", owner_local=True))
+    rules.append(RoutingRule(position=999, name="兜底", is_fallback=True, owner_unit=centre))
+    RoutingRule.objects.bulk_create(rules)
+
+
 def measure(n: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    raise SystemExit("measurement is added with the pipeline")
+    import statistics
+
+    from django.db import connection, transaction
+
+    from fengqiao.cases.actions import Actor, register_case
+    from fengqiao.cases.models import Case
+    from fengqiao.org.choices import UnitKind
+    from fengqiao.org.models import Unit
+
+    bench_rules()
+    rng = random.Random(99)
+    villages = list(Unit.objects.filter(kind=UnitKind.VILLAGE).select_related("parent"))
+    # Some applicants call again: phones drawn like the generator's (same seed), so same-phone hits occur.
+    phones_rng = random.Random(20261123)
+    known_phones = [f"13{phones_rng.randint(100000000, 999999999)}" for _ in range(2000)]
+
+    def payload(i: int) -> dict[str, Any]:
+        v = rng.choice(villages)
+        town = v.parent
+        title, body = case_text(rng, town.short_name or town.name, v.short_name or v.name)
+        kind = i % 4
+        data: dict[str, Any] = {
+            "title": title,
+            "description": body,
+            "channel": rng.choice(["qr", "web", "hotline", "walk_in"]),
+            "parties": [
+                {
+                    "role": "applicant",
+                    "name": person(rng),
+                    "phone": rng.choice(known_phones) if i % 5 == 0 else f"15{rng.randint(100000000, 999999999)}",
+                }
+            ],
+        }
+        if kind in (0, 1):
+            data["address_text"] = f"仙居县{town.name}{v.short_name}{rng.randint(1, 8)}组{rng.randint(1, 99)}号"
+        elif kind == 2:
+            data["address_text"] = f"{(town.short_name or town.name)}{v.short_name}村"
+        return data
+
+    actor = Actor.citizen()
+
+    def one(i: int) -> dict[str, Any]:
+        p = payload(i)
+        with transaction.atomic():
+            t = time.perf_counter()
+            case, _ = register_case(actor, p, via="bench")
+            total = (time.perf_counter() - t) * 1000
+            tri = case.events.get(code="case.register").data.get("triage", {})
+            transaction.set_rollback(True)
+        return {"total": total, **tri.get("timings", {})}
+
+    for i in range(10):  # warm-up: cpca matcher, gazetteer, rules, jieba, model
+        one(i)
+    samples = [one(i) for i in range(n)]
+    rows = []
+    keys = [
+        ("total", "register_case end to end (incl. triage)"),
+        ("triage", "triage only (prepare + record)"),
+        ("classify_ms", "  classify (type + domain)"),
+        ("locate_ms", "  locate"),
+        ("risk_ms", "  risk"),
+        ("route_ms", "  route"),
+        ("duplicates_ms", "  duplicates (LSH + same phone + group)"),
+        ("team_ms", "  team"),
+    ]
+    for s in samples:
+        s["triage"] = s.get("prepare_ms", 0) + s.get("record_ms", 0)
+    for key, label in keys:
+        vals = [float(s[key]) for s in samples if key in s]
+        if vals:
+            rows.append({"step": label, **summary(vals)})
+    tracemalloc.start()
+    for i in range(20):
+        one(n + i)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_database_size(current_database())")
+        db_bytes = cur.fetchone()[0]
+        cur.execute("SELECT pg_total_relation_size('triage_textsignature')")
+        sig_bytes = cur.fetchone()[0]
+    from fengqiao.mediation.models import Mediator
+    from fengqiao.triage.models import TextSignature
+
+    meta = {
+        "loaded_cases": Case.objects.count(),
+        "loaded_mediators": Mediator.objects.count(),
+        "signatures": TextSignature.objects.count(),
+        "rss_mb": round(rss_mb(), 1),
+        "py_peak_mb_20_cases": round(peak / 1e6, 1),
+        "db_mb": round(db_bytes / 1e6),
+        "signature_table_mb": round(sig_bytes / 1e6),
+        "classifier": "active" if any(s.get("classify_ms", 0) > 0.05 for s in samples) else "none active",
+        "mean_total_ms": round(statistics.fmean(s["total"] for s in samples), 2),
+    }
+    return rows, meta
 
 
 if __name__ == "__main__":

@@ -163,12 +163,14 @@ class Plan:
     def record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
         """After the case row is inserted: store the signature, look for duplicates, propose a team and
         write the result row (in a savepoint: a failure is logged, the intake goes on)."""
+        t = time.perf_counter()
         try:
             with transaction.atomic():
                 self.result = self._record(case, parties)
         except Exception:
             log.exception("triage of case %s could not be recorded", case.pk)
             self.result = None
+        self.timings["record_ms"] = _ms(t)
         return self.result
 
     def _record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
@@ -241,6 +243,7 @@ class Plan:
             "team": [{"mediator": m["mediator"], "name": m["name"], "lead": m["lead"]} for m in r.team],
             "review": r.review_reasons,
             "ms": r.elapsed_ms,
+            "timings": dict(self.timings),
         }
 
     def after_event(self, case: Any, event: Any) -> None:
@@ -399,6 +402,7 @@ def _prepare(values: dict[str, Any], now: dt.datetime) -> Plan:
         )
     )
     timings["route_ms"] = _ms(t)
+    timings["prepare_ms"] = _ms(started)
     return Plan(
         text=text,
         started=started,
