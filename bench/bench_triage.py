@@ -331,10 +331,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--measure-only", action="store_true", help="use the data as it is")
     args = parser.parse_args()
     setup(args.regenerate)
     t0 = time.perf_counter()
-    generate(args.cases, args.mediators, log=lambda m: print(m, flush=True))
+    if not args.measure_only:
+        generate(args.cases, args.mediators, log=lambda m: print(m, flush=True))
     gen_s = time.perf_counter() - t0
     print(f"data ready in {gen_s:.0f}s", flush=True)
     if args.generate_only:

@@ -223,15 +223,18 @@ class TextSignature(models.Model):
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="+", primary_key=True)
     created_at = models.DateTimeField(default=timezone.now)
     minhash = models.BinaryField(editable=False)
-    b0 = models.BigIntegerField(db_index=True)
-    b1 = models.BigIntegerField(db_index=True)
-    b2 = models.BigIntegerField(db_index=True)
-    b3 = models.BigIntegerField(db_index=True)
-    b4 = models.BigIntegerField(db_index=True)
-    b5 = models.BigIntegerField(db_index=True)
-    b6 = models.BigIntegerField(db_index=True)
-    b7 = models.BigIntegerField(db_index=True)
+    b0 = models.BigIntegerField()
+    b1 = models.BigIntegerField()
+    b2 = models.BigIntegerField()
+    b3 = models.BigIntegerField()
+    b4 = models.BigIntegerField()
+    b5 = models.BigIntegerField()
+    b6 = models.BigIntegerField()
+    b7 = models.BigIntegerField()
 
     class Meta:
         verbose_name = _("文本指纹")
         verbose_name_plural = _("文本指纹")
+        # (band key, time): each band's lookup reads only the newest rows of a bucket, so a
+        # boilerplate-heavy bucket of thousands of texts costs no more than a small one.
+        indexes = [models.Index(fields=[f"b{i}", "-created_at"], name=f"sig_b{i}_recent") for i in range(8)]
