@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "fengqiao.api",
     "fengqiao.web",
     "fengqiao.portal",
+    "fengqiao.channels",
     "fengqiao.demo",
 ]
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("staff/", include("fengqiao.supervision.urls")),
     path("staff/", include("fengqiao.triage.urls")),
     path("portal/", include("fengqiao.portal.urls")),
+    path("", include("fengqiao.channels.urls")),
 ]

@@ -808,3 +808,35 @@ __all__ = [
     "perform",
     "register_case",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# pre-litigation and other consented extensions (fengqiao/channels)
+
+
+@action("extend", _("延长时限（当事人同意）"), inputs.ExtendInput, public=True)
+def _extend(ctx: Ctx) -> None:
+    """Extend the completion deadline once, by the parties' consent, within what the case's deadline
+    policy allows (诉前调解: 30 days + one extension of 30)."""
+    from fengqiao.supervision.calendar import load_calendar
+
+    c = ctx.case
+    allowed = c.deadline_policy.extendable_days if c.deadline_policy is not None else 0
+    if allowed <= 0 or c.due_at is None:
+        raise ActionInvalid(gettext("该案件的时限规则不允许延长。"))
+    if CaseEvent.objects.filter(case=c, code="case.extend").exists():
+        raise ActionInvalid(gettext("办理时限只能延长一次。"), {"days": [gettext("已延长过一次。")]})
+    days = ctx.data["days"]
+    if days > allowed:
+        raise ActionInvalid(gettext("最多可延长 %(n)s 天。") % {"n": allowed}, {"days": [gettext("超过可延长天数。")]})
+    unit = c.deadline_policy.unit  # type: ignore[union-attr]
+    before = c.due_at
+    cal = load_calendar()
+    c.due_at = cal.add(before, days, unit)
+    if c.red_at is not None:
+        c.red_at = cal.add(c.red_at, days, unit)
+    if c.yellow_at is not None:
+        c.yellow_at = cal.add(c.yellow_at, days, unit)
+    c.reminded_due_at = None
+    ctx.reason = ctx.data["consent"]
+    ctx.event_data = {"days": days, "due_before": before.isoformat(), "due_after": c.due_at.isoformat()}

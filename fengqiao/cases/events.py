@@ -39,6 +39,7 @@ EVENT_LABELS: dict[str, Any] = {
     "case.remind": _("时限提醒"),
     "case.instruction_remind": _("批示催办"),
     "case.answer_instruction": _("回复批示"),
+    "case.extend": _("延长时限（当事人同意）"),
 }
 
 # Plain-language wording for citizens (public events only).
@@ -60,6 +61,7 @@ PUBLIC_WORDING: dict[str, Any] = {
     "case.withdraw": _("事项已撤回"),
     "case.merge": _("已与相同事项合并办理"),
     "case.note": _("办理进展"),
+    "case.extend": _("经当事人同意，办理时限已延长"),
 }
 
 

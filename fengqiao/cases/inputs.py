@@ -295,6 +295,13 @@ class EmptyInput(serializers.Serializer):
     pass
 
 
+class ExtendInput(serializers.Serializer):
+    """One extension of the deadline (诉前调解: 30 days, once, with the parties' consent)."""
+
+    days = serializers.IntegerField(min_value=1, max_value=365)
+    consent = serializers.CharField(max_length=500, help_text=_("谁以何种方式同意延长，例如：双方当事人书面同意"))
+
+
 def case_field_snapshot(case: Case) -> dict[str, Any]:
     """Raw values of a case's own columns, JSON-ready (for event before/after)."""
     out: dict[str, Any] = {}

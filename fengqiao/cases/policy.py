@@ -53,6 +53,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "note": frozenset({D, H, M, G, L}),
     "instruct": frozenset({L}),
     "answer_instruction": frozenset({D, H, G}),
+    "extend": frozenset({D, H}),
 }
 
 # Actions a citizen may take on their own case (the portal proves who they are).

@@ -93,6 +93,7 @@ TRANSITIONS: dict[str, Transition] = {
         _t("note", OPEN_STATES | ENDED_STATES, SAME),
         _t("instruct", OPEN_STATES | ENDED_STATES, SAME),
         _t("answer_instruction", OPEN_STATES | ENDED_STATES | {State.CLOSED}, SAME),
+        _t("extend", WORKING_STATES, SAME),  # one extension of the deadline by the parties' consent
     ]
 }
 
