@@ -651,6 +651,9 @@ class DemoBuilder:
             self.build_mediators()
         made = self.build_cases()
         self.log(f"案件: {made}\n")
+        from fengqiao.demo.triage import seed_triage
+
+        self.log(f"智能分流: {seed_triage()}\n")
         from fengqiao.supervision.sweep import sweep
 
         self.log(f"督办扫描: {sweep()}\n")
