@@ -154,7 +154,8 @@ def find_similar(
     keys = band_keys(values)
     table = connection.ops.quote_name(TextSignature._meta.db_table)
     since_sql = " AND created_at >= %s" if since is not None else ""
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for i, k in enumerate(keys):
         parts.append(
             # Only our table name, band numbers and constants are interpolated; values are parameters.

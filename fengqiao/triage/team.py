@@ -233,8 +233,13 @@ def propose(category_code: str, location_unit_id: int | None, text: str = "", ri
 
         best = scored[0]
         taken.add(best[1]["pk"])
-        prop.members.append(entry(best, slot.lead, slot.why))
-        prop.alternatives[str(best[1]["pk"])] = [entry(x, slot.lead, slot.why) for x in scored[1:4]]
+        member = entry(best, slot.lead, slot.why)
+        alts = [entry(x, False, slot.why) for x in scored[1:4]]
+        member["alternatives"] = [
+            {k: a[k] for k in ("mediator", "name", "kind_label", "unit", "score", "reason")} for a in alts
+        ]
+        prop.members.append(member)
+        prop.alternatives[str(best[1]["pk"])] = alts
     return prop
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fengqiao.cases.actions import ActionError, Actor, perform
 from fengqiao.cases.choices import Channel
 from fengqiao.cases.models import Category, Domain
-from fengqiao.mediation.models import Mediator, MediatorKind
+from fengqiao.mediation.models import MediatorKind
 from fengqiao.org.choices import Role
 from fengqiao.triage.models import LabelSource, TrainingLabel, TriageResult
 from fengqiao.web.views.common import case_queryset, get_case_or_404, staff_required, staff_user
@@ -284,13 +284,11 @@ def panel_context(case: Any, user: Any) -> dict[str, Any]:
     alternatives: list[dict[str, Any]] = []
     if tr is not None and tr.team:
         chosen = {m["mediator"] for m in tr.team}
-        alternatives = [
-            {"mediator": m.pk, "name": m.name, "kind_label": m.get_kind_display(), "unit": str(m.unit)}
-            for m in Mediator.objects.filter(available=True, kind__in={t["kind"] for t in tr.team})
-            .exclude(pk__in=chosen)
-            .select_related("unit")
-            .order_by("active_cases", "-rating")[:8]
-        ]
+        for m in tr.team:  # the next best of each slot, scored at intake
+            for alt in m.get("alternatives", []):
+                if alt["mediator"] not in chosen:
+                    chosen.add(alt["mediator"])
+                    alternatives.append(alt)
     return {
         "case": case,
         "tr": tr,

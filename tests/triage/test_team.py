@@ -66,6 +66,8 @@ def test_lead_is_local_specialist_with_reasons(org: Org, pool: dict[str, Mediato
     assert lead["lead"] and lead["mediator"] == pool["local"].pk
     assert "擅长该类型" in lead["reasons"] and "同村（社区）" in lead["reasons"] and "会讲仙居话" in lead["reasons"]
     ids = {m["mediator"] for m in p.members}
+    # The next best of the slot is kept for swapping, with its reason.
+    assert all("reason" in a for a in lead["alternatives"])
     # Full, unavailable and other-town mediators are not proposed as lead.
     assert pool["busy"].pk not in ids and pool["away"].pk not in ids and pool["other_town"].pk not in ids
 
