@@ -231,6 +231,8 @@ def plan_import(headers: list[str], rows: list[list[Any]], mapping: dict[str, in
         ser = RegisterInput(data=data)
         if not ser.is_valid():
             for key, errs in ser.errors.items():
+                if key == "title" and not description and "description" in ser.errors:
+                    continue  # the title is taken from the description: report the cause once
                 column = _error_column(key, errs, label)
                 plan.problems.append(Problem(rownum, column, _flatten(errs)))
         if len(plan.problems) == before:

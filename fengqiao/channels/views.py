@@ -172,8 +172,8 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     fs = CaseFilterSet(request.GET, queryset=case_queryset(user))
     if not fs.is_valid():
         return HttpResponse(gettext("筛选条件有误。"), status=400)
-    qs = fs.qs[:20000]
-    body = ledger.export_xlsx(Case.objects.filter(pk__in=[c.pk for c in qs.only("pk")]).order_by("-created_at"))
+    ids = list(fs.qs.values_list("pk", flat=True)[:20000])
+    body = ledger.export_xlsx(Case.objects.filter(pk__in=ids).order_by("-created_at"))
     audit.record("channels.ledger_export", user=user, detail={"filters": request.GET.dict()})
     name = f"fengqiao-cases-{timezone.localdate():%Y%m%d}.xlsx"
     resp = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
