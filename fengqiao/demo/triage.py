@@ -46,4 +46,60 @@ def seed_triage() -> dict[str, int]:
         RoutingRule(position=999, name="兜底：县社会治理中心", is_fallback=True, owner_unit=centre),
     ]
     RoutingRule.objects.bulk_create(rules)
-    return {"polygons": polygons, "rules": len(rules)}
+    from fengqiao.triage.routing import forget
+
+    forget()  # bulk_create sends no post_save: drop this process's cached rules by hand
+    return {"polygons": polygons, "rules": len(rules), "samples": register_samples()}
+
+
+SAMPLES = [
+    # (title, description, address, phone) — citizens' own words, as they arrive from the portal.
+    (
+        "承包田被邻居占用",
+        "我家在白塔镇上叶村的承包田被邻居占去一垄，还在上面种了杨梅，多次找他都不认，请求调解。",
+        "白塔镇上叶村3组",
+        "13957600001",
+    ),
+    (
+        "借钱不还还威胁我",
+        "前年借给同村人五万元，说好一年还，现在不但不还，还扬言要拿刀砍人，我很害怕。",
+        "仙居县横溪镇",
+        "13957600002",
+    ),
+    (
+        "工地欠薪",
+        "我们十几个人在工地干了半年，老板拖欠工资二十多万，快过年了，大家说再不给就去堵路。",
+        "",
+        "13957600003",
+    ),
+    (
+        "楼上漏水",
+        "楼上卫生间漏水，我家天花板都泡坏了，找物业也不管。",
+        "我家小区",
+        "13957600004",
+    ),
+]
+
+
+def register_samples() -> int:
+    """A few citizen reports registered through the action layer after the rules exist, so the case
+    pages and the dispatcher queue show routing, risk, team and review reasons."""
+    from fengqiao.cases.actions import Actor, register_case
+
+    made = 0
+    for i, (title, text, address, phone) in enumerate(SAMPLES, 1):
+        _, created = register_case(
+            Actor.citizen(),
+            {
+                "title": title,
+                "description": text,
+                "address_text": address,
+                "channel": "qr",
+                "source_system": "demo-triage",
+                "external_ref": f"sample-{i}",
+                "parties": [{"role": "applicant", "name": "群众", "phone": phone}],
+            },
+            via="portal",
+        )
+        made += int(created)
+    return made
