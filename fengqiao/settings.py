@@ -275,6 +275,9 @@ FENGQIAO_DEADLINES = {
 FENGQIAO_INPROCESS_TASKS = os.environ.get("FENGQIAO_INPROCESS_TASKS", "thread")
 
 FENGQIAO_INSTRUCTION_REMIND_DAYS = int(os.environ.get("FENGQIAO_INSTRUCTION_REMIND_DAYS", "3"))
+# Triage classifiers: model files, and the top probability under which a dispatcher must confirm.
+FENGQIAO_MODEL_DIR = Path(os.environ.get("FENGQIAO_MODEL_DIR", VAR_DIR / "models"))
+TRIAGE_CONFIDENCE_THRESHOLD = float(os.environ.get("TRIAGE_CONFIDENCE_THRESHOLD", "0.6"))
 CELERY_BEAT_SCHEDULE = {
     "supervision-sweep": {"task": "fengqiao.supervision.tasks.run_sweep", "schedule": 60.0},
     "outbox-relay": {"task": "fengqiao.notify.tasks.relay_outbox", "schedule": 5.0},
