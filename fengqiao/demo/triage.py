@@ -43,7 +43,13 @@ def seed_triage() -> dict[str, int]:
         )
     rules += [
         RoutingRule(position=90, name="网格上报交属地", channel="grid", owner_local=True),
-        RoutingRule(position=999, name="兜底：县社会治理中心", is_fallback=True, owner_unit=centre),
+        RoutingRule(
+            position=999,
+            name="兜底：属地综治中心，属地不明交县中心",
+            is_fallback=True,
+            owner_local=True,
+            owner_unit=centre,
+        ),
     ]
     RoutingRule.objects.bulk_create(rules)
     from fengqiao.triage.routing import forget

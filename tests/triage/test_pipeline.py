@@ -109,3 +109,17 @@ def test_timings_are_recorded(org: Org) -> None:
     tr = TriageResult.objects.get(case=case)
     assert tr.elapsed_ms > 0
     assert set(case.events.get().data["triage"]) >= {"explanation", "rule", "team", "review", "ms"}
+
+
+def test_demo_seed_rules_polygons_and_samples(org: Org) -> None:
+    from fengqiao.demo.triage import seed_triage
+    from fengqiao.triage.models import RoutingRule
+
+    location.forget()
+    out = seed_triage()
+    assert out["rules"] == RoutingRule.objects.count() >= 7 and out["polygons"] > 0 and out["samples"] == 4
+    sample = TriageResult.objects.get(case__external_ref="sample-1")
+    assert "规则" in sample.explanation and sample.case.owner_unit == org.sub1  # 白塔镇 → its centre
+    wages = TriageResult.objects.get(case__external_ref="sample-3")
+    assert any("属地未能确定" in r for r in wages.review_reasons)
+    assert seed_triage() == {"polygons": 0, "rules": 0}  # idempotent
