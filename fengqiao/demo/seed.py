@@ -649,11 +649,17 @@ class DemoBuilder:
             self.build_org()
             self.build_users()
             self.build_mediators()
+        from django.core.management import call_command
+
+        call_command("triage-setup", stdout=self.out)  # shipped classifiers + risk lexicon, before the cases
         made = self.build_cases()
         self.log(f"案件: {made}\n")
         from fengqiao.demo.triage import seed_triage
 
         self.log(f"智能分流: {seed_triage()}\n")
+        from fengqiao.channels.demo import seed_channels
+
+        self.log(f"对接系统: {seed_channels()}\n")
         from fengqiao.supervision.sweep import sweep
 
         self.log(f"督办扫描: {sweep()}\n")

@@ -657,10 +657,12 @@ def _latency_summary(times: Sequence[tuple[float, float]]) -> dict[str, float]:
     cpu = [c for _, c in times]
     return {
         "p50": _percentile(wall, 50),
+        "p95": _percentile(wall, 95),
         "p99": _percentile(wall, 99),
         "mean": float(np.mean(wall)),
         "max": float(np.max(wall)),
         "cpu_p50": _percentile(cpu, 50),
+        "cpu_p95": _percentile(cpu, 95),
         "cpu_p99": _percentile(cpu, 99),
         "n": len(times),
     }
