@@ -25,6 +25,10 @@ class DeliveryError(Exception):
     """A channel did not accept the message (the relay retries it with backoff, then dead-letters it)."""
 
 
+class PermanentDeliveryError(DeliveryError):
+    """The channel refused the message for good (bad number, missing configuration): dead-lettered at once."""
+
+
 class SMSError(DeliveryError):
     """The message was not accepted by the SMS gateway (may be retried)."""
 

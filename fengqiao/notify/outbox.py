@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fengqiao.notify.backends import DeliveryError, SMSMessage, get_backend
+from fengqiao.notify.backends import DeliveryError, PermanentDeliveryError, SMSMessage, get_backend
 from fengqiao.notify.models import MessageStatus, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,15 @@ def _sms_sender() -> Sender:
     return send
 
 
+def _wechat_sender() -> Sender:
+    from fengqiao.notify.wechat import wechat_sender
+
+    sender: Sender = wechat_sender()
+    return sender
+
+
 register_channel("sms", _sms_sender)
+register_channel("wechat", _wechat_sender)
 
 
 def queue(channel: str, recipient: str, text: str, dedup_key: str, *, case: Any = None, template: str = "") -> None:
@@ -104,7 +112,7 @@ def relay(batch: int = 100) -> RelayResult:
             provider_id = senders[msg.channel](msg)
         except DeliveryError as exc:
             attempts = msg.attempts + 1
-            dead = attempts >= MAX_ATTEMPTS
+            dead = attempts >= MAX_ATTEMPTS or isinstance(exc, PermanentDeliveryError)
             OutboundMessage.objects.filter(pk=pk, status=MessageStatus.SENDING).update(
                 status=MessageStatus.DEAD if dead else MessageStatus.PENDING,
                 attempts=attempts,

@@ -33,3 +33,10 @@ def relay_outbox() -> dict[str, int]:
 
     r = relay()
     return {"sent": r.sent, "failed": r.failed, "dead": r.dead}
+
+
+@shared_task(acks_late=True)
+def remind_ratings() -> int:
+    from fengqiao.notify.reminders import remind_unrated
+
+    return remind_unrated()

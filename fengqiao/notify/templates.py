@@ -17,7 +17,7 @@ from django.urls import reverse
 from fengqiao.cases.choices import PartyRole
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.notify.models import MessageTemplate
-from fengqiao.notify.outbox import queue_sms
+from fengqiao.notify.outbox import queue
 
 # Seed wording (also used by the data migration). Kept short: one SMS is 70 characters.
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -29,6 +29,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "case.refer": ("referred", "【枫桥】您的事项{code}已引导通过其他途径解决，详情请查看：{link}"),
     "case.close": ("closed", "【枫桥】您的事项{code}已办结。请为我们的工作评价：{link}"),
     "case.reopen": ("reopened", "【枫桥】您的事项{code}已重新办理，{unit}将继续跟进。"),
+    # Not a case event: sent by fengqiao.notify.reminders three days after resolution without a rating.
+    "portal.rate_reminder": (
+        "rate_reminder",
+        "【枫桥】您的事项{code}已办理3天，还没有收到您的评价。满意不满意都请告诉我们，不满意可申请重新办理：{link}",
+    ),
 }
 
 
@@ -71,12 +76,26 @@ def queue_for_event(event: CaseEvent) -> bool:
     if tpl is None:
         return False
     case = event.case
-    phone = applicant_phone(case)
-    if not phone:
+    channel, recipient = applicant_channel(case)
+    if not recipient:
         return False
-    queue_sms(phone, render(tpl.text, case), f"evt:{event.pk}", case=case, template=tpl.name)
+    queue(channel, recipient, render(tpl.text, case), f"evt:{event.pk}", case=case, template=tpl.name)
     kick_relay()
     return True
+
+
+def applicant_channel(case: Case) -> tuple[str, str]:
+    """Where the applicant hears from us: WeChat when they submitted through our WeChat account (we
+    hold their OpenID), otherwise SMS to the applicant's phone; ("", "") when neither is known."""
+    from fengqiao.portal.models import Submission
+
+    openid = (
+        Submission.objects.filter(case=case).exclude(wechat_openid="").values_list("wechat_openid", flat=True).first()
+    )
+    if openid:
+        return "wechat", str(openid)
+    phone = applicant_phone(case)
+    return ("sms", phone) if phone else ("", "")
 
 
 def kick_relay() -> None:

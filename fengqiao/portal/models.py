@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.fields import EncryptedTextField
+
 
 class PhoneVerification(models.Model):
     phone_hash = models.CharField(max_length=64, db_index=True)
@@ -33,6 +35,8 @@ class Submission(models.Model):
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
     ip_hash = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The citizen came through our WeChat account (OAuth): progress goes there instead of SMS.
+    wechat_openid = EncryptedTextField(blank=True, default="")
 
     class Meta:
         verbose_name = _("群众提交")

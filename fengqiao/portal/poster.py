@@ -1,4 +1,4 @@
-"""The 民生码 poster of a unit: an A4-proportioned PNG (1240×1754, A4 at 150 dpi) with the QR code,
+"""The 民生码 poster of a unit: an A4-proportioned PNG (1240×1754, A4 at 150 dpi) and an A4 PDF with the QR code,
 the unit's name and a short instruction. The CJK font follows the case-file PDF's fallback list."""
 
 from __future__ import annotations
@@ -60,4 +60,62 @@ def poster_png(unit: Unit, url: str) -> bytes:
     _centre(draw, HEIGHT - 120, "紧急情况请拨打 110 · 政务服务热线 12345", 36, (82, 96, 109))
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def poster_pdf(unit: Unit, url: str) -> bytes:
+    """The same poster as a one-page A4 PDF (reportlab, CJK font as in the case file), ready to print:
+    the QR code is drawn as vector squares, so it stays sharp at any printer resolution."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.shapes import Drawing, Rect
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen import canvas
+
+    from fengqiao.supervision.files import _font
+
+    font = _font()
+    page_w, page_h = A4
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4, pageCompression=1)
+    c.setTitle(f"民生码 {unit.name}")
+    c.setFillColorRGB(*(v / 255 for v in BLUE))
+    c.rect(0, page_h - 40 * mm, page_w, 40 * mm, stroke=0, fill=1)
+
+    def centre(y: float, text: str, size: float, rgb: tuple[int, int, int]) -> None:
+        while c.stringWidth(text, font, size) > page_w - 24 * mm and size > 10:
+            size -= 1
+        c.setFont(font, size)
+        c.setFillColorRGB(*(v / 255 for v in rgb))
+        c.drawCentredString(page_w / 2, y, text)
+
+    centre(page_h - 26 * mm, "民生码 · 有事扫一扫", 34, (255, 255, 255))
+    centre(page_h - 58 * mm, unit.name, 26, INK)
+    qr = segno.make(url, error="m")
+    matrix = list(qr.matrix)
+    side = 140 * mm
+    cell = side / len(matrix)
+    drawing = Drawing(side, side)
+    for r, row in enumerate(matrix):
+        for col, dark in enumerate(row):
+            if dark:
+                drawing.add(
+                    Rect(col * cell, side - (r + 1) * cell, cell + 0.05, cell + 0.05, fillColor="black", strokeWidth=0)
+                )
+    top = page_h - 70 * mm
+    renderPDF.draw(drawing, c, (page_w - side) / 2, top - side)
+    y = top - side - 14 * mm
+    for line in (
+        "邻里纠纷、欠薪、物业、土地等烦心事，",
+        "用手机扫码，说清楚是什么事，",
+        "我们会安排专人办理，进度短信告诉您。",
+    ):
+        centre(y, line, 18, INK)
+        y -= 10 * mm
+    centre(14 * mm, "紧急情况请拨打 110 · 政务服务热线 12345", 13, (82, 96, 109))
+    c.setFont(font, 8)
+    c.setFillColorRGB(0.5, 0.5, 0.5)
+    c.drawCentredString(page_w / 2, 7 * mm, url)
+    c.showPage()
+    c.save()
     return out.getvalue()

@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -32,6 +33,7 @@ from fengqiao.portal.models import Submission
 
 SESSION_KEY = "portal_phone"
 SESSION_TTL = dt.timedelta(minutes=30)
+WECHAT_KEY = "portal_wechat"
 SUBMIT_PER_IP_HOUR = 10
 SUBMIT_PER_PHONE_DAY = 5
 RATABLE = {State.RESOLVED, State.UNRESOLVED, State.CLOSED}
@@ -237,7 +239,9 @@ def submit(request: HttpRequest, unit_code: str = "") -> HttpResponse:
     try:
         with transaction.atomic():
             case, _ = register_case(Actor.citizen(), data, via="portal")
-            Submission.objects.create(token=token, case=case, phone_hash=ph, ip_hash=ip_h)
+            Submission.objects.create(
+                token=token, case=case, phone_hash=ph, ip_hash=ip_h, wechat_openid=request.session.get(WECHAT_KEY, "")
+            )
             store_files(case, d.get("materials") or [], stored)
     except IntegrityError:
         _discard(stored)
@@ -439,11 +443,50 @@ def mine(request: HttpRequest) -> HttpResponse:
     return _private(render(request, "portal/mine.html", {"rows": rows, "verified": True}))
 
 
-def poster(request: HttpRequest, unit_code: str) -> HttpResponse:
-    from fengqiao.portal.poster import poster_png
+def poster(request: HttpRequest, unit_code: str, fmt: str = "png") -> HttpResponse:
+    """The unit's 民生码 poster: PNG for screens and chat groups, A4 PDF for printing."""
+    from fengqiao.portal.poster import poster_pdf, poster_png
 
     unit = get_object_or_404(Unit, code=unit_code, is_active=True)
     url = request.build_absolute_uri(reverse("portal:unit", args=[unit.code]))
-    response = HttpResponse(poster_png(unit, url), content_type="image/png")
-    response["Content-Disposition"] = f'inline; filename="poster-{unit.pk}.png"'
+    if fmt == "pdf":
+        response = HttpResponse(poster_pdf(unit, url), content_type="application/pdf")
+    else:
+        response = HttpResponse(poster_png(unit, url), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="poster-{unit.pk}.{fmt}"'
     return response
+
+
+@login_required
+def posters(request: HttpRequest) -> HttpResponse:
+    """Staff page: the 民生码 posters of the units in the user's scope, to print (PDF) or share (PNG)."""
+    from fengqiao.cases.policy import units_in_scope
+
+    query = (request.GET.get("q") or "").strip()[:40]
+    units = units_in_scope(request.user).filter(is_active=True)
+    if query:
+        units = units.filter(Q(name__icontains=query) | Q(code__icontains=query))
+    rows = list(units.order_by("path")[:300])
+    return render(request, "portal/posters.html", {"units": rows, "q": query})
+
+
+@never_cache
+def wechat_entry(request: HttpRequest) -> HttpResponse:
+    """Redirect target of WeChat web-page OAuth (snsapi_base): WeChat appends a one-time ``code``;
+    we exchange it for the citizen's OpenID, keep it in the (server-side) session only, and continue
+    to ``state`` (a portal path, e.g. the 民生码 link). Progress messages then go by WeChat."""
+    from fengqiao.notify.backends import DeliveryError
+    from fengqiao.notify.wechat import WeChatClient
+
+    code = (request.GET.get("code") or "")[:128]
+    target = request.GET.get("state") or ""
+    if not target.startswith("/portal/") or "//" in target:
+        target = reverse("portal:home")
+    if code:
+        try:
+            openid = WeChatClient().openid_for_code(code)
+        except DeliveryError:
+            openid = ""
+        if openid:
+            request.session[WECHAT_KEY] = openid
+    return redirect(target)

@@ -30,6 +30,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         from fengqiao.core.dbmaint import optimize
+        from fengqiao.notify.reminders import remind_unrated
         from fengqiao.supervision.accountability import detect
 
         next_sweep = next_relay = next_detect = next_optimize = 0.0
@@ -46,6 +47,9 @@ class Command(BaseCommand):
                     found = detect()
                     if found:
                         self.stdout.write(f"accountability: {dict(found)}")
+                    reminded = remind_unrated()  # rating reminders, hourly with detection
+                    if reminded:
+                        self.stdout.write(f"rating reminders: {reminded}")
                     next_detect = now + 3600
                 if now >= next_optimize:
                     optimize()  # planner statistics (SQLite); daily
