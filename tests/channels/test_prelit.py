@@ -127,4 +127,4 @@ def test_failure_returns_case_to_court_with_record(org: Org, receiver: Receiver)
     assert PreLitigation.objects.get(case=case).outcome == PrelitOutcome.FAILED
     # every step went to the court, in order, once
     events = [m["event"] for m in receiver.received]
-    assert events[0] == "case.register" and len(events) == len(set(m["event_id"] for m in receiver.received))
+    assert events[0] == "case.register" and len(events) == len({m["event_id"] for m in receiver.received})
