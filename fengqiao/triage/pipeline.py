@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from fengqiao.triage import duplicates, routing
@@ -99,6 +100,16 @@ def assess_risk(text: str, people: int, vulnerable: bool, history: int) -> dict[
 
 
 _ref: dict[str, Any] = {}
+
+
+def forget_reference(**_: Any) -> None:
+    _ref.clear()
+
+
+post_save.connect(forget_reference, sender="cases.Category", dispatch_uid="triage-ref-cat")
+post_save.connect(forget_reference, sender="cases.Domain", dispatch_uid="triage-ref-dom")
+post_delete.connect(forget_reference, sender="cases.Category", dispatch_uid="triage-ref-cat-del")
+post_delete.connect(forget_reference, sender="cases.Domain", dispatch_uid="triage-ref-dom-del")
 
 
 def _categories() -> dict[str, Any]:
