@@ -1,0 +1,122 @@
+"""PDF poster and the staff poster page, rating reminders, WeChat as the applicant's channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from fengqiao.cases.actions import perform
+from fengqiao.notify.models import MessageTemplate, OutboundMessage
+from fengqiao.notify.reminders import remind_unrated
+from fengqiao.portal.models import Submission
+from tests.conftest import Org
+from tests.helpers import new_case, valid_input
+from tests.notify.fake_gateways import WECHAT, fake_server
+from tests.portal.helpers import Recorder, get_code, submit_data, token_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pdf_poster_is_one_a4_page(org: Org, client: Any) -> None:
+    r = client.get(f"/portal/u/{org.village1.code}/poster.pdf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    body = r.content
+    assert body.startswith(b"%PDF") and body.count(b"/Type /Page\n") + body.count(b"/Type /Page ") >= 1
+    assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in body  # A4 in points
+    assert client.get("/portal/u/nope/poster.pdf").status_code == 404
+    png = client.get(f"/portal/u/{org.village1.code}/poster.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+
+
+def test_poster_page_for_staff_in_scope_only(org: Org, client: Any) -> None:
+    assert client.get("/portal/posters/").status_code == 302  # login first
+    client.force_login(org.user("sub1_dispatcher"))
+    html = client.get("/portal/posters/").content.decode()
+    assert org.village1.name in html and f"/portal/u/{org.village1.code}/poster.pdf" in html
+    assert org.village2.name not in html  # another town: not in this dispatcher's scope
+    html = client.get("/portal/posters/", {"q": "网格"}).content.decode()
+    assert org.grid1.name in html and org.village1.name + " <" not in html
+
+
+def _resolved_case(org: Org) -> Any:
+    case = new_case(org)
+    perform("accept", case, org.actor("handler1"), {})
+    perform("resolve", case, org.actor("handler1"), valid_input("resolve", org))
+    case.refresh_from_db()
+    return case
+
+
+def test_rating_reminder_after_three_days_once(org: Org) -> None:
+    case = _resolved_case(org)
+    resolved = case.resolved_at
+    assert remind_unrated(resolved + dt.timedelta(days=2)) == 0
+    assert remind_unrated(resolved + dt.timedelta(days=3, minutes=1)) == 1
+    assert remind_unrated(resolved + dt.timedelta(days=3, hours=2)) == 0  # idempotent
+    msg = OutboundMessage.objects.get(dedup_key__startswith=f"rate-remind:{case.pk}:")
+    assert msg.template == "rate_reminder" and case.display_code in msg.text
+    assert f"/portal/t/{case.tracking_secret}/" in msg.text
+    # Rated cases are not reminded; neither are long-forgotten ones.
+    other = _resolved_case(org)
+    perform("rate", other, _citizen(), {"satisfaction": "satisfied"})
+    assert remind_unrated(other.resolved_at + dt.timedelta(days=4)) == 0
+    third = _resolved_case(org)
+    assert remind_unrated(third.resolved_at + dt.timedelta(days=40)) == 0
+
+
+def test_disabled_reminder_template_sends_nothing(org: Org) -> None:
+    case = _resolved_case(org)
+    MessageTemplate.objects.filter(event_code="portal.rate_reminder").update(is_active=False)
+    assert remind_unrated(case.resolved_at + dt.timedelta(days=4)) == 0
+
+
+def _citizen() -> Any:
+    from fengqiao.cases.actions import Actor
+
+    return Actor.citizen()
+
+
+def test_wechat_citizen_gets_progress_by_wechat(org: Org, client: Any, settings: Any) -> None:
+    with fake_server() as fake:
+        settings.WECHAT_API_BASE = fake.base
+        settings.WECHAT_APP_ID, settings.WECHAT_APP_SECRET = WECHAT["appid"], WECHAT["secret"]
+        settings.WECHAT_TEMPLATE_ID = "tpl"
+        cache.clear()
+        unit_url = f"/portal/u/{org.village1.code}/"
+        # WeChat OAuth redirects here with a one-time code; state is where the citizen was going.
+        r = client.get("/portal/wx/", {"code": "good-code", "state": unit_url})
+        assert r.status_code == 302 and r["Location"] == unit_url
+        bad = client.get("/portal/wx/", {"code": "x", "state": "https://evil.example/"})
+        assert bad["Location"] == "/portal/"  # no open redirect
+        c = Recorder(client)
+        token = token_of(c.get(unit_url).content.decode())
+        data = submit_data(token, org.village1.code)
+        code = get_code(c, unit_url, data)
+        r = c.post(unit_url, {**data, "sms_code": code})
+        assert r.status_code == 302
+        sub = Submission.objects.get(token=token)
+        assert sub.wechat_openid == "o-citizen-1"
+        event = perform("accept", sub.case, org.actor("handler1"), {})
+        msg = OutboundMessage.objects.get(dedup_key=f"evt:{event.pk}")
+        assert msg.channel == "wechat" and msg.recipient == "o-citizen-1"
+        from fengqiao.notify.outbox import relay
+
+        relay()
+        sent = [b for b in fake.sent if b.get("touser") == "o-citizen-1"]
+        assert len(sent) == 1 and sub.case.display_code == sent[0]["data"]["keyword1"]["value"]
+        # The OpenID is never in a URL nor stored in clear.
+        assert not any("o-citizen-1" in u for u in c.urls)
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT wechat_openid FROM portal_submission WHERE id = %s", [sub.pk])
+            assert "o-citizen-1" not in cur.fetchone()[0]
+        cache.clear()
+
+
+def test_sms_when_not_via_wechat(org: Org) -> None:
+    case = new_case(org)
+    event = perform("accept", case, org.actor("handler1"), {})
+    assert OutboundMessage.objects.get(dedup_key=f"evt:{event.pk}").channel == "sms"
