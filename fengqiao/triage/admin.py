@@ -44,9 +44,13 @@ class ClassifierVersionAdmin(admin.ModelAdmin):
         per_class = metrics.get("per_class") or {}
         detail = format_html_join(
             "",
-            "<tr><th>{}</th><td>P {:.3f} / R {:.3f} / F1 {:.3f} ({})</td></tr>",
+            "<tr><th>{}</th><td>{}</td></tr>",
             (
-                (c, m.get("precision", 0), m.get("recall", 0), m.get("f1", 0), m.get("support", 0))
+                (
+                    c,
+                    f"P {m.get('precision', 0):.3f} / R {m.get('recall', 0):.3f} / F1 {m.get('f1', 0):.3f}"
+                    f" ({m.get('support', 0)})",
+                )
                 for c, m in per_class.items()
             ),
         )

@@ -169,7 +169,7 @@ def _softmax(scores: FloatArray) -> FloatArray:
 
 def _as_rows(coef: FloatArray, intercept: FloatArray, n_classes: int) -> tuple[FloatArray, FloatArray]:
     """sklearn's binary models have one row of weights; give every class its own row."""
-    coef = np.asarray(coef, dtype=np.float64)
+    coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))  # RidgeClassifier's binary coef_ is 1-D
     intercept = np.atleast_1d(np.asarray(intercept, dtype=np.float64))
     if n_classes == 2 and coef.shape[0] == 1:
         return np.vstack([-coef[0] / 2, coef[0] / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
