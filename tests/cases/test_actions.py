@@ -622,7 +622,25 @@ HAPPY_PATHS = {
     "note",
     "instruct",
     "answer_instruction",
+    "extend",  # also end to end in tests/channels/test_prelit.py
 }
+
+
+def test_extend_once_within_the_policy(org: Org) -> None:
+    from fengqiao.supervision.models import DeadlinePolicy
+
+    case = case_in_state(org, State.IN_PROGRESS)
+    refused(ActionInvalid, org, "extend", case, "handler1", {"days": 5, "consent": "双方同意"})  # policy allows none
+    policy = DeadlinePolicy.objects.create(name="可延长", complete_days=30, extendable_days=30)
+    Case.objects.filter(pk=case.pk).update(deadline_policy=policy)
+    case.refresh_from_db()
+    due = case.due_at
+    assert due is not None
+    refused(ActionInvalid, org, "extend", case, "handler1", {"days": 31, "consent": "双方同意"})
+    event = act(org, "extend", case, "handler1", {"days": 30, "consent": "双方当事人书面同意"})
+    assert case.due_at is not None and case.due_at > due
+    assert event.data["days"] == 30 and event.reason == "双方当事人书面同意"
+    refused(ActionInvalid, org, "extend", case, "handler1", {"days": 1, "consent": "再次同意"})
 
 
 def test_every_action_has_a_happy_path_test() -> None:

@@ -61,6 +61,7 @@ def input_strategy(name: str, org: Org, codes: list[str]) -> st.SearchStrategy[d
         "assign_person": d({"handler": users}, optional={"reason": REASONS}),
         "assign_unit": d({"unit": units}, optional={"reason": REASONS}),
         "transfer": d({"unit": units, "reason": REASONS}),
+        "extend": d({"days": st.integers(min_value=1, max_value=40), "consent": REASONS}),
         "decline": d({"reason": REASONS}),
         "return": d({"reason": REASONS}),
         "escalate": d({"reason": REASONS}, optional={"unit": st.one_of(st.none(), units)}),
