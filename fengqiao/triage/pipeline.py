@@ -56,12 +56,16 @@ def predict(task: str, text: str) -> dict[str, Any]:
         return {"top": [], "confident": False, "version": "", "missing": True}
     get = (lambda k, d=None: r.get(k, d)) if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
     top = []
-    for item in get("top", None) or get("top3", None) or []:
-        if isinstance(item, dict):
-            code, p = item.get("label") or item.get("code"), item.get("p", item.get("probability", item.get("score")))
-        else:
-            code, p = item[0], item[1]
-        top.append({"code": str(code), "p": round(float(p or 0), 3)})
+    try:
+        for item in get("top", None) or []:
+            if isinstance(item, dict):
+                code, p = item.get("code") or item.get("label"), item.get("p", item.get("probability"))
+            else:  # (code, name, probability) — or (code, probability)
+                code, p = item[0], item[-1]
+            top.append({"code": str(code), "p": round(float(p or 0), 3)})
+    except (TypeError, ValueError, IndexError):
+        log.exception("triage classifier %s returned an unexpected shape", task)
+        return {"top": [], "confident": False, "version": "", "missing": True}
     return {"top": top[:3], "confident": bool(get("confident", False)), "version": str(get("version", "") or "")}
 
 

@@ -123,7 +123,7 @@ def record_label(task: str, text: str, label: str, predicted: str, score: float 
         fn = None
     if fn is not None:
         try:
-            fn(task=task, text=text, label=label, predicted=predicted, score=score, case=case, user=user, source=source)
+            fn(case=case, task=task, label=label, user=user, predicted=predicted, score=score, source=source, text=text)
             return
         except TypeError:
             log.warning("record_label signature differs; storing the label directly")
