@@ -136,7 +136,7 @@ class DuplicateReport:
         return list(seen.values())[:10]
 
 
-PER_BAND = 40  # newest rows read per band bucket
+PER_BAND = 25  # newest rows read per band bucket
 
 
 def find_similar(

@@ -168,18 +168,20 @@ class Scorer:
         return round(s, 4), reasons
 
 
-def _candidates(kinds: list[str], area_ids: list[int], category_code: str, limit: int = 400) -> list[dict[str, Any]]:
+def _candidates(kinds: list[str], area_ids: list[int], category_code: str, limit: int = 120) -> list[dict[str, Any]]:
+    """Available mediators of ``kinds`` in the area, at most ``limit``, best by record first (success
+    rate and rating in SQL; the full score, with proximity, dialect and load, is computed in Python)."""
     from fengqiao.mediation.models import Mediator
 
     qs = Mediator.objects.filter(available=True, active_cases__lt=F("capacity"), kind__in=kinds, unit_id__in=area_ids)
+    quality = (F("cases_success") + 2) * 1.0 / (F("cases_total") + 4) + F("rating") / 5
     rows: list[dict[str, Any]] = []
     if category_code and connection.vendor == "postgresql":
         # jsonb containment: only specialists first (the common case: enough of them nearby).
         spec = Q(specialties__contains=[category_code]) | Q(specialties__contains=[category_code[:2]])
-        rows = list(qs.filter(spec).values(*FIELDS)[:limit])
+        rows = list(qs.filter(spec).order_by(quality.desc()).values(*FIELDS)[:limit])
         if len(rows) >= 3:
             return rows
-    quality = (F("cases_success") + 2) * 1.0 / (F("cases_total") + 4) + F("rating") / 5
     more = list(qs.order_by(quality.desc()).values(*FIELDS)[:limit])
     seen = {r["pk"] for r in rows}
     return rows + [r for r in more if r["pk"] not in seen]
