@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--label-column", default="label")
         parser.add_argument("--task", choices=registry.TASKS, default="domain")
         parser.add_argument("--out", help="模型文件（默认 FENGQIAO_MODEL_DIR/<task>-<version>.model）")
-        parser.add_argument("--version", help="版本号（默认由时间和数据指纹生成）")
+        parser.add_argument("--model-version", dest="model_version", help="版本号（默认由时间和数据指纹生成）")
         parser.add_argument("--include-corrections", action="store_true", help="加入该任务的训练标签（人工纠正/确认）")
         parser.add_argument("--register", action="store_true", help="登记为分类模型版本")
         parser.add_argument("--activate", action="store_true", help="登记并启用（同一任务只启用一个）")
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if len(set(ds.labels)) < 2:
             raise CommandError(f"至少需要两个类别，现有 {len(ds.texts)} 条、{len(set(ds.labels))} 类")
-        model = TextClassifier().fit(ds.texts, ds.labels, version=o["version"])
+        model = TextClassifier().fit(ds.texts, ds.labels, version=o["model_version"])
         out = Path(o["out"]) if o["out"] else registry.model_dir() / f"{o['task']}-{model.version}.model"
         model.save(out)
         meta = model.metadata
