@@ -58,6 +58,7 @@ def valid_input(name: str, org: Org, other_code: str = "") -> dict[str, Any]:
         "note": {"text": "已联系村委了解情况"},
         "instruct": {"text": "请尽快化解，注意稳控"},
         "answer_instruction": {"instruction": 1, "answer": "已落实"},
+        "extend": {"days": 5, "consent": "双方当事人同意延长"},
     }[name]
 
 
