@@ -208,3 +208,27 @@ def test_shipped_examples_share_no_text_with_the_shared_data_set() -> None:
             for k in range(0, max(1, len(t) - 14)):
                 window = t[k : k + 15]
                 assert window not in big, (data_file.name, window)
+
+
+def test_shipped_models_suggest_type_and_domain_on_a_new_case(shipped_dir: Path, org: Any) -> None:
+    """End to end: after triage-setup, a new case without a type gets the classifier's suggestions."""
+    from fengqiao.cases.actions import register_case
+    from fengqiao.triage.models import TriageResult
+    from tests.conftest import case_payload
+
+    with override_settings(FENGQIAO_MODEL_DIR=shipped_dir, TRIAGE_REGISTRY_CHECK_SECONDS=0):
+        registry.clear_cache()
+        training.setup_shipped()
+        payload = case_payload(
+            org,
+            category=None,
+            title="厂里拖欠工资",
+            description="我在镇上的工艺品厂上班，老板已经四个月没发工资了，眼看要过年，一家人等着钱用。",
+        )
+        case, _ = register_case(org.actor("dispatcher"), payload, via="test")
+        tr = TriageResult.objects.get(case=case)
+        assert tr.type_top and tr.type_top[0]["code"] == "0701"
+        assert tr.domain_top and tr.domain_top[0]["code"] == "D05"
+        assert tr.risk.get("level") in {"low", "medium", "high"}
+        assert any("欠薪" in r for r in tr.risk.get("reasons", []))
+    registry.clear_cache()
