@@ -297,6 +297,20 @@ FORMS: dict[str, ActionForm] = {
         ),
         ActionForm("resume", [_REASON_OPT], _("恢复办理")),
         ActionForm(
+            "extend",
+            [
+                FormField("days", _("延长天数"), "number", True, help=_("只能延长一次，不超过时限规则允许的天数。")),
+                FormField(
+                    "consent",
+                    _("当事人同意情况"),
+                    "textarea",
+                    True,
+                    help=_("谁以何种方式同意，例如：双方当事人书面同意"),
+                ),
+            ],
+            _("延长时限"),
+        ),
+        ActionForm(
             "resolve",
             [
                 FormField("matter_settled", _("事了：纠纷事项已解决"), "checkbox"),
@@ -405,6 +419,7 @@ ORDER = [
     "detach_team",
     "pause",
     "resume",
+    "extend",
     "refer",
     "rate",
     "return_visit",

@@ -348,6 +348,7 @@ EVERY_ACTION = {
     "note": ("registered", "handler1"),
     "instruct": ("registered", "leader1"),
     "answer_instruction": ("instructed", "handler1"),
+    "extend": ("extendable", "handler1"),
 }
 
 
@@ -376,6 +377,12 @@ def test_action_through_its_form(org: Org, name: str) -> None:
     elif start == "instructed":
         case = new_case(org)
         case = act(org, case, "instruct", "leader1", {"text": "请尽快反馈"})
+    elif start == "extendable":  # a deadline policy that allows one extension (诉前调解)
+        from fengqiao.supervision.models import DeadlinePolicy
+
+        case = case_in_state(org, "accepted")
+        policy = DeadlinePolicy.objects.create(name="可延长", complete_days=30, extendable_days=30)
+        Case.objects.filter(pk=case.pk).update(deadline_policy=policy)
     else:
         case = case_in_state(org, start)
     other = new_case(org, title="另一件")

@@ -200,6 +200,13 @@ def timeline(case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _extendable(case: Case) -> bool:
+    policy_ = case.deadline_policy
+    if policy_ is None or policy_.extendable_days <= 0 or case.due_at is None:
+        return False
+    return not CaseEvent.objects.filter(case=case, code="case.extend").exists()
+
+
 def related_cases(case: Case, user: Any, parties: list[Party]) -> dict[str, list[Case]]:
     hashes = {p.phone_hash for p in parties if p.phone_hash}
     same_phone: list[Case] = []
@@ -324,6 +331,8 @@ def render_case(
     assisting = [cu.unit for cu in case.assisting.select_related("unit")]
     case._assisting_units = assisting  # type: ignore[attr-defined]  # reused by allowed_actions
     allowed = policy.allowed_actions(user, case)
+    if "extend" in allowed and not _extendable(case):
+        allowed.remove("extend")  # offered only where the deadline policy allows one extension, once
     pool_query = request.GET.get("pool", "") if request.method == "GET" else request.POST.get("pool", "")
     instructions = list(case.instructions.select_related("author", "answered_by").order_by("-created_at"))
     team = list(case.team.select_related("mediator"))
