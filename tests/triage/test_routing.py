@@ -118,3 +118,16 @@ def test_unused_domain_condition(org: Org, rules: dict[str, RoutingRule]) -> Non
     RoutingRule.objects.create(position=1, name="环保交住建", domain=dom, owner_unit=org.dept2)
     assert route(RouteInput(domain=dom, location=org.village1)).owner == org.dept2
     assert route(RouteInput(domain=None, location=org.village1)).owner == org.centre
+
+
+def test_setting_the_place_reroutes_and_clears_the_queue_reason(org: Org, rules: dict[str, RoutingRule]) -> None:
+    payload = case_payload(org, category="0401", address_text="杭州市西湖区文三路100号")
+    payload.pop("location_unit")
+    case, _ = register_case(org.actor("dispatcher"), payload, via="test")
+    tr = TriageResult.objects.get(case=case)
+    assert not tr.located and any("属地" in r for r in tr.review_reasons)
+    ev = perform("update", case, org.actor("dispatcher"), {"location_unit": org.village1.pk, "reason": "核实属地"})
+    assert ev.data["triage"]["routing"]["rule"] == rules["land"].pk
+    tr.refresh_from_db()
+    assert tr.located and not any("属地" in r for r in tr.review_reasons)
+    assert "白塔镇综治中心" in tr.explanation
