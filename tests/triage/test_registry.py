@@ -140,3 +140,14 @@ def test_admin_activate_keeps_one_active_per_task(model_dir: Path, rf: Any) -> N
     assert model_admin.file_ok(b) and not model_admin.file_ok(missing)
     b.metrics = {"macro_f1": 0.91, "per_class": {"0701": {"precision": 1, "recall": 0.5, "f1": 0.67, "support": 2}}}
     assert model_admin.macro_f1(b) == "0.910" and "0701" in model_admin.metrics_table(b)
+
+
+def test_absence_is_remembered_until_the_next_check(model_dir: Path, django_assert_num_queries: Any) -> None:
+    with override_settings(TRIAGE_REGISTRY_CHECK_SECONDS=3600):
+        assert registry.predict("type", "欠工资") is None
+        with django_assert_num_queries(0):  # no query, no file probe until the next check
+            assert registry.predict("type", "欠工资") is None
+        _model("v1").save(model_dir / "v1.model")
+        ClassifierVersion.objects.create(task="type", version="v1", path="v1.model", is_active=True)
+        assert registry.predict("type", "欠工资") is None
+    assert registry.predict("type", "欠工资").version == "v1"  # type: ignore[union-attr]

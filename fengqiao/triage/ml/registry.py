@@ -74,6 +74,8 @@ class _Loaded:
 
 
 _cache: dict[str, _Loaded] = {}
+# no model, or a file that would not load: not looked for again until the next check
+_failed: dict[str, tuple[tuple[Any, ...], float]] = {}
 _names: dict[str, tuple[float, dict[str, str], dict[str, str]]] = {}
 _lock = threading.Lock()
 
@@ -82,6 +84,7 @@ def clear_cache() -> None:
     """Forget loaded models (tests; after retraining in the same process)."""
     with _lock:
         _cache.clear()
+        _failed.clear()
         _names.clear()
 
 
@@ -111,6 +114,9 @@ def get_model(task: str) -> tuple[TextClassifier, str] | None:
     loaded = _cache.get(task)
     if loaded is not None and now - loaded.checked < every:
         return loaded.model, loaded.version
+    failed = _failed.get(task)
+    if loaded is None and failed is not None and now - failed[1] < every:
+        return None  # no model, or one that would not load: look again at the next check
     key = _active_key(task)
     if loaded is not None and loaded.key == key:
         loaded.checked = now
@@ -118,18 +124,21 @@ def get_model(task: str) -> tuple[TextClassifier, str] | None:
     with _lock:
         if key[0] == "none":
             _cache.pop(task, None)
+            _failed[task] = (key, now)
             return None
         path = resolve_path(key[3]) if key[0] == "db" else Path(key[1])
         try:
             model = TextClassifier.load(path)
         except (OSError, ModelFormatError):
             log.exception("cannot load the %s classifier %s", task, path)
+            _failed[task] = (key, now)
             if loaded is not None:  # keep serving the previous model rather than nothing
                 loaded.checked = now
                 return loaded.model, loaded.version
             return None
         version = str(key[2]) if key[0] == "db" else model.version
         _cache[task] = _Loaded(key=key, model=model, version=version, checked=now)
+        _failed.pop(task, None)
         return model, version
 
 
