@@ -143,6 +143,8 @@ def run_mix(mix: str, port: int, world: dict[str, Any], clients: int, seconds: f
     row = {"bench": f"inbound {mix}", "db": "postgres", **summary(lat)}
     row["req_per_s"] = round(len(lat) / elapsed, 1)
     row["errors"] = len(errors)
+    if errors:
+        row["error_codes"] = sorted(set(errors))
     row["clients"] = clients
     row["target"] = ">= 300 req/s"
     return row

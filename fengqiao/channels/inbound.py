@@ -124,7 +124,7 @@ def receive(system: ExternalSystem, payload: dict[str, Any]) -> tuple[Case, bool
     """Register the work order (or find the case it already made). Runs in the caller's transaction."""
     data, original, mapped = map_payload(system, payload)
     with transaction.atomic():
-        case, created = register_case(Actor.system(system.code), data, via=f"api:{system.code}")
+        case, created = register_case(Actor.system(system.code), data, via="inbound")
         if created:
             InboundRecord.objects.create(
                 system=system, case=case, external_ref=data["external_ref"], original_category=original, mapped=mapped

@@ -222,7 +222,7 @@ def create_request(request: HttpRequest, fmt: str) -> HttpResponse:
         data["lat"], data["lon"] = p.get("lat"), p.get("long")
     try:
         with transaction.atomic():
-            case, _ = register_case(Actor.system(system.code), data, via=f"open311:{system.code}")
+            case, _ = register_case(Actor.system(system.code), data, via="open311")
             InboundRecord.objects.create(
                 system=system, case=case, external_ref=token, original_category=code, mapped=True
             )
