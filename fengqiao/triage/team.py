@@ -205,6 +205,8 @@ def propose(category_code: str, location_unit_id: int | None, text: str = "", ri
     for slot in slots_for(category_code, cats):
         area = town_ids if slot.lead and town_ids else town_ids + county_ids
         rows = _candidates(slot.kinds, area, category_code)
+        if not rows and not slot.lead:  # none nearby (e.g. no police officer in the town): the whole county
+            rows = _candidates(slot.kinds, list(g.units), category_code)
         scored = []
         for r in rows:
             if r["pk"] in taken:

@@ -289,9 +289,13 @@ def panel_context(case: Any, user: Any) -> dict[str, Any]:
                 if alt["mediator"] not in chosen:
                     chosen.add(alt["mediator"])
                     alternatives.append(alt)
+    from fengqiao.cases.choices import Risk
+
+    level = (tr.risk or {}).get("level", "") if tr is not None else ""
     return {
         "case": case,
         "tr": tr,
+        "risk_label": Risk(level).label if level in Risk.values else "—",
         "can_update": "update" in allowed,
         "can_team": "attach_team" in allowed and not case.team.exists(),
         "categories": list(Category.objects.filter(parent__isnull=False, is_active=True).order_by("code")),

@@ -89,3 +89,10 @@ def test_pool_search(org: Org, pool: dict[str, Mediator]) -> None:
     assert sorted(names) == ["周律师", "林律师"]  # by name (the fixture's 林律师 too)
     assert [m.name for m in search_pool("", kind="police")] == ["孙民警"]
     assert pool["away"].name not in [m.name for m in search_pool("")]
+
+
+def test_a_needed_kind_missing_nearby_is_taken_from_the_whole_county(org: Org, pool: dict[str, Mediator]) -> None:
+    # The only police officer works in 白塔镇; a threat of violence in 田市镇 still gets one.
+    p = propose("0204", org.village2.pk, "对方扬言要拿刀砍人")
+    police = [m for m in p.members if m["kind"] == "police"]
+    assert police and police[0]["mediator"] == pool["police"].pk
