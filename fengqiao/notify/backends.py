@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from django.utils.module_loading import import_string
 from fengqiao.core.crypto import mask_phone
 
 log = logging.getLogger("fengqiao.sms")
+SECRET_LINK = re.compile(r"(/portal/t/)[A-Za-z0-9_-]+/?")
 
 
 class DeliveryError(Exception):
@@ -52,7 +54,8 @@ class ConsoleSMSBackend(BaseSMSBackend):
 
     def send(self, message: SMSMessage) -> str:
         msg_id = secrets.token_hex(8)
-        log.info("SMS to %s: %s", mask_phone(message.phone), message.text)
+        # The tracking link carries a secret: keep it out of the log.
+        log.info("SMS to %s: %s", mask_phone(message.phone), SECRET_LINK.sub(r"\1…/", message.text))
         return msg_id
 
 

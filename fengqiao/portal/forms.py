@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from django import forms
@@ -38,14 +39,25 @@ def clean_phone(value: str) -> str:
     return value
 
 
+_CHOICES: dict[str, Any] = {"at": 0.0, "value": None}
+CHOICES_TTL = 60.0  # seconds; the type list changes rarely (admin edits show within a minute)
+
+
 def category_choices() -> list[Any]:
+    """The dispute types for the select, grouped by domain; kept per process for a minute (two
+    queries saved on every form, the submit path included)."""
+    now = time.monotonic()
+    cached = _CHOICES["value"]
+    if cached is not None and now - _CHOICES["at"] < CHOICES_TTL:
+        return list(cached)
     out: list[Any] = [("", "不清楚，请工作人员判断")]
     level1 = Category.objects.filter(parent=None, is_active=True).prefetch_related("children")
     for top in level1:
         children = [(c.code, c.name) for c in top.children.all() if c.is_active]
         if children:
             out.append((top.name, children))
-    return out
+    _CHOICES.update(at=now, value=out)
+    return list(out)
 
 
 def derive_title(text: str) -> str:

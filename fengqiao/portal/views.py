@@ -4,7 +4,9 @@ action layer as ``Actor.citizen()``; phone numbers never appear in a URL, only h
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
+import time
 from typing import Any
 
 from django.contrib import messages
@@ -36,6 +38,17 @@ SESSION_TTL = dt.timedelta(minutes=30)
 WECHAT_KEY = "portal_wechat"
 SUBMIT_PER_IP_HOUR = 10
 SUBMIT_PER_PHONE_DAY = 5
+
+
+def limit(name: str, default: int) -> int:
+    """A portal rate limit, overridable by the environment (``FENGQIAO_PORTAL_<NAME>``): a village
+    office on one shared IP may need a higher per-IP cap; the benchmark's clients all come from 127.0.0.1."""
+    try:
+        return int(os.environ.get(f"FENGQIAO_PORTAL_{name}", default))
+    except ValueError:
+        return default
+
+
 RATABLE = {State.RESOLVED, State.UNRESOLVED, State.CLOSED}
 
 PLAIN_STATE = {
@@ -63,6 +76,25 @@ def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "same-origin"
     return response
+
+
+LOOKUPS_PER_IP_HOUR = 30
+TOO_MANY_LOOKUPS = "查询太频繁，请一小时后再试。如情况紧急请拨打 110 或 12345。"
+
+
+def over_limit(request: HttpRequest, scope: str, default: int, window: int = 3600) -> bool:
+    """Count one attempt of ``scope`` from this IP (keyed hash, fixed window in the cache); True once
+    the limit is passed. Guards tracking by code + phone and "my cases" against enumeration."""
+    from django.core.cache import cache
+
+    key = f"portal:rl:{scope}:{verify.ip_hash(client_ip(request))}:{int(time.time()) // window}"
+    cache.add(key, 0, window + 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, window + 60)
+        count = 1
+    return count > limit(scope.upper() + "_PER_IP_HOUR", default)
 
 
 def verified_hash(request: HttpRequest) -> str:
@@ -200,14 +232,16 @@ def submit(request: HttpRequest, unit_code: str = "") -> HttpResponse:
     anonymous = bool(kwargs["allow_anonymous"] and d.get("anonymous"))
     ip_h = verify.ip_hash(client_ip(request))
     since = timezone.now() - dt.timedelta(hours=1)
-    if Submission.objects.filter(ip_hash=ip_h, created_at__gte=since).count() >= SUBMIT_PER_IP_HOUR:
+    if Submission.objects.filter(ip_hash=ip_h, created_at__gte=since).count() >= limit(
+        "SUBMIT_PER_IP_HOUR", SUBMIT_PER_IP_HOUR
+    ):
         form.add_error(None, "提交太频繁，请稍后再试。如情况紧急请拨打 110 或 12345。")
         return _submit_page(request, form, unit, status=429)
     ph = ""
     if not anonymous:
         day = timezone.now() - dt.timedelta(days=1)
         if Submission.objects.filter(phone_hash=verify.phone_hash(d["phone"]), created_at__gte=day).count() >= (
-            SUBMIT_PER_PHONE_DAY
+            limit("SUBMIT_PER_PHONE_DAY", SUBMIT_PER_PHONE_DAY)
         ):
             form.add_error(None, "该手机号今天提交的事项较多，请明天再提交，或在“我的事项”中补充材料。")
             return _submit_page(request, form, unit, status=429)
@@ -393,6 +427,9 @@ def find(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "portal/find.html", {"form": FindForm(), "verified": bool(verified_hash(request))})
     form = FindForm(request.POST)
+    if over_limit(request, "lookups", LOOKUPS_PER_IP_HOUR):
+        form.add_error(None, TOO_MANY_LOOKUPS)
+        return render(request, "portal/find.html", {"form": form}, status=429)
     if request.POST.get("action") == "send_code":
         form.is_valid()
         form.errors.pop("code", None)
@@ -418,6 +455,9 @@ def mine(request: HttpRequest) -> HttpResponse:
     ph = verified_hash(request)
     form = PhoneStep(request.POST or None)
     if request.method == "POST":
+        if request.POST.get("action") != "leave" and over_limit(request, "lookups", LOOKUPS_PER_IP_HOUR):
+            form.add_error(None, TOO_MANY_LOOKUPS)
+            return render(request, "portal/mine.html", {"form": form}, status=429)
         if request.POST.get("action") == "send_code":
             form.is_valid()
             send_code(request, form)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -120,3 +121,68 @@ def test_sms_when_not_via_wechat(org: Org) -> None:
     case = new_case(org)
     event = perform("accept", case, org.actor("handler1"), {})
     assert OutboundMessage.objects.get(dedup_key=f"evt:{event.pk}").channel == "sms"
+
+
+def test_each_field_limit_gives_chinese_error_and_creates_nothing(org: Org, client: Any) -> None:
+    from fengqiao.cases.models import Attachment, Case, Party
+    from tests.portal.helpers import png
+
+    c = Recorder(client)
+    token = token_of(c.get("/portal/submit/").content.decode())
+    before = (Case.objects.count(), Party.objects.count(), Attachment.objects.count(), OutboundMessage.objects.count())
+    too_long = {
+        "description": "长" * 5001,
+        "title": "题" * 61,
+        "address_text": "地" * 201,
+        "name": "名" * 31,
+        "respondent_name": "对" * 61,
+    }
+    for field, value in too_long.items():
+        r = c.post("/portal/submit/", submit_data(token, **{field: value}))
+        assert r.status_code == 400, field
+        assert "确保该值不超过" in r.content.decode() or "最多" in r.content.decode(), field
+    six = [png(f"p{i}.png") for i in range(6)]
+    r = c.post("/portal/submit/", {**submit_data(token), "materials": six})
+    assert r.status_code == 400 and "一次最多上传5个文件" in r.content.decode()
+    fake = io.BytesIO(b"MZ\x90\x00" + b"\x00" * 64)  # a program named like a photo: the content decides
+    fake.name = "virus.png"
+    r = c.post("/portal/submit/", {**submit_data(token), "materials": [fake]})
+    assert r.status_code == 400 and "virus.png" in r.content.decode()
+    assert (
+        Case.objects.count(),
+        Party.objects.count(),
+        Attachment.objects.count(),
+        OutboundMessage.objects.count(),
+    ) == before
+
+
+def test_lookups_per_ip_are_limited(org: Org, client: Any, monkeypatch: Any) -> None:
+    from fengqiao.portal import views
+
+    cache.clear()
+    monkeypatch.setattr(views, "LOOKUPS_PER_IP_HOUR", 3)
+    for _ in range(3):
+        r = client.post("/portal/track/", {"code": "0000-0000-0000", "phone": "13800000000", "action": "verify"})
+        assert r.status_code == 400
+    r = client.post("/portal/track/", {"code": "0000-0000-0000", "phone": "13800000000", "action": "verify"})
+    assert r.status_code == 429 and "查询太频繁" in r.content.decode()
+    r = client.post("/portal/mine/", {"phone": "13800000000", "action": "send_code"})
+    assert r.status_code == 429  # the same budget covers "my cases"
+    other = client.post(
+        "/portal/track/", {"code": "0000-0000-0000", "action": "verify"}, REMOTE_ADDR="10.0.0.9"
+    )  # another address has its own budget
+    assert other.status_code == 400
+    cache.clear()
+
+
+def test_console_sms_log_hides_phone_and_tracking_secret(caplog: Any) -> None:
+    import logging
+
+    from fengqiao.notify.backends import ConsoleSMSBackend, SMSMessage
+
+    with caplog.at_level(logging.INFO, logger="fengqiao.sms"):
+        ConsoleSMSBackend().send(
+            SMSMessage("13812345678", "【枫桥】进度：https://x.gov.cn/portal/t/SeCrEt_0123456789abcdefXYZ/")
+        )
+    text = caplog.text
+    assert "13812345678" not in text and "SeCrEt_0123456789abcdefXYZ" not in text and "/portal/t/" in text
