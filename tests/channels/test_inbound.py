@@ -207,3 +207,17 @@ def test_stats_api_and_page(org: Org) -> None:
     nobody = Client()
     nobody.force_login(org.user("nobody"))
     assert nobody.get("/staff/channels/").status_code == 403
+
+
+def test_expired_nonces_are_purged(org: Org) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fengqiao.channels.api import purge_nonces
+
+    system = hotline()
+    old = InboundNonce.objects.create(system=system, nonce="old", at=timezone.now() - dt.timedelta(minutes=11))
+    fresh = InboundNonce.objects.create(system=system, nonce="fresh")
+    assert purge_nonces() == 1
+    assert not InboundNonce.objects.filter(pk=old.pk).exists() and InboundNonce.objects.filter(pk=fresh.pk).exists()
