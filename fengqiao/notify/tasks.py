@@ -29,7 +29,12 @@ def fanout_event(self, event_id: int) -> int:  # type: ignore[no-untyped-def]
 
 @shared_task(acks_late=True)
 def relay_outbox() -> dict[str, int]:
+    from django.core.cache import cache
+
     from fengqiao.notify.outbox import relay
+    from fengqiao.notify.templates import RELAY_PENDING_KEY
+
+    cache.delete(RELAY_PENDING_KEY)  # before claiming: a message committed from now on queues a new run
 
     r = relay()
     return {"sent": r.sent, "failed": r.failed, "dead": r.dead}

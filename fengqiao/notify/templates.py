@@ -98,12 +98,25 @@ def applicant_channel(case: Case) -> tuple[str, str]:
     return ("sms", phone) if phone else ("", "")
 
 
+RELAY_PENDING_KEY = "notify:relay-pending"
+RELAY_PENDING_SECONDS = 10
+
+
 def kick_relay() -> None:
-    """Ask for a relay run once the current transaction has committed."""
+    """Ask for a relay run once the current transaction has committed. Coalesced: while a run is
+    already queued (a cache flag the run clears as it starts, before it claims), no second one is
+    queued — that run will pick this message up too. Under load this turns one relay per submission
+    into one per batch; the periodic relay (every 5 s) covers a lost flag or task."""
+    from django.core.cache import cache
+
     from fengqiao.core.tasks import enqueue
     from fengqiao.notify.tasks import relay_outbox
 
-    transaction.on_commit(lambda: enqueue(relay_outbox))
+    def go() -> None:
+        if cache.add(RELAY_PENDING_KEY, 1, RELAY_PENDING_SECONDS):
+            enqueue(relay_outbox)
+
+    transaction.on_commit(go)
 
 
 def on_event_saved(sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kwargs: Any) -> None:
