@@ -61,8 +61,12 @@ def _default_language() -> Any:
 def _fresh_process_caches() -> None:
     """Per-process caches of admin-edited data must not outlive a test's rolled-back rows."""
     from fengqiao.supervision.deadlines import _forget_policies
+    from fengqiao.triage import location, pipeline, routing
 
     _forget_policies()
+    location.forget()
+    routing.forget()
+    pipeline.forget_reference()
 
 
 @pytest.fixture(autouse=True)
