@@ -7,7 +7,7 @@
   1000), filtered by service_request_id, service_code, start_date, end_date, status;
 * GET requests/{id}.{json,xml}, GET tokens/{token}.{json,xml}.
 
-Privacy: lists show the case title (not the citizen's description), never names or phone numbers.
+Privacy: a request's title is its service name, so lists never show the citizen's own text, names or phones.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def create_request(request: HttpRequest, fmt: str) -> HttpResponse:
     name = (p.get("last_name", "") + p.get("first_name", "")).strip()
     token = secrets.token_hex(8)
     data: dict[str, Any] = {
-        "title": (description[:30] or category.name),
+        "title": category.name,  # the public listing shows the title: never the citizen's own words
         "description": description or category.name,
         "category": category.code,
         "channel": "open311",

@@ -82,3 +82,15 @@ def test_errors_in_spec_format(org: Org, app: str) -> None:
     assert r.status_code == 400 and r.json()[0]["description"]
     assert c.get(f"{BASE}/requests.json", {"start_date": "yesterday"}).status_code == 400
     assert Case.objects.count() == 0
+
+
+def test_public_listing_never_shows_the_citizens_text(org: Org, app: str) -> None:
+    c = Client()
+    r = c.post(
+        f"{BASE}/requests.json",
+        {"api_key": app, "service_code": "0201", "address_string": "白塔村", "description": "我家王某某欠我三万元不还"},
+    )
+    rid = r.json()[0]["service_request_id"]
+    listing = c.get(f"{BASE}/requests.json").content.decode()
+    assert rid in listing and "王某某" not in listing and "三万元" not in listing
+    assert Case.objects.get(code=rid).description == "我家王某某欠我三万元不还"
