@@ -186,3 +186,23 @@ def test_console_sms_log_hides_phone_and_tracking_secret(caplog: Any) -> None:
         )
     text = caplog.text
     assert "13812345678" not in text and "SeCrEt_0123456789abcdefXYZ" not in text and "/portal/t/" in text
+
+
+def test_each_public_step_queues_its_template_once(org: Org) -> None:
+    case = new_case(org)
+    steps = [
+        ("accept", {}, "accepted"),
+        ("assign_person", valid_input("assign_person", org), "assigned"),
+        ("attach_team", valid_input("attach_team", org), None),  # public, but no message of its own
+        ("record_session", valid_input("record_session", org), "session"),
+        ("refer", valid_input("refer", org), "referred"),
+    ]
+    actor = {"assign_person": "sub1_dispatcher"}
+    for name, data, template in steps:
+        event = perform(name, case, org.actor(actor.get(name, "handler1")), data)
+        msgs = OutboundMessage.objects.filter(dedup_key=f"evt:{event.pk}")
+        assert [m.template for m in msgs] == ([template] if template else []), name
+    assign = OutboundMessage.objects.get(template="assigned", case=case)
+    case.refresh_from_db()
+    assert case.handler is not None and case.handler.display_name in assign.text
+    assert OutboundMessage.objects.filter(case=case, template="registered").count() == 1
