@@ -45,6 +45,16 @@ def _fast_password_hasher() -> Any:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_model_dir(tmp_path_factory: Any) -> Any:
+    """Classifier files of the tests live in a temporary folder: models a developer trained or the demo
+    installed under var/models must not change what the tests see (the registry falls back to them)."""
+    from django.test.utils import override_settings
+
+    with override_settings(FENGQIAO_MODEL_DIR=str(tmp_path_factory.mktemp("models"))):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _default_language() -> Any:
     """A request with Accept-Language makes LocaleMiddleware activate that language for the thread, and
@@ -62,8 +72,10 @@ def _fresh_process_caches() -> None:
     """Per-process caches of admin-edited data must not outlive a test's rolled-back rows."""
     from fengqiao.supervision.deadlines import _forget_policies
     from fengqiao.triage import location, pipeline, routing
+    from fengqiao.triage.ml import registry
 
     _forget_policies()
+    registry.clear_cache()
     location.forget()
     routing.forget()
     pipeline.forget_reference()
