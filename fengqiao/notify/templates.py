@@ -37,6 +37,14 @@ DEFAULTS: dict[str, tuple[str, str]] = {
 }
 
 
+def seed_message_templates() -> int:
+    """Create the default template of each step that has none (admin edits are kept); returns how many."""
+    created = 0
+    for code, (name, text) in DEFAULTS.items():
+        created += int(MessageTemplate.objects.get_or_create(event_code=code, defaults={"name": name, "text": text})[1])
+    return created
+
+
 class _Safe(dict):
     def __missing__(self, key: str) -> str:
         return ""

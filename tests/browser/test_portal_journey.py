@@ -13,6 +13,7 @@ from fengqiao.cases.actions import perform
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import State
 from fengqiao.notify.outbox import relay
+from fengqiao.notify.templates import seed_message_templates
 from tests.browser.conftest import PHONE
 from tests.conftest import Org
 from tests.helpers import valid_input
@@ -28,6 +29,7 @@ def font_px(page: Any, selector: str) -> float:
 
 def test_citizen_journey_on_a_phone(org: Org, open_session: Any, settings: Any) -> None:
     settings.FENGQIAO_SMS_BACKEND = "tests.portal.sms_backend.MemorySMSBackend"
+    seed_message_templates()  # an earlier transactional test may have flushed the migration's seed
     sms_backend.reset()
     s = open_session(PHONE)
     page = s.page
