@@ -76,9 +76,14 @@ def render(template: str, case: Case) -> str:
     return template.format_map(values)
 
 
+# Events written by a bulk import of history (Excel ledgers): the applicants are not texted about
+# matters registered long ago.
+SILENT_VIA = frozenset({"import"})
+
+
 def queue_for_event(event: CaseEvent) -> bool:
     """Queue the applicant's SMS for one public event; True when a message was written."""
-    if not event.public:
+    if not event.public or event.via in SILENT_VIA:
         return False
     tpl = MessageTemplate.objects.filter(event_code=event.code, is_active=True).first()
     if tpl is None:
