@@ -9,13 +9,12 @@ import pytest
 from playwright.sync_api import expect
 
 from fengqiao.cases.models import Case
-from tests.browser.conftest import browser, open_session  # noqa: F401 - fixtures
 from tests.conftest import Org
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_number_leaves_the_url_and_ctrl_enter_registers(org: Org, open_session: Any) -> None:  # noqa: F811
+def test_number_leaves_the_url_and_ctrl_enter_registers(org: Org, open_session: Any) -> None:
     s = open_session()
     s.login("dispatcher")
     s.goto("/staff/hotline/?phone=13700002222")
