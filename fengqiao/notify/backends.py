@@ -6,6 +6,7 @@ caller can retry. The console and file backends are for development and the demo
 
 from __future__ import annotations
 
+import abc
 import json
 import logging
 import re
@@ -43,10 +44,12 @@ class SMSMessage:
     dedup_key: str = ""
 
 
-class BaseSMSBackend:
+class BaseSMSBackend(abc.ABC):
+    """The contract of an SMS backend (console, file, Aliyun …): subclasses implement ``send``."""
+
+    @abc.abstractmethod
     def send(self, message: SMSMessage) -> str:
         """Send one message; return the gateway's message id."""
-        raise NotImplementedError
 
 
 class ConsoleSMSBackend(BaseSMSBackend):
