@@ -180,27 +180,39 @@ def initial_deadlines(case: Case, now: dt.datetime) -> None:
 
 
 def _queue_side_effects(event: CaseEvent) -> None:
-    from fengqiao.core.tasks import enqueue
-    from fengqiao.notify.tasks import fanout_event
+    _queue_side_effects_many([event])
 
-    event_id = event.pk
+
+def _queue_side_effects_many(events: list[CaseEvent]) -> None:
+    from fengqiao.core.tasks import enqueue
+    from fengqiao.notify.tasks import fanout_event, fanout_events
+
+    ids = [e.pk for e in events]
 
     def run() -> None:
-        enqueue(fanout_event, event_id)
+        if len(ids) == 1:
+            enqueue(fanout_event, ids[0])
+        else:
+            for start in range(0, len(ids), 500):
+                enqueue(fanout_events, ids[start : start + 500])
 
     transaction.on_commit(run)
 
 
+def _audit_row(code: str, actor: Actor, grant: Grant | None, case: Case, event: CaseEvent) -> dict[str, Any]:
+    return {
+        "action": code,
+        "user": actor.user,
+        "username": "" if actor.user else f"{actor.kind}:{actor.name}",
+        "role": grant.role if grant else actor.kind,
+        "unit_id": grant.unit.pk if grant and grant.unit else None,
+        "obj": case,
+        "detail": {"event": event.pk, "version": case.version, "state": case.state},
+    }
+
+
 def _audit(code: str, actor: Actor, grant: Grant | None, case: Case, event: CaseEvent) -> None:
-    audit.record(
-        code,
-        user=actor.user,
-        username="" if actor.user else f"{actor.kind}:{actor.name}",
-        role=grant.role if grant else actor.kind,
-        unit_id=grant.unit.pk if grant and grant.unit else None,
-        obj=case,
-        detail={"event": event.pk, "version": case.version, "state": case.state},
-    )
+    audit.record(**_audit_row(code, actor, grant, case, event))
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -222,16 +234,123 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
         ).first()
         if existing is not None:
             return existing, False
+    now = timezone.now()
+    reg = _prepare_registration(actor, values, now, {})
+    try:
+        _write_registrations(actor, [reg], via, now)
+    except IntegrityError:
+        # Two concurrent deliveries of one external reference: the other one won.
+        existing = Case.objects.filter(
+            source_system=values.get("source_system", ""), external_ref=values.get("external_ref", "")
+        ).first()
+        if existing is None or not values.get("external_ref"):
+            raise
+        return existing, False
+    return reg.case, True
+
+
+@dataclass
+class Registered:
+    """One row of :func:`register_many`: the case (new or the existing one with the same external
+    reference), whether it was created, or the error that kept it out."""
+
+    case: Case | None = None
+    created: bool = False
+    error: ActionError | None = None
+
+
+def register_many(actor: Actor, items: list[Any], *, via: str = "") -> list[Registered]:
+    """Register many new cases at once (ledger imports, batches of an integration): the same rules as
+    :func:`register_case` — validation, external-reference idempotency, triage, owner, level,
+    deadlines, exactly one event and one audit row per case, the same event receivers and side
+    effects — with set-based lookups and bulk inserts, in the caller's transaction. A row that fails
+    gets its error and is not written; the others are (the caller decides whether to roll back)."""
+    out = [Registered() for _ in items]
+    memo: dict[Any, Any] = {}
+    checked = validate_many(inputs.RegisterInput, items, memo)
+    # External references already known (or repeated within the batch) return the existing case.
+    refs: dict[tuple[str, str], int] = {}
+    wanted: dict[str, set[str]] = {}
+    for i, (values, errors) in enumerate(checked):
+        if errors is not None:
+            out[i].error = ActionInvalid(gettext("输入有误，请检查后重试。"), errors=errors)
+        elif values and values.get("external_ref"):
+            wanted.setdefault(values.get("source_system", ""), set()).add(values["external_ref"])
+    known: dict[tuple[str, str], Case] = {}
+    for source, batch in wanted.items():
+        for c in Case.objects.filter(source_system=source, external_ref__in=batch):
+            known[(source, c.external_ref)] = c
+    now = timezone.now()
+    todo: list[tuple[int, dict[str, Any]]] = []
+    same_as: dict[int, int] = {}  # a repeated reference within the batch: row -> the row written
+    for i, (values, _errors) in enumerate(checked):
+        if values is None:
+            continue
+        key = (values.get("source_system", ""), values.get("external_ref", ""))
+        if key[1] and key in known:
+            out[i].case = known[key]
+        elif key[1] and key in refs:
+            same_as[i] = refs[key]
+        else:
+            if key[1]:
+                refs[key] = i
+            todo.append((i, values))
+    from fengqiao.core import crypto
+    from fengqiao.triage import pipeline as triage
+
+    hashes = [[crypto.search_hash(p["phone"]) for p in v.get("parties", []) if p.get("phone")] for _, v in todo]
+    histories = triage.history_many(hashes)
+    regs: list[tuple[int, _Registration]] = []
+    for (i, values), history in zip(todo, histories, strict=True):
+        try:
+            regs.append((i, _prepare_registration(actor, values, now, memo, history=history)))
+        except ActionError as exc:
+            out[i].error = exc
+    _write_registrations(actor, [r for _, r in regs], via, now, memo)
+    for i, reg in regs:
+        out[i].case, out[i].created = reg.case, True
+    for i, first in same_as.items():
+        out[i].case, out[i].error = out[first].case, out[first].error
+    return out
+
+
+def validate_many(
+    input_cls: type[serializers.Serializer], items: list[Any], memo: dict[Any, Any] | None = None
+) -> list[tuple[dict[str, Any] | None, Any]]:
+    """Validate many inputs with one serializer (its fields are built once): ``(values, None)`` or
+    ``(None, errors)`` per item. ``memo`` lets relation fields look each unit or type up once."""
+    ser = input_cls(context={"memo": memo if memo is not None else {}})
+    out: list[tuple[dict[str, Any] | None, Any]] = []
+    for item in items:
+        try:
+            out.append((dict(ser.run_validation(item)), None))
+        except serializers.ValidationError as exc:
+            out.append((None, exc.detail))
+    return out
+
+
+@dataclass
+class _Registration:
+    case: Case
+    parties: list[dict[str, Any]]
+    plan: Any
+    grant: Grant | None
+
+
+def _prepare_registration(
+    actor: Actor, values: dict[str, Any], now: dt.datetime, memo: dict[Any, Any], history: int | None = None
+) -> _Registration:
+    """Triage, owner, scope check, level and deadlines of a new case: the unsaved row."""
     from fengqiao.triage import pipeline as triage
 
     # Triage (classify, locate, weigh the risk, route) fills what the caller left open.
-    plan = triage.prepare(values, actor)
+    plan = triage.prepare(values, actor, now, history=history, memo=memo)
     location: Unit | None = values.get("location_unit")
     std = values.get("standard_address")
     if location is None and std is not None:
         location = std.grid
     routed: Unit | None = plan.owner if plan is not None else None
-    owner: Unit = values.get("owner_unit") or routed or default_owner(location, actor)
+    owner: Unit = values.get("owner_unit") or routed or _memo_owner(location, actor, memo)
 
     grant: Grant | None = None
     if actor.kind == "staff" and not values.get("owner_unit") and actor.user is not None and actor.user.unit_id:
@@ -258,70 +377,91 @@ def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool
     level = level_for(location or owner, Level.BLUE)
     if plan is not None and plan.level and routed is not None and owner.pk == routed.pk:
         level = plan.level  # the routing rule's level
-    now = timezone.now()
     parties = values.pop("parties", [])
-    try:
-        with transaction.atomic():
-            case = Case(
-                title=values["title"],
-                description=values["description"],
-                category=values.get("category"),
-                domain=values.get("domain"),
-                channel=values["channel"],
-                source_system=values.get("source_system", ""),
-                external_ref=values.get("external_ref", ""),
-                anonymous=values.get("anonymous", False),
-                address_text=values.get("address_text", ""),
-                standard_address=std,
-                location_unit=location,
-                lat=values.get("lat"),
-                lon=values.get("lon"),
-                priority=values["priority"],
-                risk=values["risk"],
-                people_count=values["people_count"],
-                received_at=values.get("received_at"),
-                owner_unit=owner,
-                level=level,
-                registered_by=actor.user,
-                created_at=now,
-                state=State.REGISTERED,
-                version=1,
-            )
-            initial_deadlines(case, now)
-            if plan is not None:
-                plan.apply_deadlines(case, now)
-            case.save(force_insert=True)
-            Party.objects.bulk_create([_party(case, p) for p in parties])
-            if plan is not None:
-                plan.record(case, parties)  # duplicates, team, stored result
-            event = CaseEvent.objects.create(
-                case=case,
+    case = Case(
+        title=values["title"],
+        description=values["description"],
+        category=values.get("category"),
+        domain=values.get("domain"),
+        channel=values["channel"],
+        source_system=values.get("source_system", ""),
+        external_ref=values.get("external_ref", ""),
+        anonymous=values.get("anonymous", False),
+        address_text=values.get("address_text", ""),
+        standard_address=std,
+        location_unit=location,
+        lat=values.get("lat"),
+        lon=values.get("lon"),
+        priority=values["priority"],
+        risk=values["risk"],
+        people_count=values["people_count"],
+        received_at=values.get("received_at"),
+        owner_unit=owner,
+        level=level,
+        registered_by=actor.user,
+        created_at=now,
+        state=State.REGISTERED,
+        version=1,
+    )
+    initial_deadlines(case, now)
+    if plan is not None:
+        plan.apply_deadlines(case, now)
+    case.fill_paths()
+    return _Registration(case, parties, plan, grant)
+
+
+def _memo_owner(location: Unit | None, actor: Actor, memo: dict[Any, Any]) -> Unit:
+    key = ("default_owner", location.pk if location is not None else None)
+    if key not in memo:
+        memo[key] = default_owner(location, actor)
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def _write_registrations(
+    actor: Actor, regs: list[_Registration], via: str, now: dt.datetime, memo: dict[Any, Any] | None = None
+) -> None:
+    """Insert prepared registrations: cases, parties, stored triage, one event and one audit row each,
+    then the event receivers (outbox messages, webhooks) and the side effects after the commit."""
+    if not regs:
+        return
+    from django.db.models.signals import post_save
+
+    from fengqiao.triage import pipeline as triage
+
+    with transaction.atomic():
+        Case.objects.bulk_create([r.case for r in regs])
+        Party.objects.bulk_create([_party(r.case, p) for r in regs for p in r.parties])
+        triage.record_many([(r.plan, r.case, r.parties) for r in regs if r.plan is not None], memo)
+        events = [
+            CaseEvent(
+                case=r.case,
                 code="case.register",
                 actor=actor.user,
-                actor_role=grant.role if grant else actor.kind,
-                actor_unit=grant.unit if grant else None,
-                via=via or case.channel,
+                actor_role=r.grant.role if r.grant else actor.kind,
+                actor_unit=r.grant.unit if r.grant else None,
+                via=via or r.case.channel,
                 at=now,
                 state_before="",
-                state_after=case.state,
-                after={"owner_unit": owner.pk, "channel": case.channel, "category": case.category_id},
-                data={"triage": plan.event_data()} if plan is not None and plan.result is not None else {},
+                state_after=r.case.state,
+                after={"owner_unit": r.case.owner_unit_id, "channel": r.case.channel, "category": r.case.category_id},
+                data={"triage": r.plan.event_data()} if r.plan is not None and r.plan.result is not None else {},
                 public=True,
-                version=case.version,
+                version=r.case.version,
             )
-            _audit("case.register", actor, grant, case, event)
-            _queue_side_effects(event)
-            if plan is not None:
-                plan.after_event(case, event)
-    except IntegrityError:
-        # Two concurrent deliveries of one external reference: the other one won.
-        existing = Case.objects.filter(
-            source_system=values.get("source_system", ""), external_ref=values.get("external_ref", "")
-        ).first()
-        if existing is None or not values.get("external_ref"):
-            raise
-        return existing, False
-    return case, True
+            for r in regs
+        ]
+        CaseEvent.objects.bulk_create(events)
+        audit.record_many(
+            [_audit_row("case.register", actor, r.grant, r.case, e) for r, e in zip(regs, events, strict=True)]
+        )
+        using = transaction.get_connection().alias
+        for e in events:
+            # bulk_create sends no signals: the receivers (the applicant's message, webhooks) run as for save().
+            post_save.send(CaseEvent, instance=e, created=True, update_fields=None, raw=False, using=using)
+        _queue_side_effects_many(events)
+        for r, e in zip(regs, events, strict=True):
+            if r.plan is not None:
+                r.plan.after_event(r.case, e)
 
 
 def _party(case: Case, p: dict[str, Any]) -> Party:

@@ -268,12 +268,17 @@ class Case(models.Model):
         return f"{self.display_code} {self.title}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        self.fill_paths()
+        super().save(*args, **kwargs)
+
+    def fill_paths(self) -> None:
+        """Copy the units' tree paths onto the row (the scope filters are index range scans on them);
+        called by ``save`` and before a bulk insert."""
         if self.owner_unit_id:
             self.owner_path = self.owner_unit.path
         self.pending_path = self.pending_unit.path if self.pending_unit_id and self.pending_unit else ""
         self.lead_path = self.lead_unit.path if self.lead_unit_id and self.lead_unit else ""
         self.location_path = self.location_unit.path if self.location_unit_id and self.location_unit else ""
-        super().save(*args, **kwargs)
 
     @property
     def display_code(self) -> str:

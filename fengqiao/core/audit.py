@@ -63,32 +63,63 @@ def record(
     username: str = "",
 ) -> AuditEntry:
     """Append one row to the chain (inside the caller's transaction, or its own)."""
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or obj.pk
+    return record_many(
+        [
+            {
+                "action": action,
+                "user": user,
+                "role": role,
+                "unit_id": unit_id,
+                "obj": obj,
+                "object_type": object_type,
+                "object_id": object_id,
+                "result": result,
+                "detail": detail,
+                "username": username,
+            }
+        ]
+    )[0]
+
+
+def record_many(rows: list[dict[str, Any]]) -> list[AuditEntry]:
+    """Append several rows to the chain in order, with one lock of the head and one insert (bulk
+    registration); each dict holds the keyword arguments of :func:`record`."""
+    if not rows:
+        return []
     with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(id=1)
-        user_obj = user if user is not None and getattr(user, "is_authenticated", False) else None
-        entry = AuditEntry(
-            seq=head.last_seq + 1,
-            at=timezone.now(),
-            user=user_obj,
-            username=username or (user_obj.get_username() if user_obj else ""),
-            role=role,
-            unit_id=unit_id,
-            ip=client_ip_var.get(),
-            request_id=request_id_var.get(),
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id) if object_id != "" else "",
-            result=result,
-            detail=_scrub(detail or {}),
-            prev_hash=head.last_hash,
-        )
-        entry.hash = compute_hash(entry)
-        entry.save(force_insert=True)
-        AuditHead.objects.filter(id=1).update(last_seq=entry.seq, last_hash=entry.hash)
-    return entry
+        seq, prev = head.last_seq, head.last_hash
+        entries = []
+        ip, request_id = client_ip_var.get(), request_id_var.get()
+        for row in rows:
+            obj, user = row.get("obj"), row.get("user")
+            object_type, object_id = row.get("object_type", ""), row.get("object_id", "")
+            if obj is not None:
+                object_type = object_type or obj._meta.label_lower
+                object_id = object_id or obj.pk
+            user_obj = user if user is not None and getattr(user, "is_authenticated", False) else None
+            seq += 1
+            entry = AuditEntry(
+                seq=seq,
+                at=timezone.now(),
+                user=user_obj,
+                username=row.get("username") or (user_obj.get_username() if user_obj else ""),
+                role=row.get("role", ""),
+                unit_id=row.get("unit_id"),
+                ip=ip,
+                request_id=request_id,
+                action=row["action"],
+                object_type=object_type,
+                object_id=str(object_id) if object_id != "" else "",
+                result=row.get("result", "ok"),
+                detail=_scrub(row.get("detail") or {}),
+                prev_hash=prev,
+            )
+            entry.hash = prev = compute_hash(entry)
+            entries.append(entry)
+        AuditEntry.objects.bulk_create(entries)
+        AuditHead.objects.filter(id=1).update(last_seq=seq, last_hash=prev)
+    return entries
 
 
 @dataclass

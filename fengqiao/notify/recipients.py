@@ -22,16 +22,24 @@ def unit_desk(unit: Unit, roles: tuple[str, ...] = DESK_ROLES) -> QuerySet[User]
     return User.objects.none()
 
 
-def recipients_for(event: CaseEvent) -> dict[int, str]:
-    """user id → notification kind."""
+def recipients_for(event: CaseEvent, memo: dict[int, list[int]] | None = None) -> dict[int, str]:
+    """user id → notification kind. ``memo`` (a batch's dict) keeps each unit's desk staff."""
     case = event.case
+
+    def desk(unit: Unit) -> list[int]:
+        if memo is None:
+            return list(unit_desk(unit).values_list("pk", flat=True))
+        if unit.pk not in memo:
+            memo[unit.pk] = list(unit_desk(unit).values_list("pk", flat=True))
+        return memo[unit.pk]
+
     out: dict[int, str] = {}
     code = event.code
     if code == "case.register":
-        for uid in unit_desk(case.owner_unit).values_list("pk", flat=True):
+        for uid in desk(case.owner_unit):
             out[uid] = "new_case"
     elif code in {"case.assign_unit", "case.transfer", "case.escalate", "case.return"} and case.pending_unit:
-        for uid in unit_desk(case.pending_unit).values_list("pk", flat=True):
+        for uid in desk(case.pending_unit):
             out[uid] = "to_accept"
     elif code == "case.assign_person" and case.handler_id:
         out[case.handler_id] = "assigned"
@@ -41,7 +49,7 @@ def recipients_for(event: CaseEvent) -> dict[int, str]:
     elif code == "case.instruct":
         if case.handler_id:
             out[case.handler_id] = "instruction"
-        for uid in unit_desk(case.owner_unit).values_list("pk", flat=True):
+        for uid in desk(case.owner_unit):
             out.setdefault(uid, "instruction")
     elif code == "case.answer_instruction":
         from fengqiao.supervision.models import Instruction
@@ -55,7 +63,7 @@ def recipients_for(event: CaseEvent) -> dict[int, str]:
         if case.handler_id:
             out[case.handler_id] = code.split(".")[1]
         else:
-            for uid in unit_desk(case.owner_unit).values_list("pk", flat=True):
+            for uid in desk(case.owner_unit):
                 out[uid] = code.split(".")[1]
     if event.actor_id:
         out.pop(event.actor_id, None)

@@ -27,6 +27,21 @@ def fanout_event(self, event_id: int) -> int:  # type: ignore[no-untyped-def]
     return created
 
 
+@shared_task(bind=True, max_retries=5, default_retry_delay=5, acks_late=True)
+def fanout_events(self, event_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
+    """:func:`fanout_event` for a batch of events (a bulk registration): one query for the events,
+    each unit's desk looked up once, one insert. Idempotent: existing (user, event) rows are kept."""
+    events = CaseEvent.objects.select_related("case", "case__owner_unit", "case__pending_unit").filter(pk__in=event_ids)
+    memo: dict[int, list[int]] = {}
+    rows = [
+        Notification(user_id=user_id, case=event.case, event=event, kind=kind)
+        for event in events
+        for user_id, kind in recipients_for(event, memo).items()
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    return len(rows)
+
+
 @shared_task(acks_late=True)
 def relay_outbox() -> dict[str, int]:
     from django.core.cache import cache

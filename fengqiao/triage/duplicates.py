@@ -137,6 +137,7 @@ class DuplicateReport:
 
 
 PER_BAND = 25  # newest rows read per band bucket
+LOOKUP_CHUNK = 50  # texts per lookup query: 8 sub-selects each (SQLite allows 500 in one compound select)
 
 
 def find_similar(
@@ -146,105 +147,145 @@ def find_similar(
 
     One index range per band on (band key, created_at), newest first, at most ``PER_BAND`` rows each:
     8 small index scans whatever the size of a bucket (boilerplate phrases make some buckets big)."""
+    values = minhash(text) if values is None else values
+    return find_similar_many([values], before=[exclude], since=since)[0]
+
+
+def find_similar_many(
+    values_list: list[np.ndarray], *, before: list[int | None], since: dt.datetime | None = None
+) -> list[list[tuple[int, float]]]:
+    """:func:`find_similar` for several texts at once (``LOOKUP_CHUNK`` texts per query). ``before[j]``:
+    the case of text ``j`` — only cases registered before it (smaller ids) are candidates, so a batch
+    sees its own earlier rows as a sequence of single registrations would."""
     from django.db import connection
 
     from fengqiao.triage.models import TextSignature
 
-    values = minhash(text) if values is None else values
-    keys = band_keys(values)
     table = connection.ops.quote_name(TextSignature._meta.db_table)
     since_sql = " AND created_at >= %s" if since is not None else ""
-    parts: list[str] = []
-    params: list[Any] = []
-    for i, k in enumerate(keys):
-        parts.append(
-            # Only our table name, band numbers and constants are interpolated; values are parameters.
-            f"SELECT * FROM (SELECT case_id, minhash FROM {table} WHERE b{i} = %s{since_sql}"  # noqa: S608
-            f" ORDER BY created_at DESC LIMIT {PER_BAND}) AS s{i}"
-        )
-        params.append(k)
-        if since is not None:
-            params.append(since)
-    seen: dict[int, float] = {}
-    with connection.cursor() as cur:
-        cur.execute(" UNION ALL ".join(parts), params)
-        for cid, mh in cur.fetchall():
-            if cid == exclude or cid in seen:
-                continue
-            seen[cid] = similarity(values, np.frombuffer(bytes(mh), dtype=np.uint32))
-    out = sorted(seen.items(), key=lambda x: -x[1])
-    return out[:MAX_CANDIDATES]
+    found: list[dict[int, float]] = [{} for _ in values_list]
+    for start in range(0, len(values_list), LOOKUP_CHUNK):
+        parts: list[str] = []
+        params: list[Any] = []
+        for j in range(start, min(start + LOOKUP_CHUNK, len(values_list))):
+            for i, k in enumerate(band_keys(values_list[j])):
+                parts.append(
+                    # Only our table name, numbers and constants are interpolated; values are parameters.
+                    f"SELECT {j} AS q, s{j}_{i}.* FROM (SELECT case_id, minhash FROM {table}"  # noqa: S608
+                    f" WHERE b{i} = %s{since_sql} ORDER BY created_at DESC LIMIT {PER_BAND}) AS s{j}_{i}"
+                )
+                params.append(k)
+                if since is not None:
+                    params.append(since)
+        with connection.cursor() as cur:
+            cur.execute(" UNION ALL ".join(parts), params)
+            for j, cid, mh in cur.fetchall():
+                own = before[j]
+                if cid in found[j] or (own is not None and cid >= own):
+                    continue
+                found[j][cid] = similarity(values_list[j], np.frombuffer(bytes(mh), dtype=np.uint32))
+    return [sorted(f.items(), key=lambda x: -x[1])[:MAX_CANDIDATES] for f in found]
 
 
 def check(case: Any, phone_hashes: list[str], values: np.ndarray | None = None) -> DuplicateReport:
     """Similar open cases, merge suggestions (same phone) and a group suggestion for a new case."""
+    if values is None:
+        values = minhash(case_text(case.title, case.description))
+    return check_many([(case, phone_hashes, values)])[0]
+
+
+def check_many(items: list[tuple[Any, list[str], np.ndarray]]) -> list[DuplicateReport]:
+    """:func:`check` for several new cases (``(case, applicant phone hashes, MinHash)`` each) with a
+    fixed number of queries plus one per ``LOOKUP_CHUNK`` cases. Each case is compared with the
+    cases registered before it, its own batch included."""
     from fengqiao.cases.models import Case, Party
     from fengqiao.cases.workflow import OPEN_STATES
     from fengqiao.triage.models import TextSignature
 
+    if not items:
+        return []
     now = timezone.now()
-    text = case_text(case.title, case.description)
-    values = minhash(text) if values is None else values
-    report = DuplicateReport()
-    hits = dict(find_similar(text, exclude=case.pk, since=now - dt.timedelta(days=MERGE_DAYS), values=values))
+    since = now - dt.timedelta(days=MERGE_DAYS)
+    found = find_similar_many([v for _, _, v in items], before=[c.pk for c, _, _ in items], since=since)
+    hits_list = [dict(f) for f in found]
 
     # Same phone, open, last 90 days: compare their texts even when no LSH band is shared.
-    same_phone: set[int] = set()
-    if phone_hashes:
-        same_phone = set(
-            Party.objects.filter(
-                phone_hash__in=phone_hashes,
-                case__created_at__gte=now - dt.timedelta(days=MERGE_DAYS),
-                case__state__in=list(OPEN_STATES),
+    all_phones = {h for _, phones, _ in items for h in phones}
+    by_phone: dict[str, list[int]] = {}
+    if all_phones:
+        rows = Party.objects.filter(
+            phone_hash__in=all_phones, case__created_at__gte=since, case__state__in=list(OPEN_STATES)
+        ).values_list("phone_hash", "case_id")
+        for ph, cid in rows.order_by("-case_id"):
+            by_phone.setdefault(ph, []).append(cid)
+    same_list: list[set[int]] = []
+    missing: set[int] = set()
+    for (case, phones, _), hits in zip(items, hits_list, strict=True):
+        same = {cid for ph in phones for cid in by_phone.get(ph, [])[:50] if cid < case.pk}
+        same_list.append(same)
+        missing |= same - set(hits)
+    stored = (
+        dict(TextSignature.objects.filter(case_id__in=missing).values_list("case_id", "minhash")) if missing else {}
+    )
+    wanted_list: list[set[int]] = []
+    for (_, _, values), hits, same in zip(items, hits_list, same_list, strict=True):
+        for cid in same - set(hits):
+            if cid in stored:
+                hits[cid] = similarity(values, np.frombuffer(bytes(stored[cid]), dtype=np.uint32))
+        wanted_list.append({cid for cid, s in hits.items() if s >= SIMILAR or (cid in same and s >= MERGE_SIMILAR)})
+
+    all_wanted = set().union(*wanted_list)
+    info = (
+        {
+            c["pk"]: c
+            for c in Case.objects.filter(pk__in=all_wanted).values(
+                "pk", "code", "title", "state", "created_at", "merged_into"
             )
-            .exclude(case_id=case.pk)
-            .values_list("case_id", flat=True)[:50]
-        )
-        missing = same_phone - set(hits)
-        if missing:
-            for cid, mh in TextSignature.objects.filter(case_id__in=missing).values_list("case_id", "minhash"):
-                hits[cid] = similarity(values, np.frombuffer(bytes(mh), dtype=np.uint32))
-
-    wanted = {cid for cid, s in hits.items() if s >= SIMILAR or (cid in same_phone and s >= MERGE_SIMILAR)}
-    if not wanted:
-        return report
-    info = {
-        c["pk"]: c
-        for c in Case.objects.filter(pk__in=wanted).values("pk", "code", "title", "state", "created_at", "merged_into")
-    }
+        }
+        if all_wanted
+        else {}
+    )
     open_states = set(OPEN_STATES)
-    for cid in sorted(wanted, key=lambda x: -hits[x]):
-        c = info.get(cid)
-        if c is None or c["merged_into"]:
-            continue
-        s = Similar(
-            cid, c["code"], c["title"], c["state"], c["created_at"].isoformat(), hits[cid], same_phone=cid in same_phone
-        )
-        if s.same_phone and c["state"] in open_states:
-            report.merge.append(s)
-        elif s.similarity >= SIMILAR:
-            report.similar.append(s)
-
-    # Group: different people, similar matter, recent.
     recent_cut = now - dt.timedelta(days=GROUP_DAYS)
-    group_ids = [
-        s.case_id
-        for s in report.similar
-        if not s.same_phone and dt.datetime.fromisoformat(s.created_at) >= recent_cut and s.state in open_states
-    ]
-    if group_ids:
-        people = set(
-            Party.objects.filter(case_id__in=group_ids, role="applicant")
-            .exclude(phone_hash="")
-            .exclude(phone_hash__in=phone_hashes)
-            .values_list("phone_hash", flat=True)
+    reports: list[DuplicateReport] = []
+    group_ids_list: list[list[int]] = []
+    for hits, same, wanted in zip(hits_list, same_list, wanted_list, strict=True):
+        report = DuplicateReport()
+        for cid in sorted(wanted, key=lambda x: -hits[x]):
+            c = info.get(cid)
+            if c is None or c["merged_into"]:
+                continue
+            s = Similar(
+                cid, c["code"], c["title"], c["state"], c["created_at"].isoformat(), hits[cid], same_phone=cid in same
+            )
+            if s.same_phone and c["state"] in open_states:
+                report.merge.append(s)
+            elif s.similarity >= SIMILAR:
+                report.similar.append(s)
+        reports.append(report)
+        # Group: different people, similar matter, recent.
+        group_ids_list.append(
+            [
+                s.case_id
+                for s in report.similar
+                if not s.same_phone and dt.datetime.fromisoformat(s.created_at) >= recent_cut and s.state in open_states
+            ]
         )
+
+    all_group = set().union(*map(set, group_ids_list))
+    applicants: dict[int, set[str]] = {}
+    if all_group:
+        for cid, ph in Party.objects.filter(case_id__in=all_group, role="applicant").values_list(
+            "case_id", "phone_hash"
+        ):
+            applicants.setdefault(cid, set()).add(ph)
+    for (_, phones, _), report, group_ids in zip(items, reports, group_ids_list, strict=True):
+        if not group_ids:
+            continue
+        own = set(phones)
+        people = {ph for cid in group_ids for ph in applicants.get(cid, ()) if ph and ph not in own}
         # Anonymous or phoneless reports still count as one person each.
-        with_phone = set(
-            Party.objects.filter(case_id__in=group_ids, role="applicant")
-            .exclude(phone_hash="")
-            .values_list("case_id", flat=True)
-        )
+        with_phone = {cid for cid in group_ids if any(applicants.get(cid, ()))}
         count = len(people) + len(set(group_ids) - with_phone) + 1
         if count >= GROUP_MIN_PEOPLE:
             report.group = {
@@ -252,4 +293,4 @@ def check(case: Any, phone_hashes: list[str], values: np.ndarray | None = None) 
                 "cases": [s.as_dict() for s in report.similar if s.case_id in group_ids][:20],
                 "reason": f"近{GROUP_DAYS}天内{count}名不同群众反映相似事项，建议按群体性事件关联处理",
             }
-    return report
+    return reports

@@ -178,33 +178,11 @@ class Plan:
     def record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
         """After the case row is inserted: store the signature, look for duplicates, propose a team and
         write the result row (in a savepoint: a failure is logged, the intake goes on)."""
-        t = time.perf_counter()
-        try:
-            with transaction.atomic():
-                self.result = self._record(case, parties)
-        except Exception:
-            log.exception("triage of case %s could not be recorded", case.pk)
-            self.result = None
-        self.timings["record_ms"] = _ms(t)
+        record_many([(self, case, parties)])
         return self.result
 
-    def _record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
-        from fengqiao.core import crypto
-        from fengqiao.triage import team
-        from fengqiao.triage.models import TextSignature, TriageResult
-
-        t = time.perf_counter()
-        values = duplicates.minhash(self.text)
-        phones = [crypto.search_hash(p["phone"]) for p in parties if p.get("phone")]
-        dup = duplicates.check(case, phones, values)
-        TextSignature.objects.bulk_create([duplicates.signature_row(case.pk, self.text, case.created_at, values)])
-        self.timings["duplicates_ms"] = _ms(t)
-
-        t = time.perf_counter()
-        code = case.category.code if case.category_id and case.category else ""
-        proposal = team.propose(code, case.location_unit_id, self.text, self.risk.get("_raw"))
-        self.timings["team_ms"] = _ms(t)
-
+    def finish(self, case: Any, dup: duplicates.DuplicateReport, proposal: Any) -> Any:
+        """The result row (unsaved) from the duplicate report and the team proposal."""
         explanation = self.route.explanation
         if self.route.owner is None:
             explanation = f"未命中任何分流规则 → 兜底：{case.owner_unit.name}"
@@ -216,7 +194,9 @@ class Plan:
         if dup.group:
             review.append(dup.group["reason"])
         elapsed = (time.perf_counter() - self.started) * 1000
-        result = TriageResult(
+        from fengqiao.triage.models import TriageResult
+
+        return TriageResult(
             case=case,
             elapsed_ms=round(elapsed, 2),
             type_top=_named(self.type_pred["top"], _categories()),
@@ -233,8 +213,6 @@ class Plan:
             needs_review=bool(review),
             review_reasons=review,
         )
-        TriageResult.objects.bulk_create([result])
-        return result
 
     def event_data(self) -> dict[str, Any]:
         """What the registration event carries about triage (its explanation and the decisions)."""
@@ -273,6 +251,58 @@ class Plan:
 
 def _ms(t: float) -> float:
     return round((time.perf_counter() - t) * 1000, 2)
+
+
+def record_many(entries: list[tuple[Plan, Any, list[dict[str, Any]]]], memo: dict[Any, Any] | None = None) -> None:
+    """After the cases are inserted (same transaction, one savepoint): store their text signatures,
+    look for duplicates and group matters (each case against the cases registered before it, its
+    batch included), propose teams and write the result rows; each plan gets its ``result``. A
+    failure is logged and the intake goes on without the stored triage."""
+    if not entries:
+        return
+    t = time.perf_counter()
+    try:
+        with transaction.atomic():
+            _record_many(entries, memo)
+    except Exception:
+        log.exception("triage of %s new case(s) could not be recorded", len(entries))
+        for plan, _, _ in entries:
+            plan.result = None
+    share = _ms(t) / len(entries)
+    for plan, _, _ in entries:
+        plan.timings["record_ms"] = round(share, 2)
+
+
+def _record_many(entries: list[tuple[Plan, Any, list[dict[str, Any]]]], memo: dict[Any, Any] | None) -> None:
+    from fengqiao.core import crypto
+    from fengqiao.triage import team
+    from fengqiao.triage.models import TextSignature, TriageResult
+
+    t = time.perf_counter()
+    items = []
+    for plan, case, parties in entries:
+        values = duplicates.minhash(plan.text)
+        phones = [crypto.search_hash(p["phone"]) for p in parties if p.get("phone")]
+        items.append((case, phones, values))
+    TextSignature.objects.bulk_create(
+        [
+            duplicates.signature_row(case.pk, plan.text, case.created_at, v)
+            for (plan, _, _), (case, _, v) in zip(entries, items, strict=True)
+        ]
+    )
+    reports = duplicates.check_many(items)
+    dup_ms = _ms(t) / len(entries)
+
+    results = []
+    for (plan, case, _), dup in zip(entries, reports, strict=True):
+        t = time.perf_counter()
+        code = case.category.code if case.category_id and case.category else ""
+        proposal = team.propose(code, case.location_unit_id, plan.text, plan.risk.get("_raw"), memo=memo)
+        plan.timings["duplicates_ms"] = round(dup_ms, 2)
+        plan.timings["team_ms"] = _ms(t)
+        plan.result = plan.finish(case, dup, proposal)
+        results.append(plan.result)
+    TriageResult.objects.bulk_create(results)
 
 
 def notify_leaders(case: Any, event: Any, result: Any) -> int:
@@ -315,17 +345,45 @@ def _history(parties: list[dict[str, Any]]) -> int:
     return Party.objects.filter(phone_hash__in=hashes).values("case_id").distinct().count()
 
 
-def prepare(values: dict[str, Any], actor: Any = None, now: dt.datetime | None = None) -> Plan | None:
+def prepare(
+    values: dict[str, Any],
+    actor: Any = None,
+    now: dt.datetime | None = None,
+    *,
+    history: int | None = None,
+    memo: dict[Any, Any] | None = None,
+) -> Plan | None:
     """Triage before the insert; fills ``values`` (type, domain, location, risk, priority) and
-    returns the plan (``None`` if triage itself failed — the intake goes on without it)."""
+    returns the plan (``None`` if triage itself failed — the intake goes on without it). A bulk
+    registration passes the applicant's ``history`` (counted for the whole batch at once) and a
+    ``memo`` dict shared by its rows (units and addresses looked up once)."""
     try:
-        return _prepare(values, now or timezone.now())
+        return _prepare(values, now or timezone.now(), history, memo if memo is not None else {})
     except Exception:
         log.exception("triage failed before registration")
         return None
 
 
-def _prepare(values: dict[str, Any], now: dt.datetime) -> Plan:
+def history_many(phone_hash_lists: list[list[str]]) -> list[int]:
+    """:func:`_history` for several applicants with one query."""
+    from fengqiao.cases.models import Party
+
+    wanted = {h for hs in phone_hash_lists for h in hs}
+    cases: dict[str, set[int]] = {}
+    if wanted:
+        for h, cid in Party.objects.filter(phone_hash__in=wanted).values_list("phone_hash", "case_id"):
+            cases.setdefault(h, set()).add(cid)
+    return [len(set().union(*(cases.get(h, set()) for h in hs))) if hs else 0 for hs in phone_hash_lists]
+
+
+def _memo_get(memo: dict[Any, Any], model: Any, pk: int) -> Any:
+    key = (model._meta.label, pk)
+    if key not in memo:
+        memo[key] = model.objects.get(pk=pk)
+    return memo[key]
+
+
+def _prepare(values: dict[str, Any], now: dt.datetime, history: int | None, memo: dict[Any, Any]) -> Plan:
     from fengqiao.cases.choices import Priority
     from fengqiao.org.models import StandardAddress, Unit
 
@@ -379,10 +437,10 @@ def _prepare(values: dict[str, Any], now: dt.datetime) -> Plan:
                 from_text.method = "text"
                 loc = from_text
         if loc.resolved:
-            location_unit = Unit.objects.get(pk=int(loc.unit_id or 0))
+            location_unit = _memo_get(memo, Unit, int(loc.unit_id or 0))
             values["location_unit"] = location_unit
             if loc.standard_address_id and std is None:
-                std = StandardAddress.objects.get(pk=loc.standard_address_id)
+                std = _memo_get(memo, StandardAddress, loc.standard_address_id)
                 values["standard_address"] = std
         else:
             review.append(f"属地未能确定：{loc.reason}")
@@ -394,7 +452,7 @@ def _prepare(values: dict[str, Any], now: dt.datetime) -> Plan:
         text,
         people=int(values.get("people_count") or 1),
         vulnerable=any(p.get("vulnerable") for p in parties),
-        history=_history(parties),
+        history=_history(parties) if history is None else history,
     )
     given_risk = values.get("risk") or "low"
     if RISK_ORDER[risk["level"]] > RISK_ORDER.get(given_risk, 0):
@@ -520,7 +578,7 @@ def preview(
         "risk": "low",
         "priority": 2,
     }
-    plan = _prepare(values, when or timezone.now())
+    plan = _prepare(values, when or timezone.now(), None, {})
     code = plan.category.code if plan.category is not None else ""
     proposal = team.propose(
         code, plan.location_unit.pk if plan.location_unit else None, plan.text, plan.risk.get("_raw")

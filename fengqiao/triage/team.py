@@ -187,8 +187,25 @@ def _candidates(kinds: list[str], area_ids: list[int], category_code: str, limit
     return rows + [r for r in more if r["pk"] not in seen]
 
 
-def propose(category_code: str, location_unit_id: int | None, text: str = "", risk: Any = None) -> Proposal:
-    """Propose a team for a case of type ``category_code`` at ``location_unit_id``."""
+def propose(
+    category_code: str,
+    location_unit_id: int | None,
+    text: str = "",
+    risk: Any = None,
+    memo: dict[Any, Proposal] | None = None,
+) -> Proposal:
+    """Propose a team for a case of type ``category_code`` at ``location_unit_id``. ``memo`` (a bulk
+    registration's dict) reuses the proposal of an earlier case of the same type, place and risk
+    categories: the pool's load does not change until a team is attached."""
+    if memo is None:
+        return _propose(category_code, location_unit_id, text, risk)
+    key = (category_code, location_unit_id, tuple(sorted(risk_categories(text, risk))))
+    if key not in memo:
+        memo[key] = _propose(category_code, location_unit_id, text, risk)
+    return memo[key]
+
+
+def _propose(category_code: str, location_unit_id: int | None, text: str, risk: Any) -> Proposal:
     from fengqiao.mediation.models import MediatorKind
     from fengqiao.triage.location import gazetteer
 
