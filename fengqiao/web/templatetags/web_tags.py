@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import escape as _html_escape
 from typing import Any
 
 from django import template
@@ -12,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.web.views.common import relative
 
 register = template.Library()
+
+
+def esc(value: Any) -> str:
+    """Django's ``escape`` without the SafeString wrapper (the same characters, the same entities)."""
+    return _html_escape(str(value))
 
 
 @register.filter
@@ -73,37 +79,62 @@ def level_short(level: int) -> str:
 
 
 @register.simple_tag
+def options(choices: Any, selected: Any = None) -> Any:
+    """``<option>`` elements for ``(value, label)`` pairs, or for ``(group label, pairs)`` groups
+    (as ``<optgroup>``); the value equal to ``selected`` (compared as text) is selected. Joined in
+    Python: the workbench's filter form has hundreds of options, and looping over them in the
+    template cost more than the rest of the form."""
+    from django.utils.safestring import mark_safe
+
+    chosen = "" if selected is None else str(selected)
+
+    def one(value: Any, label: Any) -> str:
+        v = str(value)
+        return f'<option value="{esc(v)}"{" selected" if chosen and v == chosen else ""}>{esc(label)}</option>'
+
+    out: list[str] = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            out.append(f'<optgroup label="{esc(value)}">{"".join(one(v, lab) for v, lab in label)}</optgroup>')
+        else:
+            out.append(one(value, label))
+    return mark_safe("".join(out))  # noqa: S308 — values and labels escaped above
+
+
+@register.simple_tag
 def case_rows(cases: Any, selectable: bool = False) -> Any:
     """The case table of the workbench and of the phone lookup, built in Python.
 
     The same markup as a template would give, but a template loop over 50 rows with a dozen filters
-    and tags each was half of the workbench's time; this takes a tenth of that."""
+    and tags each was half of the workbench's time. Strings are joined with f-strings and escaped
+    with the standard library's ``html.escape`` (what Django's ``escape`` calls), which is several
+    times cheaper than a ``format_html`` per cell."""
     from django.urls import reverse
-    from django.utils.html import format_html
     from django.utils.safestring import mark_safe
     from django.utils.translation import gettext
 
     labels = {
-        "case": gettext("案件"),
-        "type": gettext("类型"),
-        "state": gettext("状态"),
-        "level": gettext("等级/督办"),
-        "unit": gettext("责任单位 · 承办人"),
-        "created": gettext("登记"),
-        "due": gettext("办结时限"),
+        "case": esc(gettext("案件")),
+        "type": esc(gettext("类型")),
+        "state": esc(gettext("状态")),
+        "level": esc(gettext("等级/督办")),
+        "unit": esc(gettext("责任单位 · 承办人")),
+        "created": esc(gettext("登记")),
+        "due": esc(gettext("办结时限")),
     }
-    colour_names = {"green": gettext("绿码"), "yellow": gettext("黄码"), "red": gettext("红码")}
+    colour_names = {"green": esc(gettext("绿码")), "yellow": esc(gettext("黄码")), "red": esc(gettext("红码"))}
+    unclassified = f'<span class="muted">{esc(gettext("未分类"))}</span>'
+    respond = esc(gettext("响应"))
+    colour_title = esc(gettext("督办颜色"))
     now = timezone.now()
+    tz = timezone.get_current_timezone()
     case_url = reverse("web:case", args=["CODE"])
     head = "".join(
-        format_html('<th scope="col">{}</th>', labels[k])
-        for k in ("case", "type", "state", "level", "unit", "created", "due")
+        f'<th scope="col">{labels[k]}</th>' for k in ("case", "type", "state", "level", "unit", "created", "due")
     )
     if selectable:
         head = (
-            format_html(
-                '<th scope="col"><input type="checkbox" data-check-all aria-label="{}"></th>', gettext("全选本页")
-            )
+            f'<th scope="col"><input type="checkbox" data-check-all aria-label="{esc(gettext("全选本页"))}"></th>'
             + head
         )
     rows: list[str] = []
@@ -111,88 +142,57 @@ def case_rows(cases: Any, selectable: bool = False) -> Any:
         code = c.display_code
         cells: list[str] = []
         if selectable:
+            choose = esc(gettext("选择 %(code)s") % {"code": code})
             cells.append(
-                format_html(
-                    '<td class="sel"><input type="checkbox" name="cases" value="{}:{}" id="sel-{}" aria-label="{}"></td>',
-                    c.code,
-                    c.version,
-                    c.code,
-                    gettext("选择 %(code)s") % {"code": code},
-                )
+                f'<td class="sel"><input type="checkbox" name="cases" value="{esc(c.code)}:{c.version}" '
+                f'id="sel-{esc(c.code)}" aria-label="{choose}"></td>'
             )
         cells.append(
-            format_html(
-                '<td class="main" data-label="{}"><a href="{}"><span class="code">{}</span> {}</a></td>',
-                labels["case"],
-                case_url.replace("CODE", code),
-                code,
-                c.title,
-            )
+            f'<td class="main" data-label="{labels["case"]}"><a href="{esc(case_url.replace("CODE", code))}">'
+            f'<span class="code">{esc(code)}</span> {esc(c.title)}</a></td>'
         )
         if c.category_id:
-            kind: Any = c.category
+            kind = esc(str(c.category))
         elif c.domain_id:
-            kind = c.domain
+            kind = esc(str(c.domain))
         else:
-            kind = format_html('<span class="muted">{}</span>', gettext("未分类"))
-        cells.append(format_html('<td class="c-type" data-label="{}">{}</td>', labels["type"], kind))
+            kind = unclassified
+        cells.append(f'<td class="c-type" data-label="{labels["type"]}">{kind}</td>')
         pending = ""
         if c.pending_unit_id and c.pending_unit is not None:
-            pending = format_html(
-                '<br><span class="muted">{}</span>', gettext("待 %(u)s 接收") % {"u": c.pending_unit.name}
-            )
+            pending = f'<br><span class="muted">{esc(gettext("待 %(u)s 接收") % {"u": c.pending_unit.name})}</span>'
         cells.append(
-            format_html(
-                '<td class="c-state" data-label="{}"><span class="state s-{}">{}</span>{}</td>',
-                labels["state"],
-                c.state,
-                c.get_state_display(),
-                pending,
-            )
+            f'<td class="c-state" data-label="{labels["state"]}"><span class="state s-{esc(c.state)}">'
+            f"{esc(c.get_state_display())}</span>{pending}</td>"
         )
         colour = getattr(c, "colour_now", "") or c.colour
         cells.append(
-            format_html(
-                '<td class="c-level" data-label="{}"><span class="pill l-{}" title="{}">{}<span class="sr-only">{}</span>'
-                '</span> <span class="pill c-{}" title="{}">{}</span></td>',
-                labels["level"],
-                c.level,
-                c.get_level_display(),
-                level_short(c.level),
-                gettext("响应"),
-                colour,
-                gettext("督办颜色"),
-                colour_names.get(colour, colour_names["red"]),
-            )
+            f'<td class="c-level" data-label="{labels["level"]}"><span class="pill l-{esc(c.level)}" '
+            f'title="{esc(c.get_level_display())}">{esc(level_short(c.level))}<span class="sr-only">{respond}</span>'
+            f'</span> <span class="pill c-{esc(colour)}" title="{colour_title}">'
+            f"{colour_names.get(colour, colour_names['red'])}</span></td>"
         )
         unit = c.owner_unit.name + (f" · {c.handler}" if c.handler_id and c.handler is not None else "")
-        cells.append(format_html('<td class="c-unit" data-label="{}">{}</td>', labels["unit"], unit))
-        created = timezone.localtime(c.created_at)
+        cells.append(f'<td class="c-unit" data-label="{labels["unit"]}">{esc(unit)}</td>')
+        created = c.created_at.astimezone(tz)
         cells.append(
-            format_html(
-                '<td class="c-created" data-label="{}"><time datetime="{}">{}</time> <span class="muted">{}</span></td>',
-                labels["created"],
-                created.isoformat(),
-                created.strftime("%Y-%m-%d %H:%M"),
-                c.get_channel_display(),
-            )
+            f'<td class="c-created" data-label="{labels["created"]}"><time datetime="{created.isoformat()}">'
+            f'{created.strftime("%Y-%m-%d %H:%M")}</time> <span class="muted">{esc(c.get_channel_display())}</span></td>'
         )
         due = ""
         if c.due_at and c.is_open:
-            due = format_html(
-                '<time datetime="{}" data-countdown class="nowrap{}">{}</time>',
-                timezone.localtime(c.due_at).isoformat(),
-                " over" if c.due_at < now else "",
-                relative(c.due_at, now),
+            due = (
+                f'<time datetime="{c.due_at.astimezone(tz).isoformat()}" data-countdown '
+                f'class="nowrap{" over" if c.due_at < now else ""}">{esc(relative(c.due_at, now))}</time>'
             )
         elif c.due_at:
-            due = format_html('<span class="muted">{}</span>', timezone.localtime(c.due_at).strftime("%Y-%m-%d"))
-        cells.append(format_html('<td class="c-due" data-label="{}">{}</td>', labels["due"], due))
+            due = f'<span class="muted">{c.due_at.astimezone(tz).strftime("%Y-%m-%d")}</span>'
+        cells.append(f'<td class="c-due" data-label="{labels["due"]}">{due}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     if not rows:
-        rows.append(format_html('<tr><td colspan="8" class="empty">{}</td></tr>', gettext("没有符合条件的案件。")))
-    return mark_safe(  # noqa: S308 — every piece above went through format_html
+        rows.append(f'<tr><td colspan="8" class="empty">{esc(gettext("没有符合条件的案件。"))}</td></tr>')
+    return mark_safe(  # noqa: S308 — every value above went through html.escape
         '<table class="cases responsive">'
-        + format_html('<caption class="sr-only">{}</caption>', gettext("案件列表"))
-        + f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<caption class="sr-only">{esc(gettext("案件列表"))}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )

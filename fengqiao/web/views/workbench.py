@@ -146,16 +146,29 @@ def _unit_picker(user: Any, params: QueryDict) -> tuple[dict[str, Any], int | No
         "towns": towns,
         "villages": villages,
         "grids": grids,
+        "town_choices": [(u.pk, u.name) for u in towns],
+        "village_choices": [(u.pk, u.name) for u in villages],
+        "grid_choices": [(u.pk, u.name) for u in grids],
         "town": town,
         "village": village,
         "grid": grid,
     }, chosen
 
 
-def _categories() -> list[tuple[Category, list[Category]]]:
-    cats = list(Category.objects.filter(is_active=True).select_related("parent"))
+def _categories() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The category filter's options: one group per level-1 type, the type itself ("（全部）") first."""
+    cats = list(Category.objects.filter(is_active=True).only("code", "name", "parent_id", "sort"))
     tops = [c for c in cats if c.parent_id is None]
-    return [(t, [c for c in cats if c.parent_id == t.pk]) for t in tops]
+    return [
+        (
+            t.name,
+            [
+                (t.code, gettext("%(n)s（全部）") % {"n": t.name}),
+                *((c.code, c.name) for c in cats if c.parent_id == t.pk),
+            ],
+        )
+        for t in tops
+    ]
 
 
 @staff_required
@@ -220,6 +233,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "sorts": SORTS,
             "categories": _categories(),
             "staff": staff_choices(user),
+            "handler_selected": "" if request.GET.get("handler") == "me" else params.get("handler", ""),
             "warning": warning,
             "now": now,
         },
