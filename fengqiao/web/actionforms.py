@@ -68,6 +68,7 @@ class FormContext:
         self.case = case
         self.user = user
         self.pool_query = pool_query.strip()[:40]
+        self._unit_choices: dict[str, Choices] = {}
 
     @cached_property
     def owner_chain_ids(self) -> list[int]:
@@ -116,7 +117,14 @@ class FormContext:
 
     def unit_choices(self, action: str) -> Choices:
         """Units worth offering as a target (see ``_candidate_units``); for ``assign_unit`` only units
-        under the actor's unit (the action refuses others anyway), for ``escalate`` no villages or grids."""
+        under the actor's unit (the action refuses others anyway), for ``escalate`` no villages or grids.
+        Computed once per action (``add_assist`` offers the same list twice)."""
+        cached = self._unit_choices.get(action)
+        if cached is None:
+            cached = self._unit_choices[action] = self._compute_unit_choices(action)
+        return cached
+
+    def _compute_unit_choices(self, action: str) -> Choices:
         units = self._candidate_units
         if action == "assign_unit":
             grant = policy.grant_for(self.user, "assign_unit", self.case)
@@ -155,6 +163,10 @@ class FormContext:
         return suggested
 
     def mediator_choices(self) -> Choices:
+        return self._mediator_choices
+
+    @cached_property
+    def _mediator_choices(self) -> Choices:
         return [
             (
                 str(m.pk),

@@ -15,7 +15,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -32,8 +31,8 @@ from fengqiao.org.choices import Role
 from fengqiao.org.models import Unit
 from fengqiao.web.actionforms import FORMS, ORDER, FormContext, build_data, field_errors, initial_values
 from fengqiao.web.forms import RevealForm, UploadForm
+from fengqiao.web.templatetags.web_tags import esc
 from fengqiao.web.views.common import (
-    case_queryset,
     event_title,
     get_case_or_404,
     relative,
@@ -207,7 +206,13 @@ def _extendable(case: Case) -> bool:
     return not CaseEvent.objects.filter(case=case, code="case.extend").exists()
 
 
-def related_cases(case: Case, user: Any, parties: list[Party]) -> dict[str, list[Case]]:
+# The columns the related-case lists show (code, title, state, date): no joins needed.
+RELATED_ONLY = ("code", "title", "state", "created_at", "merged_into")
+
+
+def related_cases(case: Case, user: Any, parties: list[Party], visible: Q | None = None) -> dict[str, list[Case]]:
+    visible = visible if visible is not None else policy.visible_q(user)
+    scoped = policy.restrict(Case.objects.only(*RELATED_ONLY), user, visible=visible)
     hashes = {p.phone_hash for p in parties if p.phone_hash}
     same_phone: list[Case] = []
     if hashes:
@@ -221,13 +226,92 @@ def related_cases(case: Case, user: Any, parties: list[Party]) -> dict[str, list
             .distinct()[:100]
         )
         if ids:
-            same_phone = list(case_queryset(user).filter(pk__in=ids).order_by("-created_at")[:20])
-    merged = list(case_queryset(user).filter(Q(merged_into=case) | Q(pk=case.merged_into_id or 0)))
+            same_phone = list(scoped.filter(pk__in=ids).order_by("-created_at")[:20])
+    merged = list(scoped.filter(Q(merged_into=case) | Q(pk=case.merged_into_id or 0)))
     return {"same_phone": same_phone, "merged": merged}
 
 
+def _options_html(options: list[tuple[str, Any, bool]]) -> str:
+    return "".join(
+        f'<option value="{esc(v)}"{" selected" if sel else ""}>{esc(label)}</option>' for v, label, sel in options
+    )
+
+
+def field_html(f: dict[str, Any]) -> str:
+    """One action-form field as HTML — what the template include ``web/includes/field.html`` gave,
+    built in Python: a case page shows a dozen forms with forty fields, and the include with its
+    conditions was the largest part of the page's time."""
+    fid, name, widget, errors = esc(f["id"]), esc(f["name"]), f["widget"], f["errors"]
+    errid, helpid = f"{fid}-err", f"{fid}-help"
+    req = ' <span class="req" aria-hidden="true">*</span>' if f["required"] else ""
+    described = ""
+    if f["help"] or errors:
+        described = f' aria-describedby="{f"{errid} " if errors else ""}{helpid if f["help"] else ""}"'
+    invalid = ' aria-invalid="true"' if errors else ""
+    required = " required" if f["required"] else ""
+    label = esc(f["label"])
+    out = [f'<div class="field{" has-error" if errors else ""} w-{esc(widget)}">']
+    if widget == "checkbox":
+        aria = f' aria-invalid="true" aria-describedby="{errid}"' if errors else ""
+        out.append(
+            f'<label class="check" for="{fid}"><input type="checkbox" id="{fid}" name="{name}" value="true"'
+            f"{' checked' if f['checked'] else ''}{aria}> {label}</label>"
+        )
+    elif widget == "checkboxes":
+        items = (
+            "".join(
+                f'<label class="check" for="{fid}-{esc(v)}"><input type="checkbox" id="{fid}-{esc(v)}" name="{name}" '
+                f'value="{esc(v)}"{" checked" if sel else ""}> {esc(lab)}</label>'
+                for v, lab, sel in f["options"]
+            )
+            or f'<p class="muted" data-pool-empty>{esc(gettext("暂无推荐的调解员，请搜索调解资源库。"))}</p>'
+        )
+        out.append(
+            f'<fieldset class="choices" id="{fid}"{described}><legend>{label}{req}</legend>'
+            f'<div class="choice-list" data-pool-list>{items}</div></fieldset>'
+        )
+    else:
+        out.append(f'<label for="{fid}">{label}{req}</label>')
+        attrs = f'id="{fid}" name="{name}"'
+        value = f["value"]
+        if widget == "textarea":
+            out.append(f'<textarea {attrs} rows="3"{required}{invalid}{described}>{esc(value)}</textarea>')
+        elif widget in ("select", "multiselect", "tristate"):
+            multiple = ' multiple size="6"' if widget == "multiselect" else ""
+            if widget == "tristate":
+                opts = (
+                    f'<option value="">{esc(gettext("未回答"))}</option>'
+                    f'<option value="true"{" selected" if value == "true" else ""}>{esc(gettext("是"))}</option>'
+                    f'<option value="false"{" selected" if value == "false" else ""}>{esc(gettext("否"))}</option>'
+                )
+            else:
+                blank = f'<option value="">{esc(f["blank"])}</option>' if f["blank"] else ""
+                opts = blank + f["options_html"]
+            out.append(f"<select {attrs}{multiple}{required}{invalid}{described}>{opts}</select>")
+        else:
+            kind = {
+                "datetime": ' type="datetime-local"',
+                "url": ' type="url" inputmode="url" placeholder="https://"',
+                "number": ' type="number" min="1"',
+            }.get(widget, ' type="text"')
+            if widget == "code":
+                kind += ' autocapitalize="characters" spellcheck="false" autocomplete="off"'
+            shown = "" if value is None else value
+            out.append(f'<input {attrs}{kind} value="{esc(shown)}"{required}{invalid}{described}>')
+    if f["help"]:
+        out.append(f'<p class="help" id="{helpid}">{esc(f["help"])}</p>')
+    if errors:
+        out.append(f'<ul class="errorlist" id="{errid}">{"".join(f"<li>{esc(e)}</li>" for e in errors)}</ul>')
+    out.append("</div>")
+    return "\n".join(out)
+
+
 def _bound_fields(
-    name: str, ctx: FormContext, values: QueryDict | dict[str, Any] | None, errors: dict[str, list[str]]
+    name: str,
+    ctx: FormContext,
+    values: QueryDict | dict[str, Any] | None,
+    errors: dict[str, list[str]],
+    memo: dict[tuple[int, frozenset[str]], tuple[Any, str]],
 ) -> list[dict[str, Any]]:
     form = FORMS[name]
     out = []
@@ -241,39 +325,32 @@ def _bound_fields(
             value = (values or {}).get(f.name, "")
             selected = {str(value)} if value != "" else set()
             checked = bool(value)
-        options = (
-            [(str(v), label, str(v) in selected) for v, label in f.options(ctx)]
-            if f.widget in ("select", "multiselect", "checkboxes")
-            else []
-        )
-        # <option>s joined here, not looped in the template: a page offers several unit pickers with
-        # hundreds of units each, and the template loop was most of the page's time.
-        options_html = (
-            mark_safe(  # noqa: S308 — every value and label is escaped just above
-                "".join(
-                    f'<option value="{escape(v)}"{" selected" if sel else ""}>{escape(label)}</option>'
-                    for v, label, sel in options
-                )
-            )
-            if f.widget in ("select", "multiselect")
-            else ""
-        )
-        out.append(
-            {
-                "id": fid,
-                "name": f.name,
-                "label": f.label,
-                "widget": f.widget,
-                "required": f.required,
-                "help": f.help,
-                "blank": f.blank,
-                "value": value,
-                "checked": checked,
-                "options": options,
-                "options_html": options_html,
-                "errors": errors.get(f.name, []),
-            }
-        )
+        choices = f.options(ctx) if f.widget in ("select", "multiselect", "checkboxes") else []
+        options = [(str(v), label, str(v) in selected) for v, label in choices]
+        # <option>s joined here, not looped in a template; the same list with the same selection
+        # (the unit pickers of several forms) is joined once per page.
+        options_html = ""
+        if f.widget in ("select", "multiselect"):
+            key = (id(choices), frozenset(selected))
+            if key not in memo:  # the entry holds the list, so its id stays unique while memo lives
+                memo[key] = (choices, _options_html(options))
+            options_html = memo[key][1]
+        bound = {
+            "id": fid,
+            "name": f.name,
+            "label": f.label,
+            "widget": f.widget,
+            "required": f.required,
+            "help": f.help,
+            "blank": f.blank,
+            "value": value,
+            "checked": checked,
+            "options": options,
+            "options_html": options_html,
+            "errors": errors.get(f.name, []),
+        }
+        bound["html"] = mark_safe(field_html(bound))  # noqa: S308 — field_html escapes every value
+        out.append(bound)
     return out
 
 
@@ -287,6 +364,7 @@ def action_forms(
     pool_query: str = "",
 ) -> list[dict[str, Any]]:
     ctx = FormContext(case, user, pool_query)
+    memo: dict[tuple[int, frozenset[str]], tuple[Any, str]] = {}
     forms = []
     for name in ORDER:
         if name not in allowed or name not in FORMS or name not in ACTIONS:
@@ -298,6 +376,7 @@ def action_forms(
             ctx,
             values if is_active else initial_values(name, case),
             (errors or {}) if is_active else {},
+            memo,
         )
         forms.append(
             {
@@ -323,8 +402,10 @@ def render_case(
     page_errors: list[str] | None = None,
     upload_form: UploadForm | None = None,
     reveal_form: RevealForm | None = None,
+    visible: Q | None = None,
 ) -> HttpResponse:
     user = staff_user(request)
+    visible = visible if visible is not None else policy.visible_q(user)
     now = timezone.now()
     parties = list(case.parties.order_by("pk"))
     grant = RevealGrant.objects.filter(case=case, user=user, expires_at__gt=now).order_by("-expires_at").first()
@@ -368,7 +449,7 @@ def render_case(
         "unanswered": unanswered,
         "attachments": list(case.attachments.select_related("uploaded_by").order_by("-uploaded_at")),
         "max_attachments": uploads.MAX_PER_CASE,
-        "related": related_cases(case, user, parties),
+        "related": related_cases(case, user, parties, visible),
         "timeline": timeline(case),
         "forms": forms,
         "form_open": any(f["active"] for f in forms),
@@ -391,10 +472,12 @@ def render_case(
 @staff_required
 @require_GET
 def case_detail(request: HttpRequest, code: str) -> HttpResponse:
-    case = get_case_or_404(staff_user(request), code)
+    user = staff_user(request)
+    visible = policy.visible_q(user)  # once for the case and its related cases
+    case = get_case_or_404(user, code, visible=visible)
     if codes.display(case.code) != code and case.code != code:
         return redirect("web:case", code=case.display_code)
-    return render_case(request, case, active=request.GET.get("open", ""))
+    return render_case(request, case, active=request.GET.get("open", ""), visible=visible)
 
 
 def _expected_version(post: QueryDict) -> int:

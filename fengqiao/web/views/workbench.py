@@ -155,19 +155,18 @@ def _unit_picker(user: Any, params: QueryDict) -> tuple[dict[str, Any], int | No
     }, chosen
 
 
-def _categories() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The category filter's options: one group per level-1 type, the type itself ("（全部）") first."""
-    cats = list(Category.objects.filter(is_active=True).only("code", "name", "parent_id", "sort"))
+def _categories() -> list[tuple[Category, list[Category]]]:
+    """Active categories as (level-1 type, its children) — the intake form uses them too."""
+    cats = list(Category.objects.filter(is_active=True).select_related("parent"))
     tops = [c for c in cats if c.parent_id is None]
+    return [(t, [c for c in cats if c.parent_id == t.pk]) for t in tops]
+
+
+def _category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The category filter's options: one group per level-1 type, the type itself ("（全部）") first."""
     return [
-        (
-            t.name,
-            [
-                (t.code, gettext("%(n)s（全部）") % {"n": t.name}),
-                *((c.code, c.name) for c in cats if c.parent_id == t.pk),
-            ],
-        )
-        for t in tops
+        (top.name, [(top.code, gettext("%(n)s（全部）") % {"n": top.name}), *((c.code, c.name) for c in children)])
+        for top, children in _categories()
     ]
 
 
@@ -231,7 +230,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "levels": Level.choices,
             "colours": Colour.choices,
             "sorts": SORTS,
-            "categories": _categories(),
+            "categories": _category_choices(),
             "staff": staff_choices(user),
             "handler_selected": "" if request.GET.get("handler") == "me" else params.get("handler", ""),
             "warning": warning,
