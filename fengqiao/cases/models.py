@@ -27,7 +27,7 @@ from fengqiao.cases.choices import (
 )
 from fengqiao.cases.workflow import OPEN_STATES, State
 from fengqiao.core import crypto
-from fengqiao.core.fields import EncryptedTextField
+from fengqiao.core.fields import DocumentJSONField, EncryptedTextField
 from fengqiao.core.labels import choice_label
 from fengqiao.org.models import StandardAddress, Unit
 
@@ -432,7 +432,7 @@ class CaseEvent(models.Model):
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     reason = models.TextField(_("理由/说明"), blank=True, max_length=4000)
-    data = models.JSONField(default=dict, blank=True)
+    data = DocumentJSONField(default=dict, blank=True)
     public = models.BooleanField(_("群众可见"), default=False)
     version = models.PositiveIntegerField(default=1)
 

@@ -137,7 +137,7 @@ class DuplicateReport:
 
 
 PER_BAND = 25  # newest rows read per band bucket
-LOOKUP_CHUNK = 50  # texts per lookup query: 8 sub-selects each (SQLite allows 500 in one compound select)
+LOOKUP_CHUNK = 10  # SQLite: texts per lookup query, 8 sub-selects each (planning grows faster than linearly)
 
 
 def find_similar(
@@ -154,7 +154,8 @@ def find_similar(
 def find_similar_many(
     values_list: list[np.ndarray], *, before: list[int | None], since: dt.datetime | None = None
 ) -> list[list[tuple[int, float]]]:
-    """:func:`find_similar` for several texts at once (``LOOKUP_CHUNK`` texts per query). ``before[j]``:
+    """:func:`find_similar` for several texts at once (on PostgreSQL one query per band, on SQLite
+    ``LOOKUP_CHUNK`` texts per query). ``before[j]``:
     the case of text ``j`` — only cases registered before it (smaller ids) are candidates, so a batch
     sees its own earlier rows as a sequence of single registrations would."""
     from django.db import connection
@@ -164,26 +165,50 @@ def find_similar_many(
     table = connection.ops.quote_name(TextSignature._meta.db_table)
     since_sql = " AND created_at >= %s" if since is not None else ""
     found: list[dict[int, float]] = [{} for _ in values_list]
+
+    def take(j: int, cid: int, mh: Any) -> None:
+        own = before[j]
+        if cid not in found[j] and (own is None or cid < own):
+            found[j][cid] = similarity(values_list[j], np.frombuffer(bytes(mh), dtype=np.uint32))
+
+    if connection.vendor == "postgresql":
+        # One query per band for the whole batch: a LATERAL index range per text.
+        keys = [band_keys(v) for v in values_list]
+        owns = [b if b is not None else 2**62 for b in before]
+        with connection.cursor() as cur:
+            for i in range(BANDS):
+                cur.execute(
+                    # Only our table name, band numbers and constants are interpolated.
+                    f"SELECT v.q, s.case_id, s.minhash FROM unnest(%s::bigint[], %s::int[], %s::bigint[])"  # noqa: S608
+                    f" AS v(k, q, own) CROSS JOIN LATERAL (SELECT case_id, minhash FROM {table}"
+                    f" WHERE b{i} = v.k AND case_id < v.own{since_sql}"
+                    f" ORDER BY created_at DESC LIMIT {PER_BAND}) AS s",
+                    [[k[i] for k in keys], list(range(len(keys))), owns] + ([since] if since is not None else []),
+                )
+                for j, cid, mh in cur.fetchall():
+                    take(j, cid, mh)
+        return [sorted(f.items(), key=lambda x: -x[1])[:MAX_CANDIDATES] for f in found]
+
     for start in range(0, len(values_list), LOOKUP_CHUNK):
         parts: list[str] = []
         params: list[Any] = []
         for j in range(start, min(start + LOOKUP_CHUNK, len(values_list))):
             for i, k in enumerate(band_keys(values_list[j])):
+                own_sql = " AND case_id < %s" if before[j] is not None else ""
                 parts.append(
                     # Only our table name, numbers and constants are interpolated; values are parameters.
                     f"SELECT {j} AS q, s{j}_{i}.* FROM (SELECT case_id, minhash FROM {table}"  # noqa: S608
-                    f" WHERE b{i} = %s{since_sql} ORDER BY created_at DESC LIMIT {PER_BAND}) AS s{j}_{i}"
+                    f" WHERE b{i} = %s{own_sql}{since_sql} ORDER BY created_at DESC LIMIT {PER_BAND}) AS s{j}_{i}"
                 )
                 params.append(k)
+                if before[j] is not None:
+                    params.append(before[j])
                 if since is not None:
                     params.append(since)
         with connection.cursor() as cur:
             cur.execute(" UNION ALL ".join(parts), params)
             for j, cid, mh in cur.fetchall():
-                own = before[j]
-                if cid in found[j] or (own is not None and cid >= own):
-                    continue
-                found[j][cid] = similarity(values_list[j], np.frombuffer(bytes(mh), dtype=np.uint32))
+                take(j, cid, mh)
     return [sorted(f.items(), key=lambda x: -x[1])[:MAX_CANDIDATES] for f in found]
 
 

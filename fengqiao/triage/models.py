@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.fields import DocumentJSONField
+
 
 class TriageTask(models.TextChoices):
     TYPE = "type", _("纠纷类型")
@@ -198,7 +200,7 @@ class TriageResult(models.Model):
     risk = models.JSONField(_("风险评估"), default=dict, blank=True)
     duplicates = models.JSONField(_("疑似重复"), default=list, blank=True)
     group = models.JSONField(_("疑似群体性"), default=dict, blank=True)
-    team = models.JSONField(_("推荐团队"), default=list, blank=True)
+    team = DocumentJSONField(_("推荐团队"), default=list, blank=True)
     needs_review = models.BooleanField(_("待人工确认"), default=False, db_index=True)
     review_reasons = models.JSONField(_("待确认原因"), default=list, blank=True)
     reviewed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)

@@ -187,25 +187,39 @@ def _candidates(kinds: list[str], area_ids: list[int], category_code: str, limit
     return rows + [r for r in more if r["pk"] not in seen]
 
 
+def _cached_candidates(
+    memo: dict[Any, Any] | None, where: tuple[str, int | None], kinds: list[str], area: list[int], code: str
+) -> list[dict[str, Any]]:
+    """:func:`_candidates`, once per area, kinds and type within a bulk registration."""
+    if memo is None:
+        return _candidates(kinds, area, code)
+    key = ("team-candidates", where, tuple(kinds), code)
+    if key not in memo:
+        memo[key] = _candidates(kinds, area, code)
+    return memo[key]  # type: ignore[no-any-return]
+
+
 def propose(
     category_code: str,
     location_unit_id: int | None,
     text: str = "",
     risk: Any = None,
-    memo: dict[Any, Proposal] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> Proposal:
     """Propose a team for a case of type ``category_code`` at ``location_unit_id``. ``memo`` (a bulk
     registration's dict) reuses the proposal of an earlier case of the same type, place and risk
     categories: the pool's load does not change until a team is attached."""
     if memo is None:
-        return _propose(category_code, location_unit_id, text, risk)
+        return _propose(category_code, location_unit_id, text, risk, None)
     key = (category_code, location_unit_id, tuple(sorted(risk_categories(text, risk))))
     if key not in memo:
-        memo[key] = _propose(category_code, location_unit_id, text, risk)
-    return memo[key]
+        memo[key] = _propose(category_code, location_unit_id, text, risk, memo)
+    return memo[key]  # type: ignore[return-value]
 
 
-def _propose(category_code: str, location_unit_id: int | None, text: str, risk: Any) -> Proposal:
+def _propose(
+    category_code: str, location_unit_id: int | None, text: str, risk: Any, memo: dict[Any, Any] | None
+) -> Proposal:
     from fengqiao.mediation.models import MediatorKind
     from fengqiao.triage.location import gazetteer
 
@@ -220,10 +234,11 @@ def _propose(category_code: str, location_unit_id: int | None, text: str, risk: 
     prop = Proposal()
     taken: set[int] = set()
     for slot in slots_for(category_code, cats):
-        area = town_ids if slot.lead and town_ids else town_ids + county_ids
-        rows = _candidates(slot.kinds, area, category_code)
+        near = "town" if slot.lead and town_ids else "town+county"
+        area = town_ids if near == "town" else town_ids + county_ids
+        rows = _cached_candidates(memo, (near, town.pk if town else None), slot.kinds, area, category_code)
         if not rows and not slot.lead:  # none nearby (e.g. no police officer in the town): the whole county
-            rows = _candidates(slot.kinds, list(g.units), category_code)
+            rows = _cached_candidates(memo, ("all", None), slot.kinds, list(g.units), category_code)
         scored = []
         for r in rows:
             if r["pk"] in taken:
