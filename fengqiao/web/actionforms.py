@@ -22,10 +22,11 @@ from fengqiao.cases import inputs, policy
 from fengqiao.cases.choices import Priority, Risk
 from fengqiao.cases.models import Case
 from fengqiao.core.labels import choice_label
-from fengqiao.mediation.models import Mediator, SessionOutcome
+from fengqiao.mediation.models import Mediator, SessionOutcome, TeamMember
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import RoleAssignment, Unit
 from fengqiao.org.paths import subtree_q
+from fengqiao.supervision.models import Instruction
 
 Choices = list[tuple[str, Any]]
 
@@ -62,13 +63,39 @@ class ActionForm:
 
 
 class FormContext:
-    """Per-request data the forms' choices need (computed once, only for the forms shown)."""
+    """Per-request data the forms' choices need (computed once, only for the forms shown). The case
+    page passes what it has loaded already (team, unanswered instructions, assisting units, unit
+    chains) so the forms do not read them again."""
 
-    def __init__(self, case: Case, user: Any, pool_query: str = ""):
+    def __init__(
+        self,
+        case: Case,
+        user: Any,
+        pool_query: str = "",
+        *,
+        team: list[TeamMember] | None = None,
+        unanswered: list[Instruction] | None = None,
+        assisting: list[Unit] | None = None,
+        chains: dict[int, list[Unit]] | None = None,
+    ):
         self.case = case
         self.user = user
         self.pool_query = pool_query.strip()[:40]
         self._unit_choices: dict[str, Choices] = {}
+        self._team = team
+        self._unanswered = unanswered
+        self._assisting = assisting
+        self._chains = chains or {}
+
+    def _ancestor_of_kind(self, unit: Unit, kind: str) -> Unit | None:
+        chain = self._chains.get(unit.pk)
+        if chain is None:
+            return unit.ancestor_of_kind(kind)
+        return next((u for u in reversed(chain) if u.kind == kind), None)
+
+    @cached_property
+    def team(self) -> list[TeamMember]:
+        return self._team if self._team is not None else list(self.case.team.select_related("mediator"))
 
     @cached_property
     def owner_chain_ids(self) -> list[int]:
@@ -99,14 +126,14 @@ class FormContext:
     @cached_property
     def _town(self) -> Unit | None:
         unit = self.case.location_unit or self.case.owner_unit
-        return unit.ancestor_of_kind(UnitKind.TOWN)
+        return self._ancestor_of_kind(unit, UnitKind.TOWN)
 
     @cached_property
     def _candidate_units(self) -> list[Unit]:
         """The county-level units (centre, departments, task force), the towns and their centres, and
         the villages and grids of the case's own town — loaded once per page for every unit picker."""
         case = self.case
-        county = case.owner_unit.ancestor_of_kind(UnitKind.COUNTY)
+        county = self._ancestor_of_kind(case.owner_unit, UnitKind.COUNTY)
         q = Q(pk__in=[])
         if county is not None:
             q |= Q(parent=county) | Q(parent__parent=county, kind__in=[UnitKind.SUBCENTRE, UnitKind.STATION])
@@ -137,19 +164,19 @@ class FormContext:
         return [(str(u.pk), f"{u.name}（{choice_label(UnitKind, u.kind)}）") for u in units[:400]]
 
     def assisting_choices(self) -> Choices:
-        return [(str(u.pk), u.name) for u in [cu.unit for cu in self.case.assisting.select_related("unit")]]
+        units = self._assisting
+        if units is None:
+            units = [cu.unit for cu in self.case.assisting.select_related("unit")]
+        return [(str(u.pk), u.name) for u in units]
 
     def team_choices(self) -> Choices:
-        return [
-            (str(m.mediator_id), f"{m.mediator}{'（首席）' if m.is_lead else ''}")
-            for m in self.case.team.select_related("mediator")
-        ]
+        return [(str(m.mediator_id), f"{m.mediator}{'（首席）' if m.is_lead else ''}") for m in self.team]
 
     @cached_property
     def mediator_pool(self) -> list[Mediator]:
         """Suggested mediators (same town or on the owner's chain, with spare capacity, least loaded
         first), plus — 点兵点将 — anyone in the pool matching the search."""
-        on_team = set(self.case.team.values_list("mediator_id", flat=True))
+        on_team = {m.mediator_id for m in self.team}
         near = Q(unit_id__in=self.owner_chain_ids)
         if self._town is not None:
             near |= Q(unit__path__gte=self._town.path, unit__path__lt=self._town.path[:-1] + "0")
@@ -176,6 +203,8 @@ class FormContext:
         ]
 
     def instruction_choices(self) -> Choices:
+        if self._unanswered is not None:
+            return [(str(i.pk), i.text[:40]) for i in sorted(self._unanswered, key=lambda i: i.pk)]
         return [
             (str(i.pk), i.text[:40]) for i in self.case.instructions.filter(answered_at__isnull=True).order_by("pk")
         ]

@@ -79,8 +79,11 @@ def deadlines(case: Case, now: dt.datetime) -> list[Deadline]:
     return out
 
 
-def unit_chain(unit: Unit | None) -> list[Unit]:
-    return unit.ancestors() if unit is not None else []
+def unit_chains(*units: Unit | None) -> dict[int, list[Unit]]:
+    """The ancestor chains (root first, the unit last) of several units in one query."""
+    paths = {u.pk: [int(x) for x in u.path.strip("/").split("/") if x] for u in units if u is not None}
+    by_id = Unit.objects.in_bulk({i for ids in paths.values() for i in ids})
+    return {pk: [by_id[i] for i in ids if i in by_id] for pk, ids in paths.items()}
 
 
 def _yes_no(value: Any) -> str:
@@ -362,8 +365,9 @@ def action_forms(
     values: QueryDict | None = None,
     errors: dict[str, list[str]] | None = None,
     pool_query: str = "",
+    ctx: FormContext | None = None,
 ) -> list[dict[str, Any]]:
-    ctx = FormContext(case, user, pool_query)
+    ctx = ctx or FormContext(case, user, pool_query)
     memo: dict[tuple[int, frozenset[str]], tuple[Any, str]] = {}
     forms = []
     for name in ORDER:
@@ -430,7 +434,9 @@ def render_case(
     for key in list(errors):
         if key not in known_fields:
             page_errors.extend(errors.pop(key))
-    forms = action_forms(case, user, shown, active, values, errors, pool_query)
+    chains = unit_chains(case.location_unit, case.owner_unit)  # one query for both chains and the forms
+    ctx = FormContext(case, user, pool_query, team=team, unanswered=unanswered, assisting=assisting, chains=chains)
+    forms = action_forms(case, user, shown, active, values, errors, pool_query, ctx)
     context = {
         "case": case,
         "qr": codes.qr_svg(case.display_code, scale=3),
@@ -438,8 +444,8 @@ def render_case(
         "parties": parties,
         "revealed": grant,
         "can_reveal": bool(allowed) or user.has_role(Role.LEADER, Role.SUPERVISOR),
-        "location_chain": unit_chain(case.location_unit),
-        "owner_chain": unit_chain(case.owner_unit),
+        "location_chain": chains.get(case.location_unit_id or 0, []),
+        "owner_chain": chains.get(case.owner_unit_id, []),
         "deadlines": deadlines(case, now),
         "assisting": assisting,
         "team": team,
