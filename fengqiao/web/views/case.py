@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -200,6 +201,43 @@ def timeline(case: Case) -> list[dict[str, Any]]:
         }
         for e in reversed(events)
     ]
+
+
+def timeline_html(items: list[dict[str, Any]]) -> str:
+    """The timeline's ``<li>`` items, built in Python (the template loop with its conditions per
+    event cost more than the events query)."""
+    tz = timezone.get_current_timezone()
+    public, internal = esc(gettext("公开")), esc(gettext("内部"))
+    out = []
+    for t in items:
+        e = t["event"]
+        at = e.at.astimezone(tz)
+        actor, role = str(t["actor"]), str(t["role"] or "")
+        who = esc(actor)
+        if role and role != actor:
+            who += f"（{esc(role)}）"
+        if t["unit"]:
+            who += f" · {esc(t['unit'])}"
+        if t["via"]:
+            who += f' · <span class="muted">{esc(t["via"])}</span>'
+        parts = [
+            f'<li class="tl-item {"public" if e.public else "internal"}"><div class="tl-head">'
+            f'<strong class="tl-label">{esc(t["label"])}</strong> '
+            f'<span class="tag {"pub" if e.public else "int"}">{public if e.public else internal}</span> '
+            f'<time datetime="{at.isoformat()}">{at.strftime("%Y-%m-%d %H:%M")}</time></div>',
+            f'<p class="tl-who">{who}</p>',
+        ]
+        if t["moved"]:
+            before = f"{esc(t['state_before'])} → " if t["state_before"] else ""
+            parts.append(f'<p class="tl-state">{before}<strong>{esc(t["state_after"])}</strong></p>')
+        if e.reason:
+            parts.append(f'<p class="tl-reason">{linebreaksbr(e.reason)}</p>')
+        if t["details"]:
+            rows = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in t["details"])
+            parts.append(f'<dl class="tl-data">{rows}</dl>')
+        parts.append("</li>")
+        out.append("\n".join(parts))
+    return "\n".join(out)
 
 
 def _extendable(case: Case) -> bool:
@@ -456,7 +494,7 @@ def render_case(
         "attachments": list(case.attachments.select_related("uploaded_by").order_by("-uploaded_at")),
         "max_attachments": uploads.MAX_PER_CASE,
         "related": related_cases(case, user, parties, visible),
-        "timeline": timeline(case),
+        "timeline_html": mark_safe(timeline_html(timeline(case))),  # noqa: S308 — escaped in timeline_html
         "forms": forms,
         "form_open": any(f["active"] for f in forms),
         "allowed": allowed,
