@@ -259,14 +259,18 @@ class Registered:
     error: ActionError | None = None
 
 
-def register_many(actor: Actor, items: list[Any], *, via: str = "") -> list[Registered]:
+def register_many(
+    actor: Actor, items: list[Any], *, via: str = "", memo: dict[Any, Any] | None = None
+) -> list[Registered]:
     """Register many new cases at once (ledger imports, batches of an integration): the same rules as
     :func:`register_case` — validation, external-reference idempotency, triage, owner, level,
     deadlines, exactly one event and one audit row per case, the same event receivers and side
     effects — with set-based lookups and bulk inserts, in the caller's transaction. A row that fails
-    gets its error and is not written; the others are (the caller decides whether to roll back)."""
+    gets its error and is not written; the others are (the caller decides whether to roll back).
+    ``memo``: a dict the caller keeps across the batches of one import (units, types, addresses and
+    team candidates are looked up once)."""
     out = [Registered() for _ in items]
-    memo: dict[Any, Any] = {}
+    memo = memo if memo is not None else {}
     checked = validate_many(inputs.RegisterInput, items, memo)
     # External references already known (or repeated within the batch) return the existing case.
     refs: dict[tuple[str, str], int] = {}

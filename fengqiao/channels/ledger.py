@@ -280,9 +280,10 @@ def run_import(user: User, plan: Plan, *, partial: bool = False) -> ImportResult
     actor = Actor.staff(user)
     try:
         with transaction.atomic():
+            memo: dict[Any, Any] = {}
             for start in range(0, len(plan.payloads), WRITE_BATCH):
                 chunk = plan.payloads[start : start + WRITE_BATCH]
-                done = register_many(actor, [data for _, data in chunk], via="import")
+                done = register_many(actor, [data for _, data in chunk], via="import", memo=memo)
                 for (rownum, _data), r in zip(chunk, done, strict=True):
                     if r.error is not None:
                         exc = r.error

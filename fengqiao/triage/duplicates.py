@@ -105,7 +105,7 @@ class Similar:
     code: str
     title: str
     state: str
-    created_at: str
+    created_at: dt.datetime
     similarity: float
     same_phone: bool = False
 
@@ -115,7 +115,7 @@ class Similar:
             "code": self.code,
             "title": self.title,
             "state": self.state,
-            "created_at": self.created_at,
+            "created_at": self.created_at.isoformat(),
             "similarity": round(self.similarity, 2),
             "same_phone": self.same_phone,
         }
@@ -127,13 +127,15 @@ class DuplicateReport:
     merge: list[Similar] = field(default_factory=list)
     group: dict[str, Any] = field(default_factory=dict)
 
-    def as_list(self) -> list[dict[str, Any]]:
+    def as_list(self, limit: int = 10) -> list[dict[str, Any]]:
         seen: dict[int, dict[str, Any]] = {}
-        for s in self.merge:
+        for s in self.merge[:limit]:
             seen[s.case_id] = {**s.as_dict(), "suggest": "merge"}
         for s in self.similar:
+            if len(seen) >= limit:
+                break
             seen.setdefault(s.case_id, {**s.as_dict(), "suggest": "similar"})
-        return list(seen.values())[:10]
+        return list(seen.values())
 
 
 PER_BAND = 25  # newest rows read per band bucket
@@ -280,9 +282,7 @@ def check_many(items: list[tuple[Any, list[str], np.ndarray]]) -> list[Duplicate
             c = info.get(cid)
             if c is None or c["merged_into"]:
                 continue
-            s = Similar(
-                cid, c["code"], c["title"], c["state"], c["created_at"].isoformat(), hits[cid], same_phone=cid in same
-            )
+            s = Similar(cid, c["code"], c["title"], c["state"], c["created_at"], hits[cid], same_phone=cid in same)
             if s.same_phone and c["state"] in open_states:
                 report.merge.append(s)
             elif s.similarity >= SIMILAR:
@@ -293,7 +293,7 @@ def check_many(items: list[tuple[Any, list[str], np.ndarray]]) -> list[Duplicate
             [
                 s.case_id
                 for s in report.similar
-                if not s.same_phone and dt.datetime.fromisoformat(s.created_at) >= recent_cut and s.state in open_states
+                if not s.same_phone and s.created_at >= recent_cut and s.state in open_states
             ]
         )
 
@@ -307,7 +307,7 @@ def check_many(items: list[tuple[Any, list[str], np.ndarray]]) -> list[Duplicate
     for (_, phones, _), report, group_ids in zip(items, reports, group_ids_list, strict=True):
         if not group_ids:
             continue
-        own = set(phones)
+        own, in_group = set(phones), set(group_ids)
         people = {ph for cid in group_ids for ph in applicants.get(cid, ()) if ph and ph not in own}
         # Anonymous or phoneless reports still count as one person each.
         with_phone = {cid for cid in group_ids if any(applicants.get(cid, ()))}
@@ -315,7 +315,7 @@ def check_many(items: list[tuple[Any, list[str], np.ndarray]]) -> list[Duplicate
         if count >= GROUP_MIN_PEOPLE:
             report.group = {
                 "people": count,
-                "cases": [s.as_dict() for s in report.similar if s.case_id in group_ids][:20],
+                "cases": [s.as_dict() for s in [x for x in report.similar if x.case_id in in_group][:20]],
                 "reason": f"近{GROUP_DAYS}天内{count}名不同群众反映相似事项，建议按群体性事件关联处理",
             }
     return reports
