@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, DateTimeField, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, DateTimeField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,8 +28,11 @@ from fengqiao.org.models import Unit, User
 from fengqiao.web.views.leader import (
     COLOUR_LABELS,
     OPEN,
+    PREVIEW_ROWS,
     area_cases,
+    fetch_rows,
     id_page,
+    overdue_first,
     overdue_q,
     preview,
     role_required,
@@ -103,9 +106,8 @@ def _last_event_at() -> Subquery:
     return Subquery(CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at", "-id").values("at")[:1])
 
 
-def _lists(user: Any, now: dt.datetime) -> dict[str, QuerySet[Case]]:
+def _lists(user: Any, now: dt.datetime, bounced: list[int]) -> dict[str, QuerySet[Case]]:
     area = area_cases(user, Role.SUPERVISOR)
-    bounced = bounced_case_ids()
     recent = CaseEvent.objects.filter(case=OuterRef("pk"), at__gte=now - STALL_AFTER)
     return {
         "overdue": area.filter(overdue_q(now)).order_by("due_at", "id"),
@@ -114,6 +116,18 @@ def _lists(user: Any, now: dt.datetime) -> dict[str, QuerySet[Case]]:
         .order_by("-moves_n", "-created_at", "-id"),
         "stalled": area.filter(state__in=OPEN).filter(~Exists(recent)).order_by("created_at", "id"),
     }
+
+
+def _counts(user: Any, now: dt.datetime, bounced: list[int]) -> dict[str, int]:
+    """The three lists' sizes in one pass over the area's cases (conditional aggregation) instead of
+    one COUNT each. "No event for 7 days" is tested against the set of cases with a recent event
+    (one index range on the event time, hashed), not with a correlated subquery per case."""
+    recent = CaseEvent.objects.filter(at__gte=now - STALL_AFTER).values("case_id")
+    return area_cases(user, Role.SUPERVISOR).aggregate(
+        overdue=Count("pk", filter=overdue_q(now)),
+        bounced=Count("pk", filter=Q(pk__in=bounced)),
+        stalled=Count("pk", filter=Q(state__in=OPEN) & ~Q(pk__in=recent)),
+    )
 
 
 def _chains(cases: list[Case]) -> dict[int, list[dict[str, Any]]]:
@@ -178,7 +192,8 @@ def _rows(key: str, cases: list[Case], now: dt.datetime) -> list[dict[str, Any]]
 def supervisor(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     now = timezone.now()
-    lists = _lists(user, now)
+    bounced = bounced_case_ids()
+    lists = _lists(user, now, bounced)
     which = request.GET.get("list", "")
     if which and which not in LISTS:
         raise Http404
@@ -187,15 +202,20 @@ def supervisor(request: HttpRequest) -> HttpResponse:
         page = id_page(lists[which], request.GET.get("page"), _decorate)
         ctx.update(page=page, rows=_rows(which, list(page.object_list), now), list_title=LISTS[which])
         return render(request, "web/oversight/supervisor_list.html", ctx)
+    counts = _counts(user, now, bounced)
     sections = []
     for key in ("overdue", "bounced", "stalled"):
         qs = lists[key]
-        cases, more = preview(qs, _decorate)
+        if key == "overdue":
+            ids = overdue_first(qs, PREVIEW_ROWS + 1)
+            cases, more = fetch_rows(ids[:PREVIEW_ROWS], _decorate), len(ids) > PREVIEW_ROWS
+        else:
+            cases, more = preview(qs, _decorate)
         sections.append(
             {
                 "key": key,
                 "title": LISTS[key],
-                "count": qs.count(),
+                "count": counts[key],
                 "rows": _rows(key, cases, now),
                 "more": more,
             }
