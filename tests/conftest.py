@@ -70,6 +70,7 @@ def _default_language() -> Any:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
     """Per-process caches of admin-edited data must not outlive a test's rolled-back rows."""
+    from fengqiao.notify.templates import forget_templates
     from fengqiao.supervision.deadlines import _forget_policies
     from fengqiao.triage import location, pipeline, routing
     from fengqiao.triage.ml import registry
@@ -79,6 +80,7 @@ def _fresh_process_caches() -> None:
     location.forget()
     routing.forget()
     pipeline.forget_reference()
+    forget_templates()
 
 
 @pytest.fixture(autouse=True)

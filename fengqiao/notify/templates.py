@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.urls import reverse
 
 from fengqiao.cases.choices import PartyRole
@@ -76,6 +77,33 @@ def render(template: str, case: Case) -> str:
     return template.format_map(values)
 
 
+# The active template per event code, per process: one query per TEMPLATE_TTL seconds instead of one
+# per event. An edit in this process is seen at once (signals); other processes see it within the TTL.
+TEMPLATE_TTL = 30.0
+_templates: dict[str, Any] = {}
+
+
+def active_template(event_code: str) -> MessageTemplate | None:
+    import time
+
+    loaded = _templates.get("at")
+    if loaded is None or time.monotonic() - loaded > TEMPLATE_TTL:
+        by_code: dict[str, MessageTemplate] = {}
+        for tpl in MessageTemplate.objects.filter(is_active=True).order_by("-pk"):
+            by_code[tpl.event_code] = tpl  # the oldest active one wins, as .first() did
+        _templates.clear()
+        _templates.update(by_code=by_code, at=time.monotonic())
+    return _templates["by_code"].get(event_code)  # type: ignore[no-any-return]
+
+
+def forget_templates(**_: Any) -> None:
+    _templates.clear()
+
+
+post_save.connect(forget_templates, sender=MessageTemplate, dispatch_uid="notify-templates-saved")
+post_delete.connect(forget_templates, sender=MessageTemplate, dispatch_uid="notify-templates-deleted")
+
+
 # Events written by a bulk import of history (Excel ledgers): the applicants are not texted about
 # matters registered long ago.
 SILENT_VIA = frozenset({"import"})
@@ -85,7 +113,7 @@ def queue_for_event(event: CaseEvent) -> bool:
     """Queue the applicant's SMS for one public event; True when a message was written."""
     if not event.public or event.via in SILENT_VIA:
         return False
-    tpl = MessageTemplate.objects.filter(event_code=event.code, is_active=True).first()
+    tpl = active_template(event.code)
     if tpl is None:
         return False
     case = event.case

@@ -139,7 +139,8 @@ class DuplicateReport:
 
 
 PER_BAND = 25  # newest rows read per band bucket
-LOOKUP_CHUNK = 10  # SQLite: texts per lookup query, 8 sub-selects each (planning grows faster than linearly)
+LATERAL_FROM = 4  # PostgreSQL: more texts than this are looked up band by band with LATERAL joins
+LOOKUP_CHUNK = 10  # otherwise: texts per lookup query, 8 sub-selects each (planning grows faster than linearly)
 
 
 def find_similar(
@@ -156,8 +157,8 @@ def find_similar(
 def find_similar_many(
     values_list: list[np.ndarray], *, before: list[int | None], since: dt.datetime | None = None
 ) -> list[list[tuple[int, float]]]:
-    """:func:`find_similar` for several texts at once (on PostgreSQL one query per band, on SQLite
-    ``LOOKUP_CHUNK`` texts per query). ``before[j]``:
+    """:func:`find_similar` for several texts at once (a batch on PostgreSQL: one query per band;
+    otherwise ``LOOKUP_CHUNK`` texts per query). ``before[j]``:
     the case of text ``j`` — only cases registered before it (smaller ids) are candidates, so a batch
     sees its own earlier rows as a sequence of single registrations would."""
     from django.db import connection
@@ -173,7 +174,7 @@ def find_similar_many(
         if cid not in found[j] and (own is None or cid < own):
             found[j][cid] = similarity(values_list[j], np.frombuffer(bytes(mh), dtype=np.uint32))
 
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and len(values_list) > LATERAL_FROM:
         # One query per band for the whole batch: a LATERAL index range per text.
         keys = [band_keys(v) for v in values_list]
         owns = [b if b is not None else 2**62 for b in before]
