@@ -849,6 +849,11 @@ def _reopen(ctx: Ctx) -> None:
     c.closed_at = None
     c.resolved_at = None
     c.referral = ""
+    # The citizen rates the new result: the earlier rating stays in its rate event and in this event's
+    # "before"; the case waits for a new one (and the reminder after the next resolution).
+    c.satisfaction = ""
+    c.matter_settled = None
+    c.grievance_settled = None
     ctx.reason = ctx.data["reason"]
 
 

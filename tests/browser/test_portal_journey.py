@@ -93,7 +93,8 @@ def test_citizen_journey_on_a_phone(org: Org, open_session: Any, settings: Any) 
     page.wait_for_load_state("networkidle")
     expect(page.locator(".note.success")).to_contain_text("重新办理")
     case.refresh_from_db()
-    assert case.state == State.IN_PROGRESS and case.satisfaction == "unsatisfied"
+    assert case.state == State.IN_PROGRESS and case.satisfaction == ""
+    assert case.events.get(code="case.rate").data["satisfaction"] == "unsatisfied"
     assert case.events.get(code="case.reopen").reason == "猪圈还在"
 
     relay()

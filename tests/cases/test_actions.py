@@ -506,6 +506,16 @@ def test_reopen(org: Org, state: str) -> None:
     refused(InvalidTransition, org, "reopen", case, "leader1", {"reason": "x"})
 
 
+def test_reopen_after_an_unhappy_rating_waits_for_a_new_rating(org: Org) -> None:
+    case = case_in_state(org, State.RESOLVED)
+    perform("rate", case, Actor.citizen(), {"satisfaction": "unsatisfied", "grievance_settled": False})
+    act(org, "reopen", case, "leader1", {"reason": "群众不满意"})
+    assert (case.satisfaction, case.matter_settled, case.grievance_settled) == ("", None, None)
+    reopen = case.events.get(code="case.reopen")
+    assert reopen.before["satisfaction"] == "unsatisfied", "the earlier rating stays on record"
+    assert case.events.get(code="case.rate").data["satisfaction"] == "unsatisfied"
+
+
 @pytest.mark.parametrize("state", sorted(s for s in State if s in TRANSITIONS["withdraw"].sources))
 def test_withdraw_from_every_open_state(org: Org, state: str) -> None:
     case = case_in_state(org, state)

@@ -67,6 +67,23 @@ def test_rating_reminder_after_three_days_once(org: Org) -> None:
     assert remind_unrated(third.resolved_at + dt.timedelta(days=40)) == 0
 
 
+def test_reopened_and_again_resolved_case_is_reminded_again(org: Org) -> None:
+    case = _resolved_case(org)
+    perform("rate", case, _citizen(), {"satisfaction": "unsatisfied"})
+    perform("reopen", case, _citizen(), {"reason": "没有解决"})
+    perform("resolve", case, org.actor("handler1"), valid_input("resolve", org))
+    case.refresh_from_db()
+    assert case.satisfaction == ""
+    assert remind_unrated(case.resolved_at + dt.timedelta(days=3, minutes=1)) == 1
+    perform("rate", case, _citizen(), {"satisfaction": "satisfied"})
+    case.refresh_from_db()
+    assert case.satisfaction == "satisfied"
+    assert [e.data["satisfaction"] for e in case.events.filter(code="case.rate").order_by("at", "id")] == [
+        "unsatisfied",
+        "satisfied",
+    ]
+
+
 def test_disabled_reminder_template_sends_nothing(org: Org) -> None:
     case = _resolved_case(org)
     MessageTemplate.objects.filter(event_code="portal.rate_reminder").update(is_active=False)

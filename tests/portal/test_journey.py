@@ -91,7 +91,9 @@ def test_whole_journey(org: Org, client: Any) -> None:
     )
     assert rate.status_code == 302
     case.refresh_from_db()
-    assert case.satisfaction == "unsatisfied" and case.state == State.IN_PROGRESS
+    assert case.state == State.IN_PROGRESS
+    assert case.events.get(code="case.rate").data["satisfaction"] == "unsatisfied"
+    assert case.satisfaction == "", "the reopened case waits for a rating of its new result"
     assert case.events.get(code="case.reopen").reason == "猪圈还在"
 
     deliver()
