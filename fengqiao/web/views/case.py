@@ -255,7 +255,7 @@ def related_cases(case: Case, user: Any, parties: list[Party], visible: Q | None
     visible = visible if visible is not None else policy.visible_q(user)
     scoped = policy.restrict(Case.objects.only(*RELATED_ONLY), user, visible=visible)
     hashes = {p.phone_hash for p in parties if p.phone_hash}
-    same_phone: list[Case] = []
+    ids: list[int] = []
     if hashes:
         # The ids first (an index lookup on the keyed hash), newest first; then only those rows through
         # the scope filter — never the scope filter joined against the whole party table.
@@ -266,9 +266,15 @@ def related_cases(case: Case, user: Any, parties: list[Party], visible: Q | None
             .values_list("case_id", flat=True)
             .distinct()[:100]
         )
-        if ids:
-            same_phone = list(scoped.filter(pk__in=ids).order_by("-created_at")[:20])
-    merged = list(scoped.filter(Q(merged_into=case) | Q(pk=case.merged_into_id or 0)))
+    # Both lists from one query (at most 100 ids plus the merge relations), newest first.
+    rows = list(
+        scoped.filter(Q(pk__in=ids) | Q(merged_into=case) | Q(pk=case.merged_into_id or 0)).order_by(
+            "-created_at", "-id"
+        )
+    )
+    wanted = set(ids)
+    same_phone = [c for c in rows if c.pk in wanted][:20]
+    merged = [c for c in rows if c.merged_into_id == case.pk or (case.merged_into_id and c.pk == case.merged_into_id)]
     return {"same_phone": same_phone, "merged": merged}
 
 
