@@ -662,7 +662,10 @@ def _escalate(ctx: Ctx) -> None:
     elif target.tier <= current_tier and target.kind != UnitKind.TASKFORCE:
         raise ActionInvalid(gettext("只能上报到更高层级的单位。"), {"unit": [gettext("层级不高于当前责任单位。")]})
     _dispatch(ctx, target)
-    c.level = max(c.level, level_for(target, c.level))
+    # Up to the county centre means tier 3, orange (docs/workflow.md); a case merely registered at
+    # the centre keeps the level of its place (level_for).
+    level = Level.ORANGE if target.kind == UnitKind.CENTRE else level_for(target, c.level)
+    c.level = max(c.level, int(level))
     ctx.reason = ctx.data["reason"]
     ctx.event_data["level"] = c.level
 
