@@ -16,8 +16,9 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -92,7 +93,11 @@ def guess_mapping(headers: list[str]) -> dict[str, int]:
     """Field → column index, by the column's label or a known alias."""
     out: dict[str, int] = {}
     for col in IMPORT_COLUMNS:
-        names = {str(col.label), col.key, *col.aliases}
+        # The label in every language (a sheet exported in English imports again), key, aliases.
+        names = {col.key, *col.aliases}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                names.add(str(col.label))
         for i, h in enumerate(headers):
             if h in names and col.key not in out:
                 out[col.key] = i

@@ -133,3 +133,14 @@ def test_export_has_import_columns_and_masks_phones(org: Org, new_case: Case) ->
         load_workbook(io.BytesIO(c2.get("/staff/ledger/export.xlsx").content)).active.iter_rows(values_only=True)
     )
     assert len(rows2) == 1
+
+
+def test_a_sheet_exported_in_english_maps_its_columns_again(org: Org, new_case: Case) -> None:
+    from django.utils import translation
+
+    with translation.override("en"):
+        data = ledger.export_xlsx(Case.objects.filter(pk=new_case.pk))
+    headers, _rows = ledger.read_table("export.xlsx", data)
+    assert headers[0] != str(ledger.COLUMNS[0].label), "exported with English headers"
+    mapping = ledger.guess_mapping(headers)
+    assert set(mapping) == {c.key for c in ledger.IMPORT_COLUMNS}
