@@ -98,9 +98,27 @@ def test_lockout_counts_per_username_case_insensitively(org: Org) -> None:
     assert login(Client(), "handler2").status_code == 302  # other accounts are not affected
 
 
-def test_idle_timeout_is_thirty_minutes() -> None:
+def test_idle_timeout_is_thirty_minutes_and_slides_with_activity(org: Org, monkeypatch: Any) -> None:
+    from django.contrib.sessions.models import Session
+
+    from fengqiao.core import middleware
+
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    c = signed_in(org.user("handler1"))
+    clock = [1_000_000.0]
+    monkeypatch.setattr(middleware, "_now", lambda: clock[0])
+
+    def expiry() -> Any:
+        return Session.objects.get(pk=c.session.session_key).expire_date
+
+    c.get("/staff/")
+    first = expiry()
+    clock[0] += 30  # within a minute: the page does not write the session
+    c.get("/staff/")
+    assert expiry() == first
+    clock[0] += 31  # a minute later: the 30 minutes count again from now
+    c.get("/staff/")
+    assert expiry() > first
 
 
 def test_logout_needs_post(org: Org) -> None:
