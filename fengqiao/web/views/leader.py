@@ -119,7 +119,8 @@ def overdue_first(qs: QuerySet[Case], n: int) -> list[int]:
     had to sort every overdue case of the county to find the first ten."""
     rows: list[tuple[int, dt.datetime]] = []
     for state in OPEN:
-        rows.extend(qs.filter(state=state).order_by("due_at", "id").values_list("pk", "due_at")[:n])
+        found = qs.filter(state=state, due_at__isnull=False).order_by("due_at", "id").values_list("pk", "due_at")[:n]
+        rows.extend((pk, due) for pk, due in found if due is not None)
     return [pk for pk, _due in sorted(rows, key=lambda r: (r[1], r[0]))[:n]]
 
 
