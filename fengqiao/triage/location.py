@@ -16,6 +16,7 @@ The gazetteer is built once per process and rebuilt after a unit changes (signal
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -73,6 +74,15 @@ _cpca_lock = threading.Lock()
 _cpca: Any = None
 
 
+def _resource_stream(module: str, name: str) -> Any:
+    """``pkg_resources.resource_stream``: ``name`` relative to the directory of ``module`` (a package or
+    a plain module — jieba, imported later in the same process, passes ``jieba._compat``)."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    return open(os.path.join(os.path.dirname(str(mod.__file__)), name), "rb")
+
+
 def _load_cpca() -> Any:
     """cpca imports ``pkg_resources`` (setuptools), which this environment does not ship; give it a
     two-line stand-in based on importlib.resources for the one function it uses."""
@@ -84,10 +94,8 @@ def _load_cpca() -> Any:
                     try:
                         import pkg_resources  # noqa: F401
                     except ImportError:
-                        import importlib.resources as resources
-
                         shim = types.ModuleType("pkg_resources")
-                        shim.resource_stream = lambda pkg, name: resources.files(pkg).joinpath(name).open("rb")  # type: ignore[attr-defined]
+                        shim.resource_stream = _resource_stream  # type: ignore[attr-defined]
                         sys.modules["pkg_resources"] = shim
                 import cpca
 

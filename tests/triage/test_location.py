@@ -93,3 +93,14 @@ def test_map_point_in_grid_polygon(xianju: dict[str, Unit]) -> None:
     assert not resolve("", lat=10.0, lon=10.0).resolved
     # Re-running keeps existing polygons.
     assert assign_demo_boundaries() == 0
+
+
+def test_pkg_resources_stand_in_reads_beside_a_plain_module() -> None:
+    # jieba asks for its dictionary relative to ``jieba._compat`` (a module, not a package): when cpca
+    # was loaded first in the process, jieba reads through this stand-in.
+    from fengqiao.triage.location import _resource_stream
+
+    with _resource_stream("jieba._compat", "dict.txt") as fh:
+        assert fh.readline()
+    with _resource_stream("jieba", "dict.txt") as fh:
+        assert fh.readline()
