@@ -5,9 +5,20 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
 
 app = Celery("fengqiao")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _warm_up(**_: object) -> None:
+    """Each worker process loads the triage models before its first task (see fengqiao/wsgi.py)."""
+    if os.environ.get("FENGQIAO_WARM_UP", "1") == "0":
+        return
+    from fengqiao.triage.pipeline import warm_up
+
+    warm_up()

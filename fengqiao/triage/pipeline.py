@@ -99,6 +99,25 @@ def assess_risk(text: str, people: int, vulnerable: bool, history: int) -> dict[
     }
 
 
+def warm_up() -> float:
+    """Load what the first triage of a process would otherwise load on a citizen's request — the
+    classifiers, jieba's dictionary, cpca's matcher, the gazetteer, the risk lexicon — and return the
+    seconds it took. Web processes (fengqiao/wsgi.py) and Celery workers call it once at start;
+    ``FENGQIAO_WARM_UP=0`` turns it off. A failure is logged, never raised."""
+    from fengqiao.triage import location
+
+    t = time.perf_counter()
+    try:
+        predict("type", "邻里纠纷预热")
+        predict("domain", "邻里纠纷预热")
+        location._load_cpca()
+        resolve("仙居县白塔镇")
+        assess_risk("邻里纠纷预热", 1, False, 0)
+    except Exception:
+        log.exception("triage warm-up failed")
+    return time.perf_counter() - t
+
+
 # ---------------------------------------------------------------------------------------------
 # small per-process caches of reference rows
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fengqiao.cases.actions import Actor, register_case
 from fengqiao.cases.choices import Priority
 from fengqiao.notify.models import Notification, OutboundMessage
@@ -123,3 +125,11 @@ def test_demo_seed_rules_polygons_and_samples(org: Org) -> None:
     wages = TriageResult.objects.get(case__external_ref="sample-3")
     assert any("属地未能确定" in r for r in wages.review_reasons)
     assert seed_triage() == {"polygons": 0, "rules": 0}  # idempotent
+
+
+def test_warm_up_loads_the_triage_parts_once(db: Any) -> None:
+    from fengqiao.triage import location
+    from fengqiao.triage.pipeline import warm_up
+
+    assert warm_up() >= 0
+    assert location._cpca is not None, "cpca's matcher is built at start, not on a citizen's request"
