@@ -62,9 +62,11 @@ def policy_for(case: Case) -> DeadlinePolicy | None:
     return best[1] if best else None
 
 
-def apply_policy(case: Case, start: dt.datetime) -> None:
-    """Set the case's deadlines and colour thresholds from its policy, counted from ``start``."""
-    policy = policy_for(case)
+def apply_policy(case: Case, start: dt.datetime, policy: DeadlinePolicy | None = None) -> None:
+    """Set the case's deadlines and colour thresholds from its policy, counted from ``start``: the
+    ``policy`` given (a routing rule may name one) or the best match for the case's type, channel and
+    level."""
+    policy = policy if policy is not None else policy_for(case)
     cal = load_calendar()
     unit: str
     if policy is None:

@@ -221,15 +221,8 @@ def route(inp: RouteInput) -> Route:
 
 
 def apply_deadline_policy(case: Any, policy: Any, start: dt.datetime) -> None:
-    """Deadlines from a policy chosen by routing (supervision's ``apply_policy`` picks its own policy
-    by type/channel/level; a routing rule may name one explicitly)."""
-    from fengqiao.supervision import deadlines
-    from fengqiao.supervision.calendar import load_calendar
+    """Deadlines from a policy chosen by routing (supervision's ``apply_policy`` otherwise picks its
+    own by type/channel/level; a routing rule may name one explicitly)."""
+    from fengqiao.supervision.deadlines import apply_policy
 
-    cal = load_calendar()
-    case.deadline_policy = policy
-    case.accept_due = deadlines._after_hours(cal, start, policy.accept_hours, policy.unit)
-    case.contact_due = deadlines._after_hours(cal, start, policy.contact_hours, policy.unit)
-    case.due_at = cal.add(start, policy.complete_days, policy.unit)
-    case.yellow_at = min(cal.add(start, policy.yellow_after_days, policy.unit), case.due_at - dt.timedelta(hours=24))
-    case.red_at = min(cal.add(start, policy.red_after_days, policy.unit), case.due_at)
+    apply_policy(case, start, policy)
