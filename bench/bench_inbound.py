@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import itertools
 import json
 import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, print_table, setup_django, summary, write_result
+from common import ROOT, print_table, run_clients, setup_django, summary, write_result
 
 
 def free_port() -> int:
@@ -94,52 +92,32 @@ TEXTS = [
 def run_mix(mix: str, port: int, world: dict[str, Any], clients: int, seconds: float) -> dict[str, Any]:
     from fengqiao.channels import signing
 
-    counter = itertools.count()
-    stop = time.monotonic() + seconds
-    lat: list[float] = []
-    errors: list[int] = []
-    lock = threading.Lock()
     base_refs = [f"SEED-{i}" for i in range(200)]
 
-    def worker(wid: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine: list[float] = []
-        bad: list[int] = []
-        while time.monotonic() < stop:
-            i = next(counter)
-            if mix == "poll":
-                method, path, body = "GET", f"/api/v1/inbound/cases/{base_refs[i % len(base_refs)]}", b""
-            else:
-                ref = base_refs[i % len(base_refs)] if mix == "repeat" else f"{mix}-{wid}-{i}-{time.time_ns()}"
-                payload = {
-                    "external_ref": ref,
-                    "description": TEXTS[i % len(TEXTS)],
-                    "name": "张三",
-                    "phone": f"138{i % 10**8:08d}",
-                    "location_code": world["villages"][i % len(world["villages"])],
-                }
-                method, path, body = "POST", "/api/v1/inbound/cases", json.dumps(payload, ensure_ascii=False).encode()
-            headers = signing.sign_headers(world["key"], world["secret"], method, path, body)
-            headers["Content-Type"] = "application/json"
-            t = time.perf_counter()
-            conn.request(method, path, body=body or None, headers=headers)
-            resp = conn.getresponse()
-            resp.read()
-            mine.append((time.perf_counter() - t) * 1000)
-            if resp.status >= 300 and not (mix == "repeat" and resp.status == 200):
-                bad.append(resp.status)
-        conn.close()
-        with lock:
-            lat.extend(mine)
-            errors.extend(bad)
+    def one(conn: http.client.HTTPConnection, wid: int, i: int) -> tuple[float, str]:
+        if mix == "poll":
+            method, path, body = "GET", f"/api/v1/inbound/cases/{base_refs[i % len(base_refs)]}", b""
+        else:
+            ref = base_refs[i % len(base_refs)] if mix == "repeat" else f"{mix}-{wid}-{i}-{time.time_ns()}"
+            payload = {
+                "external_ref": ref,
+                "description": TEXTS[i % len(TEXTS)],
+                "name": "张三",
+                "phone": f"138{i % 10**8:08d}",
+                "location_code": world["villages"][i % len(world["villages"])],
+            }
+            method, path, body = "POST", "/api/v1/inbound/cases", json.dumps(payload, ensure_ascii=False).encode()
+        headers = signing.sign_headers(world["key"], world["secret"], method, path, body)
+        headers["Content-Type"] = "application/json"
+        t = time.perf_counter()
+        conn.request(method, path, body=body or None, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        ms = (time.perf_counter() - t) * 1000
+        ok = resp.status < 300 or (mix == "repeat" and resp.status == 200)
+        return ms, "" if ok else str(resp.status)
 
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    elapsed = time.monotonic() - t0
+    lat, errors, elapsed = run_clients(port, clients, seconds, one)
     row = {"bench": f"inbound {mix}", "db": "postgres", **summary(lat)}
     row["req_per_s"] = round(len(lat) / elapsed, 1)
     row["errors"] = len(errors)

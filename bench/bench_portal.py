@@ -23,11 +23,9 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import itertools
 import os
 import secrets
 import sys
-import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -35,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_inbound import free_port, start_server
-from common import print_table, setup_django, summary, write_result
+from common import print_table, run_clients, setup_django, summary, write_result
 
 TEXTS = [
     "隔壁新建的猪圈紧挨我家院墙，气味很大，多次协商没有结果，希望村里帮忙调解。",
@@ -120,48 +118,30 @@ def form(world: dict[str, Any], i: int, phone: str) -> tuple[str, bytes]:
 
 
 def run_mix(mix: str, port: int, world: dict[str, Any], clients: int, seconds: float) -> dict[str, Any]:
-    counter = itertools.count()
-    stop = time.monotonic() + seconds
-    lat: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-
-    def worker(wid: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    def one(conn: http.client.HTTPConnection, wid: int, i: int) -> tuple[float, str]:
         session, phone = world["sessions"][wid]
-        cookie = f"sessionid={session}; csrftoken={CSRF}"
-        mine: list[float] = []
-        bad: list[str] = []
-        while time.monotonic() < stop:
-            i = next(counter)
-            if mix == "submit":
-                path, body = form(world, i, phone)
-                headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-                t = time.perf_counter()
-                conn.request("POST", path, body=body, headers=headers)
-                ok = 302
-            else:
-                path = f"/portal/t/{world['secrets'][i % len(world['secrets'])]}/"
-                t = time.perf_counter()
-                conn.request("GET", path)
-                ok = 200
-            resp = conn.getresponse()
-            data = resp.read()
-            mine.append((time.perf_counter() - t) * 1000)
-            if resp.status != ok or (mix == "submit" and "/receipt/" not in (resp.getheader("Location") or "")):
-                bad.append(f"{resp.status} {data[:200]!r}")
-        conn.close()
-        with lock:
-            lat.extend(mine)
-            errors.extend(bad)
+        if mix == "submit":
+            path, body = form(world, i, phone)
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"sessionid={session}; csrftoken={CSRF}",
+            }
+            t = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            ok = 302
+        else:
+            path = f"/portal/t/{world['secrets'][i % len(world['secrets'])]}/"
+            t = time.perf_counter()
+            conn.request("GET", path)
+            ok = 200
+        resp = conn.getresponse()
+        data = resp.read()
+        ms = (time.perf_counter() - t) * 1000
+        if resp.status != ok or (mix == "submit" and "/receipt/" not in (resp.getheader("Location") or "")):
+            return ms, f"{resp.status} {data[:200]!r}"
+        return ms, ""
 
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    elapsed = time.monotonic() - t0
+    lat, errors, elapsed = run_clients(port, clients, seconds, one)
     if errors:
         print(f"{mix}: {len(errors)} errors, first: {errors[0]}")
     row = {"bench": f"portal {mix}", "db": "postgres", "clients": clients, **summary(lat)}

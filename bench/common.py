@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
+import itertools
 import json
 import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -89,3 +92,39 @@ def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     print("-+-".join("-" * widths[c] for c in columns))
     for r in rows:
         print(" | ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+# One request of a load mix: (connection, client number, request number) -> (latency ms, error or "").
+Request = Callable[[http.client.HTTPConnection, int, int], tuple[float, str]]
+
+
+def run_clients(port: int, clients: int, seconds: float, one: Request) -> tuple[list[float], list[str], float]:
+    """``clients`` threads on their own keep-alive connection to 127.0.0.1:``port`` call ``one`` until
+    ``seconds`` have passed. Returns every latency (ms), the errors, and the elapsed seconds."""
+    counter = itertools.count()
+    stop = time.monotonic() + seconds
+    lat: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker(wid: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        bad: list[str] = []
+        while time.monotonic() < stop:
+            ms, error = one(conn, wid, next(counter))
+            mine.append(ms)
+            if error:
+                bad.append(error)
+        conn.close()
+        with lock:
+            lat.extend(mine)
+            errors.extend(bad)
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return lat, errors, time.monotonic() - t0
