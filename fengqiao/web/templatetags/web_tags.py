@@ -119,7 +119,7 @@ def case_rows(cases: Any, selectable: bool = False) -> Any:
         "state": esc(gettext("状态")),
         "level": esc(gettext("等级/督办")),
         "unit": esc(gettext("责任单位 · 承办人")),
-        "created": esc(gettext("登记")),
+        "created": esc(gettext("登记时间")),
         "due": esc(gettext("办结时限")),
     }
     colour_names = {"green": esc(gettext("绿码")), "yellow": esc(gettext("黄码")), "red": esc(gettext("红码"))}

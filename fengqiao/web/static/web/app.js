@@ -3,10 +3,10 @@
   "use strict";
   var en = (document.documentElement.lang || "").toLowerCase().indexOf("en") === 0;
   var T = en
-    ? { left: "left", over: "overdue by", d: "d ", h: "h ", m: "min", cases: "cases for this phone", open: "open",
+    ? { left: "{} left", over: "overdue by {}", d: "d ", h: "h ", m: "min", cases: "cases for this phone", open: "open",
         none: "No earlier cases for this phone in your scope.", found: "mediators found and added to the list", nofound: "No mediator found.",
         phoneQ: "Please use the phone search below: a phone number must not go into the address bar." }
-    : { left: "剩余 ", over: "已超期 ", d: "天", h: "小时", m: "分钟", cases: "件历史案件", open: "件在办",
+    : { left: "剩余 {}", over: "已超期 {}", d: "天", h: "小时", m: "分钟", cases: "件历史案件", open: "件在办",
         none: "该电话在您的范围内没有历史案件。", found: "位调解员，已加入下方列表", nofound: "没有找到匹配的调解员。",
         phoneQ: "请使用下方“按电话查找”：电话号码不能出现在网址中。" };
 
@@ -32,7 +32,7 @@
       var at = Date.parse(e.getAttribute("data-at") || e.getAttribute("datetime"));
       if (isNaN(at)) return;
       var ms = at - Date.now();
-      e.textContent = ms >= 0 ? T.left + span(ms) : T.over + span(ms);
+      e.textContent = (ms >= 0 ? T.left : T.over).replace("{}", span(ms));
       e.classList.toggle("over", ms < 0);
     });
   }
