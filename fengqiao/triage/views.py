@@ -275,12 +275,16 @@ def pool(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def panel_context(case: Any, user: Any) -> dict[str, Any]:
-    """What the triage panel on the case page shows."""
+def panel_context(case: Any, user: Any, *, allowed: Any = None, team: Any = None) -> dict[str, Any]:
+    """What the triage panel on the case page shows (``allowed`` and ``team``: what the page has
+    already loaded, else looked up here)."""
     from fengqiao.cases import policy
+    from fengqiao.triage.pipeline import _categories, _domains
 
     tr = TriageResult.objects.filter(case=case).first()
-    allowed = policy.allowed_actions(user, case)
+    if allowed is None:
+        allowed = policy.allowed_actions(user, case)
+    has_team = bool(team) if team is not None else case.team.exists()
     alternatives: list[dict[str, Any]] = []
     if tr is not None and tr.team:
         chosen = {m["mediator"] for m in tr.team}
@@ -297,8 +301,9 @@ def panel_context(case: Any, user: Any) -> dict[str, Any]:
         "tr": tr,
         "risk_label": Risk(level).label if level in Risk.values else "—",
         "can_update": "update" in allowed,
-        "can_team": "attach_team" in allowed and not case.team.exists(),
-        "categories": list(Category.objects.filter(parent__isnull=False, is_active=True).order_by("code")),
-        "domains": list(Domain.objects.filter(is_active=True).order_by("code")),
+        "can_team": "attach_team" in allowed and not has_team,
+        # Reference lists from the per-process caches triage already keeps (60 s, signals).
+        "categories": sorted((c for c in _categories().values() if c.parent_id), key=lambda c: c.code),
+        "domains": sorted(_domains().values(), key=lambda d: d.code),
         "alternatives": alternatives,
     }

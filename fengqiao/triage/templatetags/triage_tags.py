@@ -12,7 +12,8 @@ def triage_panel(context: Any, case: Any) -> dict[str, Any]:
     """The triage panel of the staff case page: suggestions, scores, reasons, confirm/correct, team."""
     from fengqiao.triage.views import panel_context
 
-    out = panel_context(case, context["request"].user)
+    # The case page has already worked out the user's actions and the team: reuse them.
+    out = panel_context(case, context["request"].user, allowed=context.get("allowed"), team=context.get("team"))
     out["request"] = context["request"]
     out["csrf_token"] = context.get("csrf_token")
     return out
