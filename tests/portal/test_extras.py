@@ -223,3 +223,31 @@ def test_each_public_step_queues_its_template_once(org: Org) -> None:
     case.refresh_from_db()
     assert case.handler is not None and case.handler.display_name in assign.text
     assert OutboundMessage.objects.filter(case=case, template="registered").count() == 1
+
+
+def test_tracking_page_is_kept_per_case_version_with_each_visitors_csrf_token(org: Org) -> None:
+    import re
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from fengqiao.portal.views import CSRF_MARK
+
+    cache.clear()
+    case = new_case(org)
+    url = f"/portal/t/{case.tracking_secret}/"
+    first = Client(enforce_csrf_checks=True)
+    first.get(url)
+    with CaptureQueriesContext(connection) as q:
+        page = first.get(url).content.decode()
+    assert len(q.captured_queries) == 1, "the second view is the case version plus the kept page"
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert tokens and CSRF_MARK not in page
+    other = Client(enforce_csrf_checks=True).get(url).content.decode()
+    assert re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', other)[0] != tokens[0]
+    # The visitor's token works; the note bumps the version, so the next view shows it.
+    r = first.post(url + "note/", {"text": "补充：对方昨天又施工了", "csrfmiddlewaretoken": tokens[0]})
+    assert r.status_code == 302
+    first.get(r["Location"])  # the page with its flash message, rendered afresh
+    assert "补充：对方昨天又施工了" in first.get(url).content.decode()
