@@ -385,9 +385,10 @@ def track(request: HttpRequest, secret: str) -> HttpResponse:
 
     if len(secret) < 20:
         raise Http404
-    row = Case.objects.filter(tracking_secret=secret).values_list("pk", "version").first()
+    row = Case.objects.filter(tracking_secret=secret).values_list("code", "version").first()
     if row is None:
         raise Http404
+    # The random case code, not the id: ids come back after a database is restored or reset.
     key = f"portal:track:{row[0]}:{row[1]}:{get_language()}"
     flash = bool(messages.get_messages(request))
     html = None if flash else cache.get(key)
