@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import signal
 import time
 from typing import Any
@@ -17,6 +18,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--sweep-every", type=float, default=60)
         parser.add_argument("--relay-every", type=float, default=5)
+        parser.add_argument(
+            "--with-parent",
+            type=int,
+            default=0,
+            help="stop when this process id (the server that started us) is gone",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from fengqiao.notify.outbox import relay
@@ -34,7 +41,10 @@ class Command(BaseCommand):
         from fengqiao.supervision.accountability import detect
 
         next_sweep = next_relay = next_detect = next_optimize = 0.0
+        parent = options["with_parent"]
         while running["on"]:
+            if parent and os.getppid() != parent:
+                break  # the server was stopped (by a signal we were not sent): stop with it
             now = time.monotonic()
             close_old_connections()
             try:

@@ -69,7 +69,8 @@ class Command(BaseCommand):
         # The embedded scheduler (Celery beat's job in production): supervision sweep + SMS relay.
         fq = shutil.which("fengqiao", path=os.path.dirname(sys.executable))
         if fq is not None and not settings.CELERY_BROKER_URL.startswith(("redis", "amqp")):
-            subprocess.Popen([fq, "run-scheduler"])  # noqa: S603 - our own command
+            # This process becomes gunicorn (execv below): the scheduler stops when its parent is gone.
+            subprocess.Popen([fq, "run-scheduler", "--with-parent", str(os.getpid())])  # noqa: S603 - our own command
             self.stdout.write("  调度进程   督办扫描每分钟一次，短信外发每5秒一次（控制台输出）")
         if not settings.DEBUG:
             os.environ.setdefault("FENGQIAO_SERVE_STATIC", "1")
