@@ -230,15 +230,9 @@ def find_similar_many(
     return scored()
 
 
-def check(case: Any, phone_hashes: list[str], values: np.ndarray | None = None) -> DuplicateReport:
-    """Similar open cases, merge suggestions (same phone) and a group suggestion for a new case."""
-    if values is None:
-        values = minhash(case_text(case.title, case.description))
-    return check_many([(case, phone_hashes, values)])[0]
-
-
 def check_many(items: list[tuple[Any, list[str], np.ndarray]]) -> list[DuplicateReport]:
-    """:func:`check` for several new cases (``(case, applicant phone hashes, MinHash)`` each) with a
+    """Similar open cases, merge suggestions (same phone) and a group suggestion for new cases
+    (``(case, applicant phone hashes, MinHash)`` each) with a
     fixed number of queries plus one per ``LOOKUP_CHUNK`` cases. Each case is compared with the
     cases registered before it, its own batch included."""
     from fengqiao.cases.models import Case, Party

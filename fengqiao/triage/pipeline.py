@@ -1,4 +1,4 @@
-"""The triage pipeline, run inside ``register_case`` for every new case from every channel.
+"""The triage pipeline, run inside ``register_case`` / ``register_many`` for every new case from every channel.
 
 Two steps around the insert of the case row:
 
@@ -8,9 +8,10 @@ models of :mod:`fengqiao.triage.ml.registry`), locates the place (:mod:`.locatio
 type and domain when the model is confident, location, a higher risk and priority — and returns a
 :class:`Plan` whose owner, level and deadline policy ``register_case`` uses.
 
-``Plan.record(case, ...)`` (after the insert, same transaction, in a savepoint) stores the text
-signature and looks for duplicates and group matters (:mod:`.duplicates`), proposes a team
-(:mod:`.team`) and writes the :class:`~fengqiao.triage.models.TriageResult` row; ``after_event``
+``record_many([(plan, case, parties), ...])`` (after the insert, same transaction, in a savepoint)
+stores the text signatures and looks for duplicates and group matters (:mod:`.duplicates`, set-based
+for a batch), proposes teams (:mod:`.team`) and writes the
+:class:`~fengqiao.triage.models.TriageResult` rows; ``Plan.after_event``
 then, on high risk, notifies the leaders of the owner unit (inbox + SMS
 outbox). The registration event carries the explanation and decisions (``data["triage"]``), so a
 new case still has exactly one event. A failure in triage is logged and never stops the intake.
@@ -193,12 +194,6 @@ class Plan:
     def apply_deadlines(self, case: Any, now: dt.datetime) -> None:
         if self.route.deadline_policy is not None and case.owner_unit_id == getattr(self.route.owner, "pk", None):
             routing.apply_deadline_policy(case, self.route.deadline_policy, now)
-
-    def record(self, case: Any, parties: list[dict[str, Any]]) -> Any:
-        """After the case row is inserted: store the signature, look for duplicates, propose a team and
-        write the result row (in a savepoint: a failure is logged, the intake goes on)."""
-        record_many([(self, case, parties)])
-        return self.result
 
     def finish(self, case: Any, dup: duplicates.DuplicateReport, proposal: Any) -> Any:
         """The result row (unsaved) from the duplicate report and the team proposal."""

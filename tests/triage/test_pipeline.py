@@ -127,9 +127,13 @@ def test_demo_seed_rules_polygons_and_samples(org: Org) -> None:
     assert seed_triage() == {"polygons": 0, "rules": 0}  # idempotent
 
 
-def test_warm_up_loads_the_triage_parts_once(db: Any) -> None:
+def test_warm_up_loads_the_triage_parts_once(db: Any, monkeypatch: Any) -> None:
     from fengqiao.triage import location
     from fengqiao.triage.pipeline import warm_up
 
+    # Start from a process that has loaded nothing (another test may have loaded cpca already).
+    monkeypatch.setattr(location, "_cpca", None)
+    location.forget()
     assert warm_up() >= 0
     assert location._cpca is not None, "cpca's matcher is built at start, not on a citizen's request"
+    assert location._gazetteer is not None, "so is the gazetteer of the unit tree"
