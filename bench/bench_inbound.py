@@ -34,8 +34,8 @@ def free_port() -> int:
     return int(port)
 
 
-def build_world() -> dict[str, Any]:
-    from fengqiao.channels.models import ExternalSystem
+def small_county() -> list[Any]:
+    """A county with its centre and 4 towns (each with a 综治中心) of 5 villages: the villages."""
     from fengqiao.org.choices import UnitKind
     from fengqiao.org.models import Unit
 
@@ -51,6 +51,13 @@ def build_world() -> dict[str, Any]:
                     code=f"3310241{t:02d}2{v:02d}", name=f"第{t}镇{v}村", kind=UnitKind.VILLAGE, parent=town
                 )
             )
+    return villages
+
+
+def build_world() -> dict[str, Any]:
+    from fengqiao.channels.models import ExternalSystem
+
+    villages = small_county()
     system = ExternalSystem.objects.create(code="hotline-12345", name="12345", kind="hotline")
     return {"key": system.key_id, "secret": str(system.secret), "villages": [u.code for u in villages]}
 

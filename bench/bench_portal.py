@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_inbound import free_port, start_server
+from bench_inbound import free_port, small_county, start_server
 from common import print_table, run_clients, setup_django, summary, write_result
 
 TEXTS = [
@@ -51,23 +51,10 @@ def build_world(n_sessions: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from fengqiao.cases.actions import Actor, register_case
-    from fengqiao.org.choices import UnitKind
-    from fengqiao.org.models import Unit
     from fengqiao.portal import verify
     from fengqiao.portal.views import SESSION_KEY
 
-    county = Unit.objects.create(code="331024", name="仙居县", kind=UnitKind.COUNTY)
-    Unit.objects.create(code="331024-ZZZX", name="仙居县社会治理中心", kind=UnitKind.CENTRE, parent=county)
-    villages = []
-    for t in range(4):
-        town = Unit.objects.create(code=f"3310241{t:02d}", name=f"第{t}镇", kind=UnitKind.TOWN, parent=county)
-        Unit.objects.create(code=f"3310241{t:02d}-ZZZX", name=f"第{t}镇综治中心", kind=UnitKind.SUBCENTRE, parent=town)
-        for v in range(5):
-            villages.append(
-                Unit.objects.create(
-                    code=f"3310241{t:02d}2{v:02d}", name=f"第{t}镇{v}村", kind=UnitKind.VILLAGE, parent=town
-                )
-            )
+    villages = small_county()
     sessions = []
     for i in range(n_sessions):
         phone = f"139{i:08d}"
