@@ -20,7 +20,6 @@ new case still has exactly one event. A failure in triage is logged and never st
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -39,63 +38,37 @@ RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
 
 # ---------------------------------------------------------------------------------------------
-# the other helper's parts (classifier, risk), imported lazily and read defensively
+# classifier and risk assessment, as plain data for the plan (a failure never stops the intake)
 
 
 def predict(task: str, text: str) -> dict[str, Any]:
-    """{"top": [{"code", "p"}], "confident": bool, "version": str} — empty when no model is active."""
-    try:
-        registry = importlib.import_module("fengqiao.triage.ml.registry")
-    except ImportError:
-        return {"top": [], "confident": False, "version": "", "missing": True}
+    """{"top": [{"code", "p"}], "confident": bool, "version": str}; "missing" when no model is active."""
+    from fengqiao.triage.ml import registry
+
     try:
         r = registry.predict(task, text)
-    except Exception:  # a missing or broken model must not stop intake
+    except Exception:  # a broken model must not stop intake
         log.exception("triage classifier %s failed", task)
-        return {"top": [], "confident": False, "version": "", "missing": True}
+        r = None
     if r is None:
         return {"top": [], "confident": False, "version": "", "missing": True}
-    get = (lambda k, d=None: r.get(k, d)) if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
-    top = []
-    try:
-        for item in get("top", None) or []:
-            if isinstance(item, dict):
-                code, p = item.get("code") or item.get("label"), item.get("p", item.get("probability"))
-            else:  # (code, name, probability) — or (code, probability)
-                code, p = item[0], item[-1]
-            top.append({"code": str(code), "p": round(float(p or 0), 3)})
-    except (TypeError, ValueError, IndexError):
-        log.exception("triage classifier %s returned an unexpected shape", task)
-        return {"top": [], "confident": False, "version": "", "missing": True}
-    return {"top": top[:3], "confident": bool(get("confident", False)), "version": str(get("version", "") or "")}
+    top = [{"code": str(code), "p": round(float(p), 3)} for code, _name, p in r.top[:3]]
+    return {"top": top, "confident": r.confident, "version": r.version}
 
 
 def assess_risk(text: str, people: int, vulnerable: bool, history: int) -> dict[str, Any]:
-    try:
-        risk = importlib.import_module("fengqiao.triage.risk")
-    except ImportError:
-        return {"level": "low", "score": 0, "reasons": [], "hits": [], "missing": True}
+    from fengqiao.triage import risk
+
     try:
         r = risk.assess(text, people=people, vulnerable=vulnerable, history=history)
     except Exception:
         log.exception("triage risk assessment failed")
         return {"level": "low", "score": 0, "reasons": [], "hits": [], "missing": True}
-    get = (lambda k, d=None: r.get(k, d)) if isinstance(r, dict) else (lambda k, d=None: getattr(r, k, d))
-    hits = []
-    for h in get("hits", []) or []:
-        if isinstance(h, dict):
-            hits.append({k: v for k, v in h.items() if isinstance(v, (str, int, float))})
-        elif isinstance(h, (tuple, list)):
-            hits.append({"phrase": str(h[0]), "category": str(h[1]) if len(h) > 1 else ""})
-        else:
-            hits.append({"phrase": str(getattr(h, "phrase", h)), "category": str(getattr(h, "category", "") or "")})
-    level = str(get("level", "low") or "low")
-    level = getattr(level, "value", level)
     return {
-        "level": level if level in RISK_ORDER else "low",
-        "score": float(get("score", 0) or 0),
-        "reasons": [str(x) for x in (get("reasons", []) or [])],
-        "hits": hits,
+        "level": r.level if r.level in RISK_ORDER else "low",
+        "score": float(r.score),
+        "reasons": list(r.reasons),
+        "hits": [h.as_dict() for h in r.hits],
         "_raw": r,
     }
 
