@@ -168,8 +168,12 @@ def ledger_import(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def ledger_export(request: HttpRequest) -> HttpResponse:
+    from fengqiao.web.views.workbench import group_filters, list_base
+
     user = staff_user(request)
-    fs = CaseFilterSet(request.GET, queryset=case_queryset(user))
+    params = request.GET.copy()  # the workbench list's own parameters (its "export" link)
+    _group, base = list_base(user, params, case_queryset(user), group_filters(user, timezone.now()))
+    fs = CaseFilterSet(params, queryset=base)
     if not fs.is_valid():
         return HttpResponse(gettext("筛选条件有误。"), status=400)
     ids = list(fs.qs.values_list("pk", flat=True)[:20000])

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.channels import ledger
-from tests.conftest import Org
+from tests.conftest import Org, case_payload
 
 pytestmark = pytest.mark.django_db
 HEADERS = ["编号", "日期", "纠纷简要情况", "类型", "申请人", "电话", "地点"]
@@ -144,3 +144,18 @@ def test_a_sheet_exported_in_english_maps_its_columns_again(org: Org, new_case: 
     assert headers[0] != str(ledger.COLUMNS[0].label), "exported with English headers"
     mapping = ledger.guess_mapping(headers)
     assert set(mapping) == {c.key for c in ledger.IMPORT_COLUMNS}
+
+
+def test_the_workbench_exports_the_list_it_shows(org: Org) -> None:
+    from fengqiao.cases.actions import perform, register_case
+
+    waiting, _ = register_case(org.actor("dispatcher"), case_payload(org, title="待受理的一件"), via="test")
+    accepted, _ = register_case(org.actor("dispatcher"), case_payload(org, title="已受理的一件"), via="test")
+    perform("accept", accepted, org.actor("handler1"), {})
+    c = Client()
+    c.force_login(org.user("handler1"))
+    page = c.get("/staff/workbench/", {"group": "to_accept"}).content.decode()
+    assert "/staff/ledger/export.xlsx?group=to_accept" in page
+    ws = load_workbook(io.BytesIO(c.get("/staff/ledger/export.xlsx", {"group": "to_accept"}).content)).active
+    titles = [row[2] for row in list(ws.iter_rows(values_only=True))[1:]]
+    assert titles == [waiting.title], "the group of the list is exported, not the whole scope"

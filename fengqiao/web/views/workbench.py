@@ -170,6 +170,18 @@ def _category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
+def list_base(user: Any, params: Any, everything: Any, filters: dict[str, Q]) -> tuple[str, Any]:
+    """The case list's group ("my tasks") and the cases it starts from, from the request's parameters
+    (``params`` is a mutable copy: ``handler=me`` becomes the user's id). The workbench and the export
+    of the list (channels.views.ledger_export) read the same parameters this way."""
+    group = params.get("group", "")
+    if group not in GROUP_NAMES:
+        group = ""
+    if params.get("handler") == "me":
+        params["handler"] = str(user.pk)
+    return group, (everything.filter(filters[group]) if group else everything)
+
+
 @staff_required
 def workbench(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
@@ -182,17 +194,12 @@ def workbench(request: HttpRequest) -> HttpResponse:
     if q and _PERSONAL.match(re.sub(r"[\s-]", "", q)):
         params["q"] = ""
         warning = gettext("请勿在搜索框中输入电话或证件号码（会出现在网址中）。请使用“按电话查找”。")
-    group = params.get("group", "")
-    if group not in GROUP_NAMES:
-        group = ""
-    base = everything.filter(filters[group]) if group else everything
+    group, base = list_base(user, params, everything, filters)
     picker, unit_id = _unit_picker(user, params)
     if unit_id:
         params["unit"] = str(unit_id)
     else:
         params.pop("unit", None)
-    if params.get("handler") == "me":
-        params["handler"] = str(user.pk)
     if not params.get("ordering"):
         params["ordering"] = "-created_at"
     filterset = CaseFilterSet(params, queryset=base)
