@@ -1,36 +1,15 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import IntegrityError, transaction
 
 from fengqiao.cases.models import CaseEvent
 from fengqiao.notify.models import Notification
 from fengqiao.notify.recipients import recipients_for
 
 
-@shared_task(bind=True, max_retries=5, default_retry_delay=5, acks_late=True)
-def fanout_event(self, event_id: int) -> int:  # type: ignore[no-untyped-def]
-    """Create inbox notifications for one event. Idempotent: one row per (user, event)."""
-    event = (
-        CaseEvent.objects.select_related("case", "case__owner_unit", "case__pending_unit").filter(pk=event_id).first()
-    )
-    if event is None:
-        return 0
-    created = 0
-    for user_id, kind in recipients_for(event).items():
-        try:
-            with transaction.atomic():
-                Notification.objects.create(user_id=user_id, case=event.case, event=event, kind=kind)
-                created += 1
-        except IntegrityError:
-            continue  # already delivered (a retried task)
-    return created
-
-
-@shared_task(bind=True, max_retries=5, default_retry_delay=5, acks_late=True)
-def fanout_events(self, event_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
-    """:func:`fanout_event` for a batch of events (a bulk registration): one query for the events,
-    each unit's desk looked up once, one insert. Idempotent: existing (user, event) rows are kept."""
+def fan_out(event_ids: list[int]) -> int:
+    """Inbox notifications for events: one query for the events, each unit's desk looked up once, one
+    insert. Idempotent: one row per (user, event); rows already there are kept (a retried task)."""
     events = CaseEvent.objects.select_related("case", "case__owner_unit", "case__pending_unit").filter(pk__in=event_ids)
     memo: dict[int, list[int]] = {}
     rows = [
@@ -40,6 +19,18 @@ def fanout_events(self, event_ids: list[int]) -> int:  # type: ignore[no-untyped
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     return len(rows)
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=5, acks_late=True)
+def fanout_event(self, event_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Create inbox notifications for one event."""
+    return fan_out([event_id])
+
+
+@shared_task(bind=True, max_retries=5, default_retry_delay=5, acks_late=True)
+def fanout_events(self, event_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
+    """Inbox notifications for a batch of events (a bulk registration)."""
+    return fan_out(event_ids)
 
 
 @shared_task(acks_late=True)
