@@ -323,13 +323,9 @@ def notify_leaders(case: Any, event: Any, result: Any) -> int:
 
 def _history(parties: list[dict[str, Any]]) -> int:
     """Earlier cases of the same applicant phone (a repeat complainant weighs in the risk)."""
-    from fengqiao.cases.models import Party
     from fengqiao.core import crypto
 
-    hashes = [crypto.search_hash(p["phone"]) for p in parties if p.get("phone")]
-    if not hashes:
-        return 0
-    return Party.objects.filter(phone_hash__in=hashes).values("case_id").distinct().count()
+    return history_many([[crypto.search_hash(p["phone"]) for p in parties if p.get("phone")]])[0]
 
 
 def prepare(
@@ -352,7 +348,7 @@ def prepare(
 
 
 def history_many(phone_hash_lists: list[list[str]]) -> list[int]:
-    """:func:`_history` for several applicants with one query."""
+    """Earlier cases of each applicant's phones (``_history`` of several applicants), one query."""
     from fengqiao.cases.models import Party
 
     wanted = {h for hs in phone_hash_lists for h in hs}
