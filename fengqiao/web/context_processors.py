@@ -14,6 +14,8 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         return {}
     from fengqiao.notify.models import Notification
 
+    from fengqiao.core.menu import items_for
+
     roles = {g.role for g in user.role_grants()}
     return {
         "unread_count": Notification.objects.filter(user=user, read_at__isnull=True).count(),
@@ -24,4 +26,5 @@ def staff(request: HttpRequest) -> dict[str, Any]:
             "supervisor": Role.SUPERVISOR in roles,
             "admin": user.is_staff,
         },
+        "menu": items_for(roles, user.is_staff),
     }
