@@ -12,9 +12,8 @@ def staff(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not hasattr(user, "role_grants"):
         return {}
-    from fengqiao.notify.models import Notification
-
     from fengqiao.core.menu import items_for
+    from fengqiao.notify.models import Notification
 
     roles = {g.role for g in user.role_grants()}
     return {
