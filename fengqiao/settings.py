@@ -337,3 +337,4 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],  # type: ignore[dict-item]
     "login": FENGQIAO_RATE_LIMITS["login"],
 }
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
