@@ -338,3 +338,10 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "login": FENGQIAO_RATE_LIMITS["login"],
 }
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
+
+# The audit chain's seal key: outside the database, so a database user alone cannot rewrite the chain
+# unnoticed. Not set → derived from SECRET_KEY. Changing it makes earlier rows fail audit-verify.
+FENGQIAO_AUDIT_KEY = os.environ.get("FENGQIAO_AUDIT_KEY", "")
+# Optional external anchor: `fengqiao audit-anchor` appends the chain's head here (a file on other
+# storage, or shipped to a log host); audit-verify then also checks every anchored row.
+FENGQIAO_AUDIT_ANCHOR_FILE = os.environ.get("FENGQIAO_AUDIT_ANCHOR_FILE", "")
