@@ -345,3 +345,5 @@ FENGQIAO_AUDIT_KEY = os.environ.get("FENGQIAO_AUDIT_KEY", "")
 # Optional external anchor: `fengqiao audit-anchor` appends the chain's head here (a file on other
 # storage, or shipped to a log host); audit-verify then also checks every anchored row.
 FENGQIAO_AUDIT_ANCHOR_FILE = os.environ.get("FENGQIAO_AUDIT_ANCHOR_FILE", "")
+# runserver's request lines through the same redacting handler as everything else.
+LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}  # type: ignore[index]
