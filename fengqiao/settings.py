@@ -347,3 +347,30 @@ FENGQIAO_AUDIT_KEY = os.environ.get("FENGQIAO_AUDIT_KEY", "")
 FENGQIAO_AUDIT_ANCHOR_FILE = os.environ.get("FENGQIAO_AUDIT_ANCHOR_FILE", "")
 # runserver's request lines through the same redacting handler as everything else.
 LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}  # type: ignore[index]
+
+# Content-Security-Policy on every response (django-csp 4): scripts only from our own origin (no inline
+# script, no inline handler, no eval); styles may be inline (Plotly and Swagger UI write style rules at
+# run time), see docs/security.md. FENGQIAO_CSP_EXTRA_SOURCES adds hosts (e.g. a map tile server).
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+_CSP_EXTRA = env_list("FENGQIAO_CSP_EXTRA_SOURCES")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *_CSP_EXTRA],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, *_CSP_EXTRA],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+INSTALLED_APPS.append("csp")
+MIDDLEWARE.append("csp.middleware.CSPMiddleware")
+# Cache-Control: no-store on everything a signed-in user is shown and on the whole API (revealed
+# phone numbers, export.xlsx, 一事一档 file.pdf, case detail and reveal): fengqiao.core.middleware.
+MIDDLEWARE.append("fengqiao.core.middleware.NoStoreMiddleware")

@@ -84,3 +84,24 @@ class SlidingSessionMiddleware:
         if now - int(session.get(TOUCH_KEY, 0)) >= SESSION_TOUCH_SECONDS:
             session[TOUCH_KEY] = now
         return response
+
+
+NO_STORE = "private, no-store, max-age=0"
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response to a signed-in user and on every API response:
+    staff pages, exports (export.xlsx), the 一事一档 file.pdf, case detail and reveal may carry personal
+    data, which no browser or proxy cache may keep. Anonymous public pages keep their own headers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            if "no-store" not in response.get("Cache-Control", ""):
+                response["Cache-Control"] = NO_STORE
+            response["Pragma"] = "no-cache"
+        return response
