@@ -303,3 +303,8 @@ CELERY_BEAT_SCHEDULE["accountability-detect"] = {
 
 # Absolute base URL used in SMS links (e.g. https://fengqiao.example.gov.cn); relative links when empty.
 FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")
+
+# Evaluation (考评反馈): the app, the index recomputed hourly, monthly reports generated daily for the last month.
+INSTALLED_APPS.append("fengqiao.evaluation")
+CELERY_BEAT_SCHEDULE["evaluation-index"] = {"task": "fengqiao.evaluation.tasks.refresh_index", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["evaluation-reports"] = {"task": "fengqiao.evaluation.tasks.monthly_reports", "schedule": 86400.0}
