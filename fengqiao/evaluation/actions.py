@@ -40,7 +40,7 @@ class EvalForbidden(EvalError):
     status = 403
 
 
-def _grant_unit(user: Any, unit: Unit, roles: set[str]) -> Unit | None:
+def _grant_unit(user: Any, unit: Unit, roles: set[str] | set[Role] | frozenset[str]) -> Unit | None:
     """The user's unit (deepest first) whose subtree holds ``unit`` under one of ``roles``."""
     if not getattr(user, "is_authenticated", False):
         return None
@@ -50,14 +50,16 @@ def _grant_unit(user: Any, unit: Unit, roles: set[str]) -> Unit | None:
     return None
 
 
-def _require(user: Any, unit: Unit, roles: set[str], what: str) -> Unit | None:
+def _require(user: Any, unit: Unit, roles: set[str] | set[Role], what: str) -> Unit | None:
     grant = _grant_unit(user, unit, roles)
     if grant is None and not (Role.SYSTEM_ADMIN in roles and getattr(user, "is_superuser", False)):
         raise EvalForbidden(gettext("您无权对“%(u)s”%(w)s。") % {"u": unit.name, "w": what})
     return grant
 
 
-def _log(code: str, user: Any, unit: Unit | None, *, text: str = "", data: dict[str, Any] | None = None, **links: Any) -> EvalEvent:
+def _log(
+    code: str, user: Any, unit: Unit | None, *, text: str = "", data: dict[str, Any] | None = None, **links: Any
+) -> EvalEvent:
     event = EvalEvent.objects.create(code=code, actor=user, unit=unit, text=text, data=data or {}, **links)
     audit.record(
         f"evaluation.{code}",
@@ -122,9 +124,15 @@ def set_figure(user: Any, unit: Unit, kind: str, period: str, value: Any, *, sou
     return row
 
 
-KIND_WORDS = {"人口": FigureKind.POPULATION, "常住人口": FigureKind.POPULATION, "诉讼": FigureKind.LAWSUITS,
-              "一审诉讼": FigureKind.LAWSUITS, "成诉": FigureKind.LAWSUITS, "走访": FigureKind.VISITS,
-              "四级走访": FigureKind.VISITS}
+KIND_WORDS = {
+    "人口": FigureKind.POPULATION,
+    "常住人口": FigureKind.POPULATION,
+    "诉讼": FigureKind.LAWSUITS,
+    "一审诉讼": FigureKind.LAWSUITS,
+    "成诉": FigureKind.LAWSUITS,
+    "走访": FigureKind.VISITS,
+    "四级走访": FigureKind.VISITS,
+}
 HEADERS = ["单位代码", "指标", "期间", "数值"]
 
 
@@ -138,11 +146,11 @@ def import_figures(user: Any, upload: Any) -> int:
         sheet = wb.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True, max_row=20001))
     except Exception as exc:
-        raise EvalError(gettext("无法读取该文件，请上传 .xlsx 格式的 Excel 表格。"), {"file": [gettext("文件格式不正确。")]}) from exc
-    if not rows or [str(c or "").strip() for c in rows[0][:4]] != HEADERS:
         raise EvalError(
-            gettext("表头应为：单位代码、指标、期间、数值。"), {"file": [gettext("第1行表头不正确。")]}
-        )
+            gettext("无法读取该文件，请上传 .xlsx 格式的 Excel 表格。"), {"file": [gettext("文件格式不正确。")]}
+        ) from exc
+    if not rows or [str(c or "").strip() for c in rows[0][:4]] != HEADERS:
+        raise EvalError(gettext("表头应为：单位代码、指标、期间、数值。"), {"file": [gettext("第1行表头不正确。")]})
     if len(rows) > 20000:
         raise EvalError(gettext("一次最多导入两万行。"), {"file": [gettext("行数过多。")]})
     problems: list[str] = []
@@ -193,9 +201,17 @@ def open_supervision(user: Any, unit: Unit, *, reason: str, deadline: dt.date, p
     if grant is not None and grant.pk == unit.pk:
         raise EvalForbidden(gettext("不能对本单位挂牌督办，应由上级领导挂牌。"))
     with transaction.atomic():
-        sup = UnitSupervision.objects.create(unit=unit, reason=reason.strip(), deadline=deadline, period=period, opened_by=user)
-        _log("supervision.open", user, unit, text=sup.reason, supervision=sup,
-             data={"supervision": sup.pk, "deadline": deadline.isoformat(), "period": period})
+        sup = UnitSupervision.objects.create(
+            unit=unit, reason=reason.strip(), deadline=deadline, period=period, opened_by=user
+        )
+        _log(
+            "supervision.open",
+            user,
+            unit,
+            text=sup.reason,
+            supervision=sup,
+            data={"supervision": sup.pk, "deadline": deadline.isoformat(), "period": period},
+        )
     return sup
 
 
@@ -212,7 +228,9 @@ def follow_up(user: Any, sup: UnitSupervision, text: str) -> EvalEvent:
     if not may_follow(user, sup):
         raise EvalForbidden(gettext("您无权报送该督办的整改进展。"))
     with transaction.atomic():
-        return _log("supervision.follow", user, sup.unit, text=text.strip(), supervision=sup, data={"supervision": sup.pk})
+        return _log(
+            "supervision.follow", user, sup.unit, text=text.strip(), supervision=sup, data={"supervision": sup.pk}
+        )
 
 
 def close_supervision(user: Any, sup: UnitSupervision, conclusion: str) -> UnitSupervision:
@@ -229,7 +247,14 @@ def close_supervision(user: Any, sup: UnitSupervision, conclusion: str) -> UnitS
         locked.closed_at = timezone.now()
         locked.conclusion = conclusion.strip()
         locked.save(update_fields=["status", "closed_at", "conclusion"])
-        _log("supervision.close", user, sup.unit, text=locked.conclusion, supervision=locked, data={"supervision": sup.pk})
+        _log(
+            "supervision.close",
+            user,
+            sup.unit,
+            text=locked.conclusion,
+            supervision=locked,
+            data={"supervision": sup.pk},
+        )
     return locked
 
 
@@ -258,7 +283,14 @@ def unstar(user: Any, star: StarMark, reason: str) -> StarMark:
     with transaction.atomic():
         StarMark.objects.filter(pk=star.pk).update(active=False)
         star.active = False
-        _log("star.unmark", user, star.case.owner_unit, text=(reason or "").strip(), star=star, data={"case": star.case.code})
+        _log(
+            "star.unmark",
+            user,
+            star.case.owner_unit,
+            text=(reason or "").strip(),
+            star=star,
+            data={"case": star.case.code},
+        )
     return star
 
 

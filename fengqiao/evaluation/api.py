@@ -18,7 +18,10 @@ from fengqiao.evaluation import periods, points, services
 from fengqiao.evaluation.metrics import REGISTRY
 from fengqiao.evaluation.models import Beneficiary
 
-PERIOD = OpenApiParameter("period", str, description="2026-11, 2026-Q4, 2026-W45, 2026, 2026-11-03 或 2026-11-01..2026-11-15")
+PERIOD = OpenApiParameter(
+    "period", str, description="2026-11, 2026-Q4, 2026-W45, 2026, 2026-11-03 或 2026-11-01..2026-11-15"
+)
+
 
 class MetricOut(serializers.Serializer):
     key = serializers.CharField()
@@ -64,7 +67,11 @@ def _check(request: Request) -> Any:
 
 def _period(request: Request) -> periods.Period:
     try:
-        return periods.parse(request.query_params.get("period", "")) if request.query_params.get("period") else periods.current_month()
+        return (
+            periods.parse(request.query_params.get("period", ""))
+            if request.query_params.get("period")
+            else periods.current_month()
+        )
     except periods.PeriodError as exc:
         raise ValidationError({"period": [str(exc)]}) from exc
 
@@ -111,12 +118,14 @@ class DrilldownView(APIView):
             raise Http404
         result, num, den = services.drilldown(user, unit, _period(request), key)
         den_codes = [codes.display(c) for c in den.order_by("pk").values_list("code", flat=True)]
-        return Response({
-            "metric": result.as_json(),
-            "numerator_cases": [codes.display(c) for c in num.order_by("pk").values_list("code", flat=True)],
-            "denominator_cases": den_codes,
-            "hidden": len(result.den_ids) - len(den_codes),
-        })
+        return Response(
+            {
+                "metric": result.as_json(),
+                "numerator_cases": [codes.display(c) for c in num.order_by("pk").values_list("code", flat=True)],
+                "denominator_cases": den_codes,
+                "hidden": len(result.den_ids) - len(den_codes),
+            }
+        )
 
 
 class IndexView(APIView):
@@ -132,11 +141,20 @@ class IndexView(APIView):
         kind = request.query_params.get("kind", "town")
         if kind not in services.KINDS:
             raise ValidationError({"kind": ["应为 town 或 department。"]})
-        return Response([
-            {"unit": r.unit.code, "unit_name": r.unit.name, "score": r.score, "rank": r.rank, "change": r.change,
-             "band": r.band, "dimensions": r.dims}
-            for r in services.ranking_rows(_period(request), kind)
-        ])
+        return Response(
+            [
+                {
+                    "unit": r.unit.code,
+                    "unit_name": r.unit.name,
+                    "score": r.score,
+                    "rank": r.rank,
+                    "change": r.change,
+                    "band": r.band,
+                    "dimensions": r.dims,
+                }
+                for r in services.ranking_rows(_period(request), kind)
+            ]
+        )
 
 
 class PointsView(APIView):

@@ -14,7 +14,12 @@ from fengqiao.evaluation.models import FigureKind, StarMark
 from fengqiao.org.choices import UnitKind
 from fengqiao.org.models import Unit, User
 
-STAR_REASONS = ["多方联调，当场履行协议", "回访事心双解，群众送锦旗", "化解十年积怨，村民联名致谢", "首问负责，三日内化解"]
+STAR_REASONS = [
+    "多方联调，当场履行协议",
+    "回访事心双解，群众送锦旗",
+    "化解十年积怨，村民联名致谢",
+    "首问负责，三日内化解",
+]
 
 
 def seed_evaluation(seed: int = 20261123) -> dict[str, Any]:
@@ -37,8 +42,9 @@ def seed_evaluation(seed: int = 20261123) -> dict[str, Any]:
                 out["figures"] += 2
     if leader is not None:
         candidates = list(
-            Case.objects.filter(satisfaction="satisfied", resolved_at__isnull=False, referral="")
-            .order_by("-resolved_at")[:30]
+            Case.objects.filter(satisfaction="satisfied", resolved_at__isnull=False, referral="").order_by(
+                "-resolved_at"
+            )[:30]
         )
         rng.shuffle(candidates)
         for case, reason in zip(candidates[:4], STAR_REASONS, strict=False):

@@ -37,7 +37,11 @@ def compute_one(m: Metric, f: Facts, scope: Scope, unit: Unit | None, ext: Exter
 
 
 def compute(
-    keys: Iterable[str], period: Period, *, unit: Unit | None = None, person_id: int | None = None,
+    keys: Iterable[str],
+    period: Period,
+    *,
+    unit: Unit | None = None,
+    person_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> list[Result]:
     """Every metric of ``keys`` for one unit's subtree, or for one person (the cases they handle)."""
@@ -48,7 +52,9 @@ def compute(
     return [compute_one(REGISTRY[k], f, scope, None if person_id is not None else unit, ext) for k in keys]
 
 
-def compute_many(keys: Iterable[str], period: Period, units: list[Unit], now: dt.datetime | None = None) -> tuple[dict[int, dict[str, Result]], dict[str, Result]]:
+def compute_many(
+    keys: Iterable[str], period: Period, units: list[Unit], now: dt.datetime | None = None
+) -> tuple[dict[int, dict[str, Result]], dict[str, Result]]:
     """Every metric for each of ``units`` (disjoint subtrees) and for all of them together (the pool
     the ranking shrinks toward), from one load of the period's facts."""
     now = now or timezone.now()
@@ -94,7 +100,9 @@ class Externals:
     def _load(self) -> dict[tuple[str, str], dict[int, int]]:
         if self._rows is None:
             self._rows = {}
-            for unit_id, kind, period, value in ExternalFigure.objects.values_list("unit_id", "kind", "period", "value"):
+            for unit_id, kind, period, value in ExternalFigure.objects.values_list(
+                "unit_id", "kind", "period", "value"
+            ):
                 self._rows.setdefault((kind, period), {})[unit_id] = value
             for pk, parent in Unit.objects.filter(is_active=True).values_list("pk", "parent_id"):
                 self._children.setdefault(parent, []).append(pk)

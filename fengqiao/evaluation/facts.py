@@ -49,6 +49,7 @@ FIELDS = (
     "category__code",
     "merged_into_id",
 )
+LOCATION, CATEGORY = FIELDS.index("location_path"), FIELDS.index("category__code")
 CHUNK = 2000
 REPEAT_DAYS = 90
 
@@ -216,8 +217,8 @@ def load(period: Period, now: dt.datetime, scope: Q | None = None) -> Facts:
     rows: list[Row] = []
     for values in qs.values_list(*FIELDS).iterator(chunk_size=5000):
         v: list[Any] = list(values)
-        v[16] = v[16] or ""  # location_path
-        v[20] = v[20] or ""  # category code
+        v[LOCATION] = v[LOCATION] or ""
+        v[CATEGORY] = v[CATEGORY] or ""
         rows.append(Row(*v))
     facts = Facts(period, now, rows)
     by_pk = {r.pk: r for r in rows}
@@ -259,8 +260,10 @@ def _mark_repeats(facts: Facts, by_pk: dict[int, Row]) -> None:
         return
     hashes: dict[int, set[str]] = defaultdict(set)
     for chunk in _chunks([r.pk for r in registered]):
-        for cid, h in Party.objects.filter(case_id__in=chunk, role="applicant").exclude(phone_hash="").values_list(
-            "case_id", "phone_hash"
+        for cid, h in (
+            Party.objects.filter(case_id__in=chunk, role="applicant")
+            .exclude(phone_hash="")
+            .values_list("case_id", "phone_hash")
         ):
             hashes[cid].add(h)
     all_hashes = sorted({h for hs in hashes.values() for h in hs})

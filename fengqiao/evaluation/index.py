@@ -4,7 +4,8 @@ Scoring, bottom up:
 - a leaf takes its metric's value for the unit, shrunk toward the pooled value of all ranked units
   (:func:`fengqiao.evaluation.engine.shrink`, ``k`` from the tree);
 - normalised to 0–100: ``rate`` reads a rate as a percentage (a change rate −100 %…+100 % as 0…100),
-  ``minmax`` places the unit between the worst (0) and the best (100) of the units ranked;
+  ``minmax`` places the unit between the worst (0) and the best (100) of the units ranked (100 for all
+  when they are all equal);
 - ``lower`` flips it (100 − x);
 - a node's score is the weighted mean of its children's scores; a child without data (no case in its
   denominator, no external figure) is left out and the weights of the others renormalised.
@@ -77,7 +78,8 @@ def validate(nodes: list[Node]) -> list[str]:
         if abs(total - 1) > TOLERANCE:
             where = by_code[parent].name if parent else gettext("维度层")
             errors.append(
-                gettext("“%(p)s”下各项权重之和为 %(t)s，应为 1。") % {"p": where, "t": f"{total:.3f}".rstrip("0").rstrip(".")}
+                gettext("“%(p)s”下各项权重之和为 %(t)s，应为 1。")
+                % {"p": where, "t": f"{total:.3f}".rstrip("0").rstrip(".")}
             )
     for n in nodes:
         has_children = bool(groups.get(n.code))
@@ -131,9 +133,8 @@ def _normalise(node: Node, value: float | None, lo: float | None, hi: float | No
         x = (max(-1.0, min(1.0, value)) + 1) * 50 if kind == CHANGE else max(0.0, min(1.0, value)) * 100
     else:
         if lo is None or hi is None or hi - lo < 1e-12:
-            x = 100.0
-        else:
-            x = (value - lo) / (hi - lo) * 100
+            return 100.0  # every unit equal on this indicator: nobody is behind
+        x = (value - lo) / (hi - lo) * 100
     return 100 - x if node.direction == "lower" else x
 
 
@@ -148,7 +149,9 @@ def score(roots: list[Node], values: dict[int, dict[str, float | None]]) -> dict
     for unit, vals in values.items():
         scores: dict[str, float | None] = {}
 
-        def walk(n: Node, vals: dict[str, float | None] = vals, scores: dict[str, float | None] = scores) -> float | None:
+        def walk(
+            n: Node, vals: dict[str, float | None] = vals, scores: dict[str, float | None] = scores
+        ) -> float | None:
             if not n.children:
                 lo, hi = bounds[n.code]
                 s = _normalise(n, vals.get(n.metric), lo, hi)
@@ -171,7 +174,7 @@ def score(roots: list[Node], values: dict[int, dict[str, float | None]]) -> dict
 def rank(totals: dict[int, float | None]) -> dict[int, int | None]:
     """1 for the best; ties share a rank; units without a score are not ranked."""
     ordered = sorted(((s, u) for u, s in totals.items() if s is not None), key=lambda t: -t[0])
-    ranks: dict[int, int | None] = {u: None for u in totals}
+    ranks: dict[int, int | None] = dict.fromkeys(totals)
     prev: float | None = None
     current = 0
     for i, (s, u) in enumerate(ordered, start=1):

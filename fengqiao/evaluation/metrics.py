@@ -268,7 +268,9 @@ def _response(f: Facts, s: Scope) -> tuple[list[int], list[int]]:
     proposed=True,
 )
 def _accept_ontime(f: Facts, s: Scope) -> tuple[list[int], list[int]]:
-    return _split(accepted(f, s), lambda r: r.accept_due is None or (r.accepted_at is not None and r.accepted_at <= r.accept_due))
+    return _split(
+        accepted(f, s), lambda r: r.accept_due is None or (r.accepted_at is not None and r.accepted_at <= r.accept_due)
+    )
 
 
 @metric(

@@ -133,7 +133,9 @@ class UnitSupervision(models.Model):
     period = models.CharField(_("考评期间"), max_length=24, blank=True)
     reason = models.TextField(_("督办事由"), max_length=2000)
     deadline = models.DateField(_("整改期限"))
-    status = models.CharField(_("状态"), max_length=8, choices=SupervisionStatus.choices, default=SupervisionStatus.OPEN)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=SupervisionStatus.choices, default=SupervisionStatus.OPEN
+    )
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("挂牌人")
     )

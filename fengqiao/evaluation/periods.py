@@ -133,7 +133,10 @@ def parse(text: str, *, allow_future: bool = False) -> Period:
     """Parse a written period; raise :class:`PeriodError` with a Chinese message when it is malformed
     or lies in the future."""
     text = (text or "").strip()
-    bad = PeriodError(gettext("无法识别的统计期间“%(p)s”，应为 2026-11、2026-Q4、2026-W45、2026 或 2026-11-01..2026-11-15。") % {"p": text[:40]})
+    bad = PeriodError(
+        gettext("无法识别的统计期间“%(p)s”，应为 2026-11、2026-Q4、2026-W45、2026 或 2026-11-01..2026-11-15。")
+        % {"p": text[:40]}
+    )
     try:
         if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})\.\.(\d{4})-(\d{2})-(\d{2})", text):
             a = dt.date(int(m[1]), int(m[2]), int(m[3]))

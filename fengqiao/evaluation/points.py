@@ -70,20 +70,38 @@ def _entries_for_event(
             uid = event.actor_id if rule.trigger in ACTOR_TRIGGERS and event.actor_id else case.handler_id
             if uid:
                 out.append(
-                    PointsEntry(rule=rule, source=source, person=f"u:{uid}", user_id=uid, unit_id=users.get(uid),
-                                case_id=case.pk, points=rule.points, earned_at=event.at)
+                    PointsEntry(
+                        rule=rule,
+                        source=source,
+                        person=f"u:{uid}",
+                        user_id=uid,
+                        unit_id=users.get(uid),
+                        case_id=case.pk,
+                        points=rule.points,
+                        earned_at=event.at,
+                    )
                 )
         else:
             for tm in team:
                 if tm.added_at <= event.at:
                     out.append(
-                        PointsEntry(rule=rule, source=source, person=f"m:{tm.mediator_id}", mediator_id=tm.mediator_id,
-                                    unit_id=tm.mediator.unit_id, case_id=case.pk, points=rule.points, earned_at=event.at)
+                        PointsEntry(
+                            rule=rule,
+                            source=source,
+                            person=f"m:{tm.mediator_id}",
+                            mediator_id=tm.mediator_id,
+                            unit_id=tm.mediator.unit_id,
+                            case_id=case.pk,
+                            points=rule.points,
+                            earned_at=event.at,
+                        )
                     )
     return out
 
 
-def _star_entries(rules: list[PointsRule], stars: Iterable[StarMark], team_by_case: dict[int, list[TeamMember]], users: dict[int, Any]) -> list[PointsEntry]:
+def _star_entries(
+    rules: list[PointsRule], stars: Iterable[StarMark], team_by_case: dict[int, list[TeamMember]], users: dict[int, Any]
+) -> list[PointsEntry]:
     out = []
     for star in stars:
         for rule in rules:
@@ -93,13 +111,32 @@ def _star_entries(rules: list[PointsRule], stars: Iterable[StarMark], team_by_ca
             if rule.beneficiary == Beneficiary.CADRE:
                 uid = star.case.handler_id
                 if uid:
-                    out.append(PointsEntry(rule=rule, source=source, person=f"u:{uid}", user_id=uid, unit_id=users.get(uid),
-                                           case_id=star.case_id, points=rule.points, earned_at=star.marked_at))
+                    out.append(
+                        PointsEntry(
+                            rule=rule,
+                            source=source,
+                            person=f"u:{uid}",
+                            user_id=uid,
+                            unit_id=users.get(uid),
+                            case_id=star.case_id,
+                            points=rule.points,
+                            earned_at=star.marked_at,
+                        )
+                    )
             else:
                 for tm in team_by_case.get(star.case_id, []):
-                    out.append(PointsEntry(rule=rule, source=source, person=f"m:{tm.mediator_id}", mediator_id=tm.mediator_id,
-                                           unit_id=tm.mediator.unit_id, case_id=star.case_id, points=rule.points,
-                                           earned_at=star.marked_at))
+                    out.append(
+                        PointsEntry(
+                            rule=rule,
+                            source=source,
+                            person=f"m:{tm.mediator_id}",
+                            mediator_id=tm.mediator_id,
+                            unit_id=tm.mediator.unit_id,
+                            case_id=star.case_id,
+                            points=rule.points,
+                            earned_at=star.marked_at,
+                        )
+                    )
     return out
 
 
@@ -113,11 +150,15 @@ def _derive_events(events: list[CaseEvent], rules: list[PointsRule]) -> list[Poi
     case_ids = {e.case_id for e in events}
     cases = {c.pk: c for c in Case.objects.filter(pk__in=case_ids).only("pk", "risk", "level", "handler_id")}
     team: dict[int, list[TeamMember]] = defaultdict(list)
-    for tm in TeamMember.objects.filter(case_id__in=case_ids).select_related("mediator").only(
-        "case_id", "mediator_id", "added_at", "mediator__unit_id"
+    for tm in (
+        TeamMember.objects.filter(case_id__in=case_ids)
+        .select_related("mediator")
+        .only("case_id", "mediator_id", "added_at", "mediator__unit_id")
     ):
         team[tm.case_id].append(tm)
-    users = _user_units({e.actor_id for e in events if e.actor_id} | {c.handler_id for c in cases.values() if c.handler_id})
+    users = _user_units(
+        {e.actor_id for e in events if e.actor_id} | {c.handler_id for c in cases.values() if c.handler_id}
+    )
     out: list[PointsEntry] = []
     for e in events:
         out.extend(_entries_for_event(rules, e, cases[e.case_id], team.get(e.case_id, []), users))
@@ -192,30 +233,35 @@ def rebuild(*, from_scratch: bool = False) -> RebuildReport:
 
 def standings(start: dt.datetime, end: dt.datetime, beneficiary: str, unit_path: str = "") -> list[dict[str, Any]]:
     """Points per person earned in [start, end), best first (金牌调解员 / 干部调解绩效排名)."""
-    qs = PointsEntry.objects.filter(earned_at__gte=start, earned_at__lt=end)
+    base = PointsEntry.objects.filter(earned_at__gte=start, earned_at__lt=end)
     if unit_path:
         from fengqiao.org.paths import subtree_q
 
-        qs = qs.filter(subtree_q("unit__path", unit_path))
+        base = base.filter(subtree_q("unit__path", unit_path))
+    qs: Any
     if beneficiary == Beneficiary.MEDIATOR:
-        qs = qs.filter(mediator__isnull=False).values("mediator_id", "mediator__name", "unit__name")
+        qs = base.filter(mediator__isnull=False).values("mediator_id", "mediator__name", "unit__name")
         name_key, id_key = "mediator__name", "mediator_id"
     else:
-        qs = qs.filter(user__isnull=False).values("user_id", "user__display_name", "user__username", "unit__name")
+        qs = base.filter(user__isnull=False).values("user_id", "user__display_name", "user__username", "unit__name")
         name_key, id_key = "user__display_name", "user_id"
-    rows = list(qs.annotate(points=Sum("points"), entries=Count("id"), cases=Count("case_id", distinct=True)).order_by("-points", id_key))
+    rows: list[dict[str, Any]] = list(
+        qs.annotate(total=Sum("points"), entries=Count("id"), cases=Count("case_id", distinct=True)).order_by(
+            "-total", id_key
+        )
+    )
     out = []
     prev, rank = None, 0
     for i, r in enumerate(rows, start=1):
-        if r["points"] != prev:
-            rank, prev = i, r["points"]
+        if r["total"] != prev:
+            rank, prev = i, r["total"]
         out.append(
             {
                 "rank": rank,
                 "id": r[id_key],
                 "name": r.get(name_key) or r.get("user__username") or "",
                 "unit": r.get("unit__name") or "",
-                "points": r["points"],
+                "points": r["total"],
                 "entries": r["entries"],
                 "cases": r["cases"],
             }
@@ -233,14 +279,22 @@ def track_records(mediator_ids: Iterable[int] | None = None) -> dict[int, dict[s
     qs = TeamMember.objects.all()
     if mediator_ids is not None:
         qs = qs.filter(mediator_id__in=list(mediator_ids))
-    success_q = Q(case__resolved_at__isnull=False, case__referral="") & ~Q(case__state__in=[State.WITHDRAWN, State.MERGED])
+    success_q = Q(case__resolved_at__isnull=False, case__referral="") & ~Q(
+        case__state__in=[State.WITHDRAWN, State.MERGED]
+    )
     rows = qs.values("mediator_id").annotate(
         cases=Count("case_id", distinct=True),
         successes=Count("case_id", filter=success_q, distinct=True),
         in_hand=Count("case_id", filter=Q(case__state__in=list(OPEN_STATES)), distinct=True),
     )
     out: dict[int, dict[str, Any]] = {
-        r["mediator_id"]: {"cases": r["cases"], "successes": r["successes"], "in_hand": r["in_hand"], "rating": None, "ratings": 0}
+        r["mediator_id"]: {
+            "cases": r["cases"],
+            "successes": r["successes"],
+            "in_hand": r["in_hand"],
+            "rating": None,
+            "ratings": 0,
+        }
         for r in rows
     }
     ratings: dict[int, list[float]] = defaultdict(list)

@@ -148,20 +148,36 @@ def to_pdf(d: ReportData) -> bytes:
     h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4)
     body = ParagraphStyle("b", fontName=font, fontSize=9, leading=12)
     small = ParagraphStyle("s", fontName=font, fontSize=7.5, leading=10)
-    story: list[Any] = [Paragraph(_title(d), h1), Paragraph(f"生成时间：{timezone.localtime(d.generated_at):%Y-%m-%d %H:%M}", body)]
+    story: list[Any] = [
+        Paragraph(_title(d), h1),
+        Paragraph(f"生成时间：{timezone.localtime(d.generated_at):%Y-%m-%d %H:%M}", body),
+    ]
     row = d.card.get("row")
     if row is not None and row.score is not None and row.rank:
-        story.append(Paragraph(f"矛调指数：{row.score:.1f} 分，第 {row.rank} 名（共 {d.card.get('count', 0)} 个）", body))
-    style = TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), 8),
-        ("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ])
+        story.append(
+            Paragraph(f"矛调指数：{row.score:.1f} 分，第 {row.rank} 名（共 {d.card.get('count', 0)} 个）", body)
+        )
+    style = TableStyle(
+        [
+            ("FONTNAME", (0, 0), (-1, -1), font),
+            ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
     story.append(Paragraph("一、指标", h2))
     data: list[list[Any]] = [["指标", "数值", "分子", "分母", "口径"]]
     for r in d.results:
-        data.append([Paragraph(r.name + ("（建议）" if r.proposed else ""), small), r.display,
-                     f"{r.numerator:g}", f"{r.denominator:g}", Paragraph(r.formula, small)])
+        data.append(
+            [
+                Paragraph(r.name + ("（建议）" if r.proposed else ""), small),
+                r.display,
+                f"{r.numerator:g}",
+                f"{r.denominator:g}",
+                Paragraph(r.formula, small),
+            ]
+        )
     story.append(Table(data, colWidths=[32 * mm, 18 * mm, 16 * mm, 16 * mm, 88 * mm], style=style, repeatRows=1))
     dims = d.card.get("dims") or []
     if dims and any(x["score"] is not None for x in dims):
@@ -182,8 +198,12 @@ def to_pdf(d: ReportData) -> bytes:
     if d.ranking:
         story.append(Paragraph("三、排名", h2))
         data = [["名次", "单位", "得分", "较上期"]] + [
-            [str(rr.rank or "—"), rr.unit.name, "—" if rr.score is None else f"{rr.score:.1f}",
-             "—" if rr.change is None else f"{rr.change:+.1f}"]
+            [
+                str(rr.rank or "—"),
+                rr.unit.name,
+                "—" if rr.score is None else f"{rr.score:.1f}",
+                "—" if rr.change is None else f"{rr.change:+.1f}",
+            ]
             for rr in d.ranking
         ]
         story.append(Table(data, colWidths=[15 * mm, 80 * mm, 25 * mm, 25 * mm], style=style, repeatRows=1))
@@ -206,13 +226,22 @@ def generate(unit: Unit, period: Period, user: Any = None) -> Report:
 
     d = collect(unit, period)
     stem = f"{unit.code}-{period.code}-{timezone.now():%Y%m%d%H%M%S}"
-    report = Report(unit=unit, period=period.code, generated_by=user if getattr(user, "is_authenticated", False) else None)
+    report = Report(
+        unit=unit, period=period.code, generated_by=user if getattr(user, "is_authenticated", False) else None
+    )
     report.docx.save(f"{stem}.docx", ContentFile(to_docx(d)), save=False)
     report.pdf.save(f"{stem}.pdf", ContentFile(to_pdf(d)), save=False)
     report.save()
-    event = EvalEvent.objects.create(code="report.generate", actor=report.generated_by, unit=unit,
-                                     data={"report": report.pk, "period": period.code})
-    audit.record("evaluation.report.generate", user=user, unit_id=unit.pk, obj=report, detail={"event": event.pk, "period": period.code})
+    event = EvalEvent.objects.create(
+        code="report.generate", actor=report.generated_by, unit=unit, data={"report": report.pk, "period": period.code}
+    )
+    audit.record(
+        "evaluation.report.generate",
+        user=user,
+        unit_id=unit.pk,
+        obj=report,
+        detail={"event": event.pk, "period": period.code},
+    )
     return report
 
 

@@ -27,6 +27,7 @@ KINDS: dict[str, tuple[str, Any]] = {
     "department": (UnitKind.DEPARTMENT, _("部门")),
 }
 EVAL_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN})
+MIN_VOLUME = 1  # a unit is ranked only with at least one case counted in the period
 ALL_METRICS = list(SPEC_METRICS) + [k for k in REGISTRY if k not in SPEC_METRICS]
 
 
@@ -59,6 +60,10 @@ def compute_index(period: Period, kind: str, *, now: dt.datetime | None = None) 
         for k, r in results.items():
             r.shrunk = engine.shrink(r, pooled[k], tree.shrink_k)
     scores = index.score(roots, {u: index.leaf_values(rs) for u, rs in per_unit.items()})
+    volumes = {u: _volume(rs) for u, rs in per_unit.items()}
+    for u, vol in volumes.items():
+        if vol < MIN_VOLUME:  # no case of its own in the period: its figures would all be the county's
+            scores[u]["__total__"] = None
     ranks = index.rank({u: s["__total__"] for u, s in scores.items()})
     rows = []
     for u in units:
@@ -71,7 +76,7 @@ def compute_index(period: Period, kind: str, *, now: dt.datetime | None = None) 
                 unit=u,
                 score=scores[u.pk]["__total__"],
                 rank=ranks[u.pk],
-                volume=int(max((r.denominator for k, r in rs.items() if not REGISTRY[k].external), default=0)),
+                volume=volumes[u.pk],
                 detail={
                     "nodes": {c: s for c, s in scores[u.pk].items() if c != "__total__"},
                     "values": {k: {**r.as_json(), "shrunk": r.shrunk} for k, r in rs.items()},
@@ -84,6 +89,10 @@ def compute_index(period: Period, kind: str, *, now: dt.datetime | None = None) 
         IndexScore.objects.bulk_create(rows)
         EvalEvent.objects.create(code="index.compute", data={"period": period.code, "kind": kind, "units": len(rows)})
     return rows
+
+
+def _volume(results: dict[str, Result]) -> int:
+    return int(max((r.denominator for k, r in results.items() if not REGISTRY[k].external), default=0))
 
 
 def scores(period: Period, kind: str, *, refresh: bool = False) -> list[IndexScore]:

@@ -125,8 +125,15 @@ def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
             f"指标-{unit.name}-{period.code}",
             ["指标", "建议口径", "数值", "收缩后", "分子", "分母", "计算公式"],
             (
-                [r.name, "是" if r.proposed else "否", r.display, r.shrunk_display if r.shrunk is not None else "",
-                 r.numerator, r.denominator, r.formula]
+                [
+                    r.name,
+                    "是" if r.proposed else "否",
+                    r.display,
+                    r.shrunk_display if r.shrunk is not None else "",
+                    r.numerator,
+                    r.denominator,
+                    r.formula,
+                ]
                 for r in card["results"]
             ),
         )
@@ -160,8 +167,14 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             f"明细-{m.name}-{unit.name}-{period.code}",
             ["案件编码", "标题", "责任单位", "状态", "登记时间", "计入分子"],
             (
-                [codes.display(c.code), c.title, c.owner_unit.name, c.get_state_display(),
-                 c.created_at.astimezone().strftime("%Y-%m-%d %H:%M"), "是" if c.pk in num_ids else "否"]
+                [
+                    codes.display(c.code),
+                    c.title,
+                    c.owner_unit.name,
+                    c.get_state_display(),
+                    c.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                    "是" if c.pk in num_ids else "否",
+                ]
                 for c in den.iterator()
             ),
         )
@@ -209,8 +222,14 @@ def points_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "evaluation/points.html",
-        {"rows": rows[:200], "who": who, "whos": Beneficiary.choices, "period": period, "period_error": error,
-         "months": _month_choices()},
+        {
+            "rows": rows[:200],
+            "who": who,
+            "whos": Beneficiary.choices,
+            "period": period,
+            "period_error": error,
+            "months": _month_choices(),
+        },
     )
 
 
@@ -231,7 +250,9 @@ def stars(request: HttpRequest) -> HttpResponse:
                 form.add_error("reason" if "reason" in exc.errors else None, exc.message)
     visible = policy.restrict(Case.objects.all(), user).values("pk")
     marks = StarMark.objects.filter(case_id__in=visible).select_related("case", "marked_by")[:100]
-    return render(request, "evaluation/stars.html", {"form": form, "marks": marks, "is_leader": user.has_role(Role.LEADER)})
+    return render(
+        request, "evaluation/stars.html", {"form": form, "marks": marks, "is_leader": user.has_role(Role.LEADER)}
+    )
 
 
 @login_required

@@ -47,12 +47,19 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
     if not user.has_role(*SUP_ROLES):
         raise PermissionDenied
     leader_units = policy.units_in_scope(user, {Role.LEADER}).filter(kind__in=[UnitKind.TOWN, UnitKind.DEPARTMENT])
-    form = SupervisionForm(request.POST or None, units=leader_units, initial={"unit": request.GET.get("unit"), "period": request.GET.get("period", "")})
+    form = SupervisionForm(
+        request.POST or None,
+        units=leader_units,
+        initial={"unit": request.GET.get("unit"), "period": request.GET.get("period", "")},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             sup = actions.open_supervision(
-                user, form.cleaned_data["unit"], reason=form.cleaned_data["reason"],
-                deadline=form.cleaned_data["deadline"], period=form.cleaned_data["period"],
+                user,
+                form.cleaned_data["unit"],
+                reason=form.cleaned_data["reason"],
+                deadline=form.cleaned_data["deadline"],
+                period=form.cleaned_data["period"],
             )
             messages.success(request, gettext("已挂牌督办。"))
             return redirect("evaluation:supervision", pk=sup.pk)
@@ -63,8 +70,18 @@ def supervision_list(request: HttpRequest) -> HttpResponse:
         return excel.response(
             "挂牌督办",
             ["单位", "事由", "整改期限", "状态", "挂牌人", "挂牌时间", "销号意见"],
-            ([s.unit.name, s.reason, s.deadline.isoformat(), s.get_status_display(), str(s.opened_by),
-              s.opened_at.astimezone().strftime("%Y-%m-%d"), s.conclusion] for s in qs),
+            (
+                [
+                    s.unit.name,
+                    s.reason,
+                    s.deadline.isoformat(),
+                    s.get_status_display(),
+                    str(s.opened_by),
+                    s.opened_at.astimezone().strftime("%Y-%m-%d"),
+                    s.conclusion,
+                ]
+                for s in qs
+            ),
         )
     return render(
         request,
@@ -158,8 +175,18 @@ def figures(request: HttpRequest) -> HttpResponse:
         return excel.response(
             "外部数据",
             ["单位代码", "指标", "期间", "数值", "来源", "录入人", "录入时间"],
-            ([r.unit.code, r.get_kind_display(), r.period, r.value, r.source, str(r.entered_by or ""),
-              r.entered_at.astimezone().strftime("%Y-%m-%d %H:%M")] for r in rows),
+            (
+                [
+                    r.unit.code,
+                    r.get_kind_display(),
+                    r.period,
+                    r.value,
+                    r.source,
+                    str(r.entered_by or ""),
+                    r.entered_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                ]
+                for r in rows
+            ),
         )
     return render(request, "evaluation/figures.html", {"form": form, "upload": upload, "rows": rows[:300]})
 

@@ -54,7 +54,12 @@ def build(org: Org) -> History:
     with at(3):
         b = new_case(org, title="B 转介诉讼", parties=[{"role": "applicant", "name": "钱二", "phone": "13700000002"}])
         act(org, "accept", b, "handler1")
-        f = new_case(org, title="F 转人社", category="0801", parties=[{"role": "applicant", "name": "孙三", "phone": "13700000006"}])
+        f = new_case(
+            org,
+            title="F 转人社",
+            category="0801",
+            parties=[{"role": "applicant", "name": "孙三", "phone": "13700000006"}],
+        )
         act(org, "transfer", f, "handler1")
     with at(4):
         c = new_case(org, title="C 重新办理", parties=[{"role": "applicant", "name": "李四", "phone": "13700000003"}])
@@ -88,5 +93,8 @@ def build(org: Org) -> History:
         act(org, "resolve", h, "handler1")
         act(org, "close", h, "handler1")
         act(org, "rate", h, "handler1", satisfaction="basic")
-    cases = {k: Case.objects.get(pk=v.pk) for k, v in dict(a=a, b=b, c=c, d=d, e=e, f=f, g=g, h=h).items()}
+    cases = {
+        k: Case.objects.get(pk=v.pk)
+        for k, v in {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "g": g, "h": h}.items()
+    }
     return History(**cases)

@@ -46,7 +46,10 @@ def test_town_metrics_by_hand(org, hist):  # type: ignore[no-untyped-def]
     h = hist
     r = results(org.town1)
     # 调处成功率: concluded in October with a team: only A (C was reopened; F belongs to the department).
-    assert (ids(*[]) if False else sorted(r["success_rate"].num_ids), sorted(r["success_rate"].den_ids)) == (ids(h.a), ids(h.a))
+    assert (ids(*[]) if False else sorted(r["success_rate"].num_ids), sorted(r["success_rate"].den_ids)) == (
+        ids(h.a),
+        ids(h.a),
+    )
     assert r["success_rate"].value == 1.0
     assert r["prelit_success_rate"].denominator == 0 and r["prelit_success_rate"].value is None
     # 办结率: due in October A, B, C, H (G paused, D withdrawn, E merged left out); closed by the end A, B, H.

@@ -70,7 +70,9 @@ def test_supervision_lifecycle(org):  # type: ignore[no-untyped-def]
     with pytest.raises(actions.EvalForbidden):
         actions.open_supervision(town_leader, org.town1, reason="自查", deadline=deadline)
     with pytest.raises(actions.EvalError) as err:
-        actions.open_supervision(county_leader, org.town1, reason="", deadline=timezone.localdate() - dt.timedelta(days=1))
+        actions.open_supervision(
+            county_leader, org.town1, reason="", deadline=timezone.localdate() - dt.timedelta(days=1)
+        )
     assert err.value.errors == {"reason": ["请填写督办事由。"], "deadline": ["整改期限不能早于今天。"]}
     assert not UnitSupervision.objects.exists()
     sup = actions.open_supervision(county_leader, org.town1, reason="办理速度落后", deadline=deadline, period="2026-10")
@@ -82,7 +84,11 @@ def test_supervision_lifecycle(org):  # type: ignore[no-untyped-def]
     actions.close_supervision(county_leader, sup, "整改到位")
     sup.refresh_from_db()
     assert sup.status == "closed"
-    assert list(sup.events.values_list("code", flat=True)) == ["supervision.open", "supervision.follow", "supervision.close"]
+    assert list(sup.events.values_list("code", flat=True)) == [
+        "supervision.open",
+        "supervision.follow",
+        "supervision.close",
+    ]
     assert AuditEntry.objects.filter(action__startswith="evaluation.supervision").count() == 3
     # visible to the supervisor (county scope)
     from fengqiao.evaluation.views_admin import supervisions_in_scope
@@ -122,8 +128,16 @@ def test_figures_set_and_import(org):  # type: ignore[no-untyped-def]
     actions.set_figure(admin, org.town1, "population", "2026", 41000)
     ev = EvalEvent.objects.filter(code="figure.set").order_by("pk").last()
     assert ev.data["before"] == 40000 and ev.data["after"] == 41000 and ev.actor == admin
-    n = actions.import_figures(admin, _xlsx([["单位代码", "指标", "期间", "数值"], ["331024104", "人口", "2026", 12000],
-                                              ["331024104", "诉讼", "2026-10", 3]]))
+    n = actions.import_figures(
+        admin,
+        _xlsx(
+            [
+                ["单位代码", "指标", "期间", "数值"],
+                ["331024104", "人口", "2026", 12000],
+                ["331024104", "诉讼", "2026-10", 3],
+            ]
+        ),
+    )
     assert n == 2
     assert ExternalFigure.objects.get(unit=org.town2, kind="lawsuits").source == "excel"
 
@@ -133,8 +147,14 @@ def test_figures_set_and_import(org):  # type: ignore[no-untyped-def]
     [
         ([["单位", "x"]], "表头应为"),
         ([["单位代码", "指标", "期间", "数值"], ["NOPE", "人口", "2026", 1]], "第2行：单位代码“NOPE”不存在。"),
-        ([["单位代码", "指标", "期间", "数值"], ["331024103", "人口", "2026", 5], ["331024103", "诉讼", "2026/10", 1]],
-         "第3行：期间格式应为 2026-11。"),
+        (
+            [
+                ["单位代码", "指标", "期间", "数值"],
+                ["331024103", "人口", "2026", 5],
+                ["331024103", "诉讼", "2026/10", 1],
+            ],
+            "第3行：期间格式应为 2026-11。",
+        ),
         ([["单位代码", "指标", "期间", "数值"], ["331024103", "人口", "2026", -4]], "第2行：数值应为不小于 0 的整数。"),
         ([["单位代码", "指标", "期间", "数值"], ["331024103", "走访", "2099-01", 4]], "尚未开始"),
     ],

@@ -26,9 +26,16 @@ class Command(BaseCommand):
         for kind in kinds:
             services.compute_index(period, kind)
             for r in services.ranking_rows(period, kind):
-                units.append({"kind": kind, "unit": r.unit.code, "unit_name": r.unit.name,
-                              "score": None if r.score is None else round(r.score, 4), "rank": r.rank,
-                              "change": None if r.change is None else round(r.change, 4)})
+                units.append(
+                    {
+                        "kind": kind,
+                        "unit": r.unit.code,
+                        "unit_name": r.unit.name,
+                        "score": None if r.score is None else round(r.score, 4),
+                        "rank": r.rank,
+                        "change": None if r.change is None else round(r.change, 4),
+                    }
+                )
         if options["json"]:
             self.stdout.write(json.dumps({"period": period.code, "units": units}, ensure_ascii=False, indent=2))
             return

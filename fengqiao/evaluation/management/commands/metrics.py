@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--unit", required=True, help="unit code, e.g. 331024103")
-        parser.add_argument("--period", default="", help="2026-11, 2026-Q4, 2026-W45, 2026 or a..b (default: this month)")
+        parser.add_argument(
+            "--period", default="", help="2026-11, 2026-Q4, 2026-W45, 2026 or a..b (default: this month)"
+        )
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -28,10 +30,16 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         results = services.unit_metrics(unit, period)
         if options["json"]:
-            out = {"unit": unit.code, "unit_name": unit.name, "period": period.code,
-                   "metrics": [r.as_json() for r in results]}
+            out = {
+                "unit": unit.code,
+                "unit_name": unit.name,
+                "period": period.code,
+                "metrics": [r.as_json() for r in results],
+            }
             self.stdout.write(json.dumps(out, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{unit.name} {period.label}")
         for r in results:
-            self.stdout.write(f"  {r.name:<12} {display_value(r.kind, r.value):>8}  {r.numerator:g}/{r.denominator:g}  {r.formula}")
+            self.stdout.write(
+                f"  {r.name:<12} {display_value(r.kind, r.value):>8}  {r.numerator:g}/{r.denominator:g}  {r.formula}"
+            )

@@ -17,7 +17,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = points.rebuild(from_scratch=options["from_scratch"])
-        audit.record("evaluation.points.rebuild", username="system", detail={"added": report.added, "scratch": options["from_scratch"]})
-        self.stdout.write(f"events={report.events} added={report.added} entries={report.total_entries} points={report.total_points}")
+        audit.record(
+            "evaluation.points.rebuild",
+            username="system",
+            detail={"added": report.added, "scratch": options["from_scratch"]},
+        )
+        self.stdout.write(
+            f"events={report.events} added={report.added} entries={report.total_entries} points={report.total_points}"
+        )
         if options["sync_track_records"]:
             self.stdout.write(f"mediators updated: {points.sync_track_records()}")
