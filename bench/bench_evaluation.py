@@ -46,7 +46,9 @@ def outcomes(rng: random.Random) -> dict[str, int]:
     last = 0
     while True:
         rows = list(
-            Case.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "created_at", "state", "owner_unit_id")[:5000]
+            Case.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "created_at", "state", "owner_unit_id")[:5000]
         )
         if not rows:
             break
@@ -61,22 +63,40 @@ def outcomes(rng: random.Random) -> dict[str, int]:
             if state in done:
                 c.resolved_at = min(now, created + dt.timedelta(days=rng.uniform(0.5, 25)))
                 c.matter_settled = c.grievance_settled = rng.random() < 0.8
-                events.append(CaseEvent(case_id=pk, code="case.resolve", at=c.resolved_at, actor_id=c.handler_id, via="bench"))
+                events.append(
+                    CaseEvent(case_id=pk, code="case.resolve", at=c.resolved_at, actor_id=c.handler_id, via="bench")
+                )
                 if state != State.RESOLVED:
                     c.closed_at = min(now, c.resolved_at + dt.timedelta(hours=rng.uniform(1, 72)))
-                    events.append(CaseEvent(case_id=pk, code="case.close", at=c.closed_at, actor_id=c.handler_id, via="bench"))
+                    events.append(
+                        CaseEvent(case_id=pk, code="case.close", at=c.closed_at, actor_id=c.handler_id, via="bench")
+                    )
                     c.satisfaction = rng.choices(["satisfied", "basic", "unsatisfied"], [70, 22, 8])[0]
                     events.append(
-                        CaseEvent(case_id=pk, code="case.rate", at=c.closed_at + dt.timedelta(hours=2), via="bench",
-                                  data={"satisfaction": c.satisfaction})
+                        CaseEvent(
+                            case_id=pk,
+                            code="case.rate",
+                            at=c.closed_at + dt.timedelta(hours=2),
+                            via="bench",
+                            data={"satisfaction": c.satisfaction},
+                        )
                     )
                 if rng.random() < 0.2:
                     teams.append(TeamMember(case_id=pk, mediator=rng.choice(mediators), is_lead=True, added_at=created))
             updates.append(c)
         with transaction.atomic():
             Case.objects.bulk_update(
-                updates, ["accepted_at", "handler_id", "resolved_at", "closed_at", "satisfaction", "matter_settled",
-                          "grievance_settled"], batch_size=1000,
+                updates,
+                [
+                    "accepted_at",
+                    "handler_id",
+                    "resolved_at",
+                    "closed_at",
+                    "satisfaction",
+                    "matter_settled",
+                    "grievance_settled",
+                ],
+                batch_size=1000,
             )
             CaseEvent.objects.bulk_create(events, batch_size=2000)
             TeamMember.objects.bulk_create(teams, batch_size=2000)
@@ -125,15 +145,26 @@ def main() -> None:
     t = time.perf_counter()
     for kind in services.KINDS:
         services.compute_index(month, kind)
-    rows.append({"what": f"index {month.code}, towns + departments (recompute)", "seconds": round(time.perf_counter() - t, 2)})
+    rows.append(
+        {"what": f"index {month.code}, towns + departments (recompute)", "seconds": round(time.perf_counter() - t, 2)}
+    )
 
     t = time.perf_counter()
     report = points.rebuild(from_scratch=True)
-    rows.append({"what": f"points ledger rebuilt from scratch ({report.events} events → {report.total_entries} entries)",
-                 "seconds": round(time.perf_counter() - t, 2)})
+    rows.append(
+        {
+            "what": f"points ledger rebuilt from scratch ({report.events} events → {report.total_entries} entries)",
+            "seconds": round(time.perf_counter() - t, 2),
+        }
+    )
     t = time.perf_counter()
     again = points.rebuild()
-    rows.append({"what": f"points ledger re-derived, idempotent (added {again.added})", "seconds": round(time.perf_counter() - t, 2)})
+    rows.append(
+        {
+            "what": f"points ledger re-derived, idempotent (added {again.added})",
+            "seconds": round(time.perf_counter() - t, 2),
+        }
+    )
 
     client = Client()
     client.force_login(leader)
