@@ -19,6 +19,7 @@ from scratch gives the same ledger. Live: a receiver awards an event's points af
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ TRIGGER_CODES = {
 }
 ACTOR_TRIGGERS = {"close", "resolve", "dual"}  # the cadre is the one who acted; otherwise the handler
 BATCH = 2000
+log = logging.getLogger(__name__)
 
 
 def _fires(trigger: str, event: CaseEvent, case: Case) -> bool:
@@ -322,7 +324,16 @@ def sync_track_records() -> int:
     return changed
 
 
+def _award_safely(event_id: int) -> None:
+    """After the case's commit: a failure here must not turn the user's committed action into an error
+    (the next ``rebuild`` adds whatever was missed)."""
+    try:
+        award_event(event_id)
+    except Exception:
+        log.exception("points for case event %s not awarded; the next rebuild adds them", event_id)
+
+
 def on_event_saved(sender: Any, instance: CaseEvent, created: bool, **kwargs: Any) -> None:
     if created and instance.code in set(TRIGGER_CODES.values()):
         pk = instance.pk
-        transaction.on_commit(lambda: award_event(pk))
+        transaction.on_commit(lambda: _award_safely(pk))
