@@ -374,3 +374,7 @@ MIDDLEWARE.append("csp.middleware.CSPMiddleware")
 # Cache-Control: no-store on everything a signed-in user is shown and on the whole API (revealed
 # phone numbers, export.xlsx, 一事一档 file.pdf, case detail and reveal): fengqiao.core.middleware.
 MIDDLEWARE.append("fengqiao.core.middleware.NoStoreMiddleware")
+# Evaluation (考评反馈): the app, the index recomputed hourly, monthly reports generated daily for the last month.
+INSTALLED_APPS.append("fengqiao.evaluation")
+CELERY_BEAT_SCHEDULE["evaluation-index"] = {"task": "fengqiao.evaluation.tasks.refresh_index", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["evaluation-reports"] = {"task": "fengqiao.evaluation.tasks.monthly_reports", "schedule": 86400.0}

@@ -13,9 +13,11 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/", include("fengqiao.api.urls")),
+    path("api/evaluation/", include("fengqiao.evaluation.api_urls")),
     path("staff/", include("fengqiao.web.urls")),
     path("staff/", include("fengqiao.supervision.urls")),
     path("staff/", include("fengqiao.triage.urls")),
+    path("staff/", include("fengqiao.evaluation.urls")),
     path("portal/", include("fengqiao.portal.urls")),
     path("", include("fengqiao.channels.urls")),
 ]

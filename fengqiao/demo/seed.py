@@ -666,3 +666,6 @@ class DemoBuilder:
         from fengqiao.supervision.accountability import detect
 
         self.log(f"问责线索: {dict(detect())}\n")
+        from fengqiao.evaluation.demo import seed_evaluation
+
+        self.log(f"考评反馈: {seed_evaluation()}\n")

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         from fengqiao.notify.reminders import remind_unrated
         from fengqiao.supervision.accountability import detect
 
-        next_sweep = next_relay = next_detect = next_optimize = 0.0
+        next_sweep = next_relay = next_detect = next_optimize = next_evaluation = 0.0
         parent = options["with_parent"]
         while running["on"]:
             if parent and os.getppid() != parent:
@@ -61,6 +61,11 @@ class Command(BaseCommand):
                     if reminded:
                         self.stdout.write(f"rating reminders: {reminded}")
                     next_detect = now + 3600
+                if now >= next_evaluation:
+                    from fengqiao.evaluation.tasks import monthly_reports_now, refresh_index_now
+
+                    self.stdout.write(f"evaluation: index {refresh_index_now()} units, reports {monthly_reports_now()}")
+                    next_evaluation = now + 3600
                 if now >= next_optimize:
                     optimize()  # planner statistics (SQLite); daily
                     next_optimize = now + 86400

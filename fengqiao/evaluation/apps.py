@@ -1,0 +1,32 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EvaluationConfig(AppConfig):
+    name = "fengqiao.evaluation"
+    label = "evaluation"
+    verbose_name = _("考评反馈")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from fengqiao.cases.models import CaseEvent
+        from fengqiao.evaluation.points import on_event_saved
+
+        post_save.connect(on_event_saved, sender=CaseEvent, dispatch_uid="evaluation-points-per-event")
+        _register_menu()
+
+
+def _register_menu() -> None:
+    from fengqiao.core.menu import MenuItem, register
+    from fengqiao.org.choices import Role
+
+    leaders = {Role.LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN}
+    for item in (
+        MenuItem("eval-ranking", _("矛调指数"), "evaluation:ranking", leaders, order=55),
+        MenuItem("eval-points", _("调解积分"), "evaluation:points", leaders, order=56),
+        MenuItem("eval-supervision", _("挂牌督办"), "evaluation:supervisions", leaders | {Role.HANDLER}, order=57),
+        MenuItem("eval-reports", _("月度报告"), "evaluation:reports", leaders, order=58),
+        MenuItem("eval-figures", _("外部数据"), "evaluation:figures", {Role.SYSTEM_ADMIN}, order=92, staff=True),
+    ):
+        register(item)

@@ -1,0 +1,249 @@
+"""Read side of evaluation: the active tree, index scores per period (stored, recomputed on demand or
+on schedule), rankings, scorecards and drill-downs. State changes live in :mod:`.actions`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from fengqiao.cases import policy
+from fengqiao.cases.models import Case
+from fengqiao.evaluation import engine, index
+from fengqiao.evaluation.metrics import REGISTRY, SPEC_METRICS, Result
+from fengqiao.evaluation.models import EvalEvent, IndexNode, IndexScore, IndexTree
+from fengqiao.evaluation.periods import Period
+from fengqiao.evaluation.periods import parse as parse_period
+from fengqiao.org.choices import Role, UnitKind
+from fengqiao.org.models import Unit
+
+KINDS: dict[str, tuple[str, Any]] = {
+    "town": (UnitKind.TOWN, _("乡镇（街道）")),
+    "department": (UnitKind.DEPARTMENT, _("部门")),
+}
+EVAL_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN})
+MIN_VOLUME = 1  # a unit is ranked only with at least one case counted in the period
+ALL_METRICS = list(SPEC_METRICS) + [k for k in REGISTRY if k not in SPEC_METRICS]
+
+
+def active_tree() -> tuple[IndexTree, list[index.Node]]:
+    tree = IndexTree.objects.filter(is_active=True).order_by("pk").first()
+    if tree is None:
+        from fengqiao.evaluation.defaults import install
+        from fengqiao.evaluation.models import PointsRule
+
+        install(IndexTree, IndexNode, PointsRule)
+        tree = IndexTree.objects.filter(is_active=True).order_by("pk").first()
+    assert tree is not None
+    return tree, index.build(index.as_nodes(list(tree.nodes.all())))
+
+
+def ranked_units(kind: str) -> list[Unit]:
+    if kind not in KINDS:
+        raise ValueError(kind)
+    return list(Unit.objects.filter(kind=KINDS[kind][0], is_active=True).order_by("code"))
+
+
+def compute_index(period: Period, kind: str, *, now: dt.datetime | None = None) -> list[IndexScore]:
+    """Compute and store the index of every unit of ``kind`` for ``period`` (replaces the stored rows)."""
+    now = now or timezone.now()
+    tree, roots = active_tree()
+    units = ranked_units(kind)
+    keys = sorted({n.metric for n in index.leaves(roots)})
+    per_unit, pooled = engine.compute_many(keys, period, units, now)
+    for results in per_unit.values():
+        for k, r in results.items():
+            r.shrunk = engine.shrink(r, pooled[k], tree.shrink_k)
+    scores = index.score(roots, {u: index.leaf_values(rs) for u, rs in per_unit.items()})
+    volumes = {u: _volume(rs) for u, rs in per_unit.items()}
+    for u, vol in volumes.items():
+        if vol < MIN_VOLUME:  # no case of its own in the period: its figures would all be the county's
+            scores[u]["__total__"] = None
+    ranks = index.rank({u: s["__total__"] for u, s in scores.items()})
+    rows = []
+    for u in units:
+        rs = per_unit[u.pk]
+        rows.append(
+            IndexScore(
+                tree=tree,
+                period=period.code,
+                kind=kind,
+                unit=u,
+                score=scores[u.pk]["__total__"],
+                rank=ranks[u.pk],
+                volume=volumes[u.pk],
+                detail={
+                    "nodes": {c: s for c, s in scores[u.pk].items() if c != "__total__"},
+                    "values": {k: {**r.as_json(), "shrunk": r.shrunk} for k, r in rs.items()},
+                },
+                computed_at=now,
+            )
+        )
+    with transaction.atomic():
+        IndexScore.objects.filter(tree=tree, period=period.code, kind=kind).delete()
+        IndexScore.objects.bulk_create(rows)
+        EvalEvent.objects.create(code="index.compute", data={"period": period.code, "kind": kind, "units": len(rows)})
+    return rows
+
+
+def _volume(results: dict[str, Result]) -> int:
+    return int(max((r.denominator for k, r in results.items() if not REGISTRY[k].external), default=0))
+
+
+def scores(period: Period, kind: str, *, refresh: bool = False) -> list[IndexScore]:
+    """The stored scores of ``period``, computed first when there are none (or ``refresh``)."""
+    tree, _roots = active_tree()
+    qs = IndexScore.objects.filter(tree=tree, period=period.code, kind=kind).select_related("unit")
+    if refresh or not qs.exists():
+        compute_index(period, kind)
+    return sorted(qs.all(), key=lambda s: (s.rank is None, s.rank or 0, s.unit.code))
+
+
+@dataclass
+class RankRow:
+    unit: Unit
+    score: float | None
+    rank: int | None
+    change: float | None
+    previous_rank: int | None
+    band: str
+    volume: int
+    dims: dict[str, float | None]
+
+
+def ranking_rows(period: Period, kind: str) -> list[RankRow]:
+    current = scores(period, kind)
+    prev_period = period.previous()
+    previous = {s.unit_id: s for s in scores(prev_period, kind)} if prev_period.first >= dt.date(2000, 1, 1) else {}
+    count = sum(1 for s in current if s.rank is not None)
+    _tree, roots = active_tree()
+    out = []
+    for s in current:
+        p = previous.get(s.unit_id)
+        change = s.score - p.score if (p is not None and s.score is not None and p.score is not None) else None
+        nodes = s.detail.get("nodes", {})
+        out.append(
+            RankRow(
+                s.unit,
+                s.score,
+                s.rank,
+                change,
+                p.rank if p else None,
+                index.band(s.rank, count),
+                s.volume,
+                {r.code: nodes.get(r.code) for r in roots},
+            )
+        )
+    return out
+
+
+def ranking(period: Period | str, kind: str) -> list[dict[str, Any]]:
+    """Plain rows for other pages (the dashboard): unit, score, rank, change from the previous period."""
+    p = parse_period(period) if isinstance(period, str) else period
+    return [
+        {
+            "unit": r.unit,
+            "unit_code": r.unit.code,
+            "unit_name": r.unit.name,
+            "score": None if r.score is None else round(r.score, 2),
+            "rank": r.rank,
+            "change": None if r.change is None else round(r.change, 2),
+        }
+        for r in ranking_rows(p, kind)
+    ]
+
+
+def freshness(period: Period, kind: str) -> dt.datetime | None:
+    tree, _roots = active_tree()
+    s = IndexScore.objects.filter(tree=tree, period=period.code, kind=kind).order_by("-computed_at").first()
+    return s.computed_at if s else None
+
+
+# --- scope -------------------------------------------------------------------------------------------
+
+
+def units_in_scope(user: Any) -> QuerySet[Unit]:
+    return policy.units_in_scope(user, EVAL_ROLES)
+
+
+def may_evaluate(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_role(*EVAL_ROLES))
+
+
+def unit_for(user: Any, unit_id: int) -> Unit | None:
+    """The unit when it lies in the user's evaluation scope (None: the caller answers 404)."""
+    return units_in_scope(user).filter(pk=unit_id).first()
+
+
+def unit_by_code_for(user: Any, code: str) -> Unit | None:
+    return units_in_scope(user).filter(code=code).first()
+
+
+def kind_of(unit: Unit) -> str | None:
+    for k, (kind, _label) in KINDS.items():
+        if unit.kind == kind:
+            return k
+    return None
+
+
+# --- scorecard and drill-down ----------------------------------------------------------------------
+
+
+def unit_metrics(unit: Unit, period: Period, keys: list[str] | None = None) -> list[Result]:
+    results = engine.compute(keys or ALL_METRICS, period, unit=unit)
+    kind = kind_of(unit)
+    if kind:
+        stored = next((s for s in scores(period, kind) if s.unit_id == unit.pk), None)
+        if stored:
+            for r in results:
+                v = stored.detail.get("values", {}).get(r.key)
+                if v and v.get("shrunk") is not None and not REGISTRY[r.key].external:
+                    r.shrunk = v["shrunk"]
+    return results
+
+
+def person_metrics(person_id: int, period: Period) -> list[Result]:
+    keys = [k for k in ALL_METRICS if not REGISTRY[k].external]
+    return engine.compute(keys, period, person_id=person_id)
+
+
+def scorecard(unit: Unit, period: Period) -> dict[str, Any]:
+    kind = kind_of(unit)
+    _tree, roots = active_tree()
+    ctx: dict[str, Any] = {"unit": unit, "period": period, "kind": kind, "dims": [], "row": None}
+    if kind:
+        rows = ranking_rows(period, kind)
+        mine = next((r for r in rows if r.unit.pk == unit.pk), None)
+        ctx["row"] = mine
+        ctx["count"] = sum(1 for r in rows if r.rank is not None)
+        for d in roots:
+            vals = [r.dims.get(d.code) for r in rows if r.dims.get(d.code) is not None]
+            avg = sum(vals) / len(vals) if vals else None  # type: ignore[arg-type]
+            ctx["dims"].append(
+                {
+                    "code": d.code,
+                    "name": d.name,
+                    "weight": d.weight,
+                    "score": mine.dims.get(d.code) if mine else None,
+                    "avg": avg,
+                }
+            )
+    ctx["results"] = unit_metrics(unit, period)
+    return ctx
+
+
+def drilldown(user: Any, unit: Unit, period: Period, key: str) -> tuple[Result, QuerySet[Case], QuerySet[Case]]:
+    """The metric's result and the exact cases of its numerator and denominator that ``user`` may see."""
+    m = REGISTRY[key]
+    if m.external:
+        raise KeyError(key)
+    (result,) = engine.compute([key], period, unit=unit)
+    visible = policy.restrict(Case.objects.all(), user)
+    num = visible.filter(pk__in=result.num_ids)
+    den = visible.filter(pk__in=result.den_ids)
+    return result, num, den
