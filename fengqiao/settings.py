@@ -303,3 +303,11 @@ CELERY_BEAT_SCHEDULE["accountability-detect"] = {
 
 # Absolute base URL used in SMS links (e.g. https://fengqiao.example.gov.cn); relative links when empty.
 FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")
+
+# Atlas (一张图, big screens, statistics): docs/map.md. The map is tile-free unless a tile URL template
+# is set (e.g. a county's 天地图 key: https://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=KEY).
+INSTALLED_APPS.append("fengqiao.atlas")
+FENGQIAO_MAP_TILES = os.environ.get("FENGQIAO_MAP_TILES", "")
+FENGQIAO_MAP_TILES_ATTRIBUTION = os.environ.get("FENGQIAO_MAP_TILES_ATTRIBUTION", "")
+# Datum of those tiles: "wgs84" (天地图, CGCS2000) or "gcj02" (高德, 腾讯); geometry is shifted to match.
+FENGQIAO_MAP_TILES_CRS = os.environ.get("FENGQIAO_MAP_TILES_CRS", "wgs84")
