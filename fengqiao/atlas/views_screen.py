@@ -49,6 +49,17 @@ def dashboard(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "formulas": rates.FORMULAS,
         "towns": towns,
         "has_rankings": figures.rankings_available(),
+        "text": {
+            "registered": _("登记"),
+            "resolved": _("化解"),
+            "local_rate": _("就地化解率"),
+            "satisfaction_rate": _("满意率"),
+            "trend_reg": _("登记"),
+            "trend_res": _("化解"),
+            "none": _("暂无"),
+            "updated": _("更新于"),
+            "failed": _("数据刷新失败，稍后重试"),
+        },
     }
     return render(request, "atlas/dashboard.html", ctx)
 

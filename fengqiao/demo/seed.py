@@ -666,3 +666,6 @@ class DemoBuilder:
         from fengqiao.supervision.accountability import detect
 
         self.log(f"问责线索: {dict(detect())}\n")
+        from fengqiao.atlas.demo import seed_atlas
+
+        self.log(f"一张图: {seed_atlas()}\n")
