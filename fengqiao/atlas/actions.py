@@ -83,7 +83,9 @@ def import_boundaries(
     apply = report.ok and not dry_run and bool(report.matched)
     with transaction.atomic():
         if apply:
-            units = {u.pk: u for u in Unit.objects.select_for_update().filter(pk__in=[m["unit"] for m in report.matched])}
+            units = {
+                u.pk: u for u in Unit.objects.select_for_update().filter(pk__in=[m["unit"] for m in report.matched])
+            }
             for m in report.matched:
                 units[m["unit"]].boundary = m["geometry"]
             Unit.objects.bulk_update(list(units.values()), ["boundary"], batch_size=500)
@@ -191,7 +193,9 @@ def import_resources(
         if apply:
             if replace:
                 ResourcePoint.objects.filter(kind__in={m["kind"] for m in report.matched}).delete()
-            paths = dict(Unit.objects.filter(pk__in={m["unit"] for m in report.matched if m["unit"]}).values_list("pk", "path"))
+            paths = dict(
+                Unit.objects.filter(pk__in={m["unit"] for m in report.matched if m["unit"]}).values_list("pk", "path")
+            )
             ResourcePoint.objects.bulk_create(
                 [
                     ResourcePoint(

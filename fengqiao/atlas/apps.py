@@ -8,10 +8,9 @@ class AtlasConfig(AppConfig):
     verbose_name = _("一张图")
 
     def ready(self) -> None:
+        from fengqiao.atlas.scope import ATLAS_ROLES
         from fengqiao.core.menu import MenuItem, register
         from fengqiao.org.choices import Role
-
-        from fengqiao.atlas.scope import ATLAS_ROLES
 
         register(MenuItem("atlas-map", _("一张图"), "atlas:map", ATLAS_ROLES, order=55))
         register(MenuItem("atlas-dashboard", _("大屏"), "atlas:dashboard", {Role.LEADER, Role.SUPERVISOR}, order=56))

@@ -221,8 +221,14 @@ def to_xlsx(table: Table, title: str) -> bytes:
         ws.append([*r["keys"], *r["cells"], r["total"], r["close_rate"], r["satisfaction_rate"]])
     pad = [""] * (len(table.headers()) - 1)
     ws.append(
-        [_("合计"), *pad, *[table.col_totals.get(c, 0) for c in table.col_keys], table.total]
-        + [table.total_rates["close_rate"], table.total_rates["satisfaction_rate"]]
+        [
+            _("合计"),
+            *pad,
+            *[table.col_totals.get(c, 0) for c in table.col_keys],
+            table.total,
+            table.total_rates["close_rate"],
+            table.total_rates["satisfaction_rate"],
+        ]
     )
     ws.append([])
     for f in FORMULAS.values():

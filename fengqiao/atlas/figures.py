@@ -75,7 +75,11 @@ def trend(qs: QuerySet[Case], now: dt.datetime, days: int = TREND_DAYS) -> dict[
     first = today - dt.timedelta(days=days - 1)
     start = dt.datetime.combine(first, dt.time.min, tzinfo=timezone.get_current_timezone())
     reg = dict(
-        qs.filter(created_at__gte=start).annotate(d=TruncDate("created_at")).values_list("d").annotate(n=Count("id")).order_by()
+        qs.filter(created_at__gte=start)
+        .annotate(d=TruncDate("created_at"))
+        .values_list("d")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     res = dict(
         qs.filter(rates.resolved_q(), resolved_at__gte=start)

@@ -66,10 +66,10 @@ class CaseFilter(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = _categories()
+        self.fields["category"].choices = _categories()  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         if data.get("period") == "range":
             a, b = data.get("date_from"), data.get("date_to")
             if not a or not b:

@@ -40,7 +40,9 @@ def read_features(path: str | Path, data: bytes | None = None) -> list[Feature]:
         return _shapefile_zip(data)
     if suffix == ".csv":
         return _csv(data)
-    raise GeoFileError(_("不支持的文件类型“%(suffix)s”：请提供 GeoJSON、Shapefile（.shp 或 .zip）或 CSV") % {"suffix": suffix})
+    raise GeoFileError(
+        _("不支持的文件类型“%(suffix)s”：请提供 GeoJSON、Shapefile（.shp 或 .zip）或 CSV") % {"suffix": suffix}
+    )
 
 
 def _geojson(data: bytes) -> list[Feature]:
@@ -50,7 +52,8 @@ def _geojson(data: bytes) -> list[Feature]:
         raise GeoFileError(_("文件不是 UTF-8 编码的文本")) from exc
     except json.JSONDecodeError as exc:
         raise GeoFileError(
-            _("GeoJSON 格式错误（第 %(line)s 行第 %(col)s 列）：%(msg)s") % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
+            _("GeoJSON 格式错误（第 %(line)s 行第 %(col)s 列）：%(msg)s")
+            % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
         ) from exc
     if not isinstance(doc, dict) or "type" not in doc:
         raise GeoFileError(_("不是 GeoJSON：缺少 type"))
@@ -115,7 +118,9 @@ def _shapefile_zip(data: bytes) -> list[Feature]:
             return io.BytesIO(zf.read(n)) if n else None
 
         cpg = part(".cpg")
-        enc = "gbk" if cpg and cpg.read().decode(errors="ignore").strip().lower() in ("gbk", "936", "gb2312") else "utf-8"
+        enc = (
+            "gbk" if cpg and cpg.read().decode(errors="ignore").strip().lower() in ("gbk", "936", "gb2312") else "utf-8"
+        )
         with shapefile.Reader(shp=part(".shp"), dbf=part(".dbf"), shx=part(".shx"), encoding=enc) as reader:
             return _records(reader)
     except zipfile.BadZipFile as exc:

@@ -97,7 +97,9 @@ def case_buckets(
         for b in buckets.values():
             cx, cy, size = b["cell"]
             b["lon"], b["lat"] = out_point((cx + 0.5) * size, (cy + 0.5) * size)
-        qs = qs.filter(lat__isnull=True).filter(Q(standard_address__isnull=True) | Q(standard_address__lat__isnull=True))
+        qs = qs.filter(lat__isnull=True).filter(
+            Q(standard_address__isnull=True) | Q(standard_address__lat__isnull=True)
+        )
         unit_level = LEVELS[UnitKind.GRID]
     else:
         unit_level = LEVELS[LEVEL_KINDS[level]]
@@ -150,9 +152,7 @@ def area_figures(qs: QuerySet[Case], name: str) -> dict[str, Any]:
         rated=Count("id", filter=~Q(satisfaction="")),
         satisfied=Count("id", filter=Q(satisfaction__in=["satisfied", "basic"])),
     )
-    top = list(
-        qs.values("category__parent_id", "category_id").annotate(n=Count("id")).order_by("-n")[:50]
-    )
+    top = list(qs.values("category__parent_id", "category_id").annotate(n=Count("id")).order_by("-n")[:50])
     names = dict(Category.objects.values_list("pk", "name"))
     by_type: dict[str, int] = defaultdict(int)
     for r in top:

@@ -77,7 +77,11 @@ def check_boundaries(
     if crs not in CONVERTERS:
         raise ValueError(crs)
     kinds = [kind] if kind else list(AREA_KINDS)
-    units = list(Unit.objects.filter(kind__in=kinds).values("pk", "code", "name", "short_name", "kind", "parent_id"))
+    units: list[dict[str, Any]] = [
+        dict(u)
+        for u in Unit.objects.filter(kind__in=kinds).values("pk", "code", "name", "short_name", "kind", "parent_id")
+    ]
+
     by_code = {u["code"]: u for u in units}
     by_name: dict[str, list[dict[str, Any]]] = {}
     for u in units:
@@ -105,7 +109,8 @@ def check_boundaries(
             continue
         if unit["pk"] in seen:
             report.errors.append(
-                _("%(f)s：与第 %(j)s 个要素对应同一单位“%(u)s”") % {"f": label, "j": seen[unit["pk"]], "u": unit["name"]}
+                _("%(f)s：与第 %(j)s 个要素对应同一单位“%(u)s”")
+                % {"f": label, "j": seen[unit["pk"]], "u": unit["name"]}
             )
             continue
         seen[unit["pk"]] = i

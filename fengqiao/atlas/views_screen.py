@@ -144,7 +144,7 @@ class StatsAPI(APIView):
         scope = user_scope(user)
         form = case_filter(request.query_params)
         if form.errors:
-            raise ValidationError(form.errors)
+            raise ValidationError(form.errors.get_json_data())
         try:
             table = crosstab.crosstab(form.apply(scope_cases(user, scope)), scope, _dims(request.query_params))
         except crosstab.CrossTabError as exc:

@@ -30,8 +30,18 @@ def test_county_headline(world: World) -> None:
     d = payload(world, "county_leader")
     assert (d["open"], d["overdue"]) == (2, 1)
     today, month, year = d["periods"]
-    assert (today["registered"], today["resolved"], today["local_rate"], today["satisfaction_rate"]) == (3, 1, 100.0, 100.0)
-    assert (month["registered"], month["resolved"], month["local_rate"], month["satisfaction_rate"]) == (4, 2, 50.0, 50.0)
+    assert (today["registered"], today["resolved"], today["local_rate"], today["satisfaction_rate"]) == (
+        3,
+        1,
+        100.0,
+        100.0,
+    )
+    assert (month["registered"], month["resolved"], month["local_rate"], month["satisfaction_rate"]) == (
+        4,
+        2,
+        50.0,
+        50.0,
+    )
     # D was referred, not resolved: it counts in neither 化解 nor the local rate
     assert (year["registered"], year["resolved"], year["local_rate"], year["satisfaction_rate"]) == (5, 2, 50.0, 50.0)
     assert {c["key"]: c["n"] for c in d["colours"]} == {"green": 1, "yellow": 0, "red": 1}
@@ -113,7 +123,9 @@ def test_crosstab_three_dimensions_and_period(world: World) -> None:
     assert sum(r["total"] for r in t["rows"]) == 5
 
 
-@pytest.mark.parametrize("dims", [["town"], ["town", "town"], ["town", "village"], ["town", "colour"], ["a", "b", "c", "d"]])
+@pytest.mark.parametrize(
+    "dims", [["town"], ["town", "town"], ["town", "village"], ["town", "colour"], ["a", "b", "c", "d"]]
+)
 def test_crosstab_rejects_bad_dimensions(world: World, dims: list[str]) -> None:
     user = world.org.user("county_leader")
     scope = user_scope(user)
@@ -130,7 +142,7 @@ def test_xlsx_export(world: World) -> None:
     scope = user_scope(user)
     table = crosstab.crosstab(scope_cases(user, scope), scope, ["town", "state"])
     ws = load_workbook(BytesIO(crosstab.to_xlsx(table, "测试"))).active
-    values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    values = [list(row) for row in ws.iter_rows(values_only=True)]
     assert values[1][0] == "乡镇（街道）" and "合计" in values[1]
     total_row = next(r for r in values if r[0] == "合计")
     assert 5 in total_row and 60.0 in total_row

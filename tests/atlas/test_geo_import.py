@@ -63,13 +63,22 @@ def test_clean_file_matched_by_code_and_name(org: Org, tmp_path: Path) -> None:
                 feature({"code": "331024103"}, rect(120.5, 28.7, 120.6, 28.8)),
                 feature(
                     {"code": "331024104"},
-                    {"type": "Polygon", "coordinates": [[[120.6, 28.7], [120.7, 28.8], [120.7, 28.7], [120.6, 28.8], [120.6, 28.7]]]},
+                    {
+                        "type": "Polygon",
+                        "coordinates": [[[120.6, 28.7], [120.7, 28.8], [120.7, 28.7], [120.6, 28.8], [120.6, 28.7]]],
+                    },
                 ),
             ],
             "边界环无效",
         ),
         # an unknown code
-        ([feature({"code": "331024103"}, rect(120.5, 28.7, 120.6, 28.8)), feature({"code": "999999"}, rect(1, 1, 2, 2))], "找不到"),
+        (
+            [
+                feature({"code": "331024103"}, rect(120.5, 28.7, 120.6, 28.8)),
+                feature({"code": "999999"}, rect(1, 1, 2, 2)),
+            ],
+            "找不到",
+        ),
         # two towns overlapping by half
         (
             [
@@ -140,7 +149,7 @@ def test_shapefile_zip(org: Org, tmp_path: Path) -> None:
         w.field("NAME", "C", size=40)
         w.poly([[[120.5, 28.7], [120.5, 28.75], [120.55, 28.75], [120.55, 28.7], [120.5, 28.7]]])
         w.record("331024103201-G01", "白塔村第1网格")
-    row, report = import_boundaries(None, str(base) + ".shp")
+    _row, report = import_boundaries(None, str(base) + ".shp")
     assert report.ok, report.errors
     org.grid1.refresh_from_db()
     assert org.grid1.boundary["type"] == "Polygon"
@@ -167,7 +176,9 @@ def test_resources_csv(org: Org, tmp_path: Path) -> None:
 
 def test_resources_bad_rows_write_nothing(org: Org, tmp_path: Path) -> None:
     p = tmp_path / "rooms.csv"
-    p.write_text("名称,类别,经度,纬度\n好的,调解室,120.55,28.75\n,调解室,120.5,28.7\n坏的,茶馆,120.5,28.7\n", encoding="utf-8")
+    p.write_text(
+        "名称,类别,经度,纬度\n好的,调解室,120.55,28.75\n,调解室,120.5,28.7\n坏的,茶馆,120.5,28.7\n", encoding="utf-8"
+    )
     row, report = import_resources(None, p)
     assert not row.applied
     assert any("第 3 行" in e and "缺少名称" in e for e in report.errors)

@@ -64,10 +64,38 @@ def build(org: Org) -> World:
     far = NOW + dt.timedelta(days=30)
     common = {"yellow_at": far, "red_at": far, "due_at": far, "standard_address": None, "lat": None, "lon": None}
     rows: dict[str, dict[str, Any]] = {
-        "A": {"created_at": NOW - dt.timedelta(hours=1), "state": "registered", "colour": "red", "due_at": NOW - dt.timedelta(minutes=30), "red_at": NOW - dt.timedelta(hours=1)},
-        "B": {"created_at": NOW - dt.timedelta(hours=2), "state": "resolved", "resolved_at": NOW - dt.timedelta(hours=1), "level": 1, "satisfaction": "satisfied", "lat": 28.72, "lon": 120.52, "agreement": True},
-        "C": {"created_at": dt.datetime(2026, 6, 3, 9, tzinfo=TZ), "state": "closed", "resolved_at": dt.datetime(2026, 6, 10, 9, tzinfo=TZ), "closed_at": dt.datetime(2026, 6, 11, 9, tzinfo=TZ), "level": 3, "satisfaction": "unsatisfied"},
-        "D": {"created_at": dt.datetime(2026, 2, 1, 9, tzinfo=TZ), "state": "unresolved", "resolved_at": dt.datetime(2026, 3, 1, 9, tzinfo=TZ), "referral": "litigation", "level": 2},
+        "A": {
+            "created_at": NOW - dt.timedelta(hours=1),
+            "state": "registered",
+            "colour": "red",
+            "due_at": NOW - dt.timedelta(minutes=30),
+            "red_at": NOW - dt.timedelta(hours=1),
+        },
+        "B": {
+            "created_at": NOW - dt.timedelta(hours=2),
+            "state": "resolved",
+            "resolved_at": NOW - dt.timedelta(hours=1),
+            "level": 1,
+            "satisfaction": "satisfied",
+            "lat": 28.72,
+            "lon": 120.52,
+            "agreement": True,
+        },
+        "C": {
+            "created_at": dt.datetime(2026, 6, 3, 9, tzinfo=TZ),
+            "state": "closed",
+            "resolved_at": dt.datetime(2026, 6, 10, 9, tzinfo=TZ),
+            "closed_at": dt.datetime(2026, 6, 11, 9, tzinfo=TZ),
+            "level": 3,
+            "satisfaction": "unsatisfied",
+        },
+        "D": {
+            "created_at": dt.datetime(2026, 2, 1, 9, tzinfo=TZ),
+            "state": "unresolved",
+            "resolved_at": dt.datetime(2026, 3, 1, 9, tzinfo=TZ),
+            "referral": "litigation",
+            "level": 2,
+        },
         "E": {"created_at": NOW - dt.timedelta(hours=1), "state": "registered", "colour": "green"},
     }
     for key, values in rows.items():

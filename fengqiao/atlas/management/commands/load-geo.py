@@ -37,4 +37,4 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if not report.ok:
             raise CommandError("校验未通过，未写入任何边界")
-        self.stdout.write("已写入 %d 个单位的边界" % len(report.matched) if row.applied else "校验通过（未写入）")
+        self.stdout.write(f"已写入 {len(report.matched)} 个单位的边界" if row.applied else "校验通过（未写入）")

@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file")
         parser.add_argument("--crs", choices=["wgs84", "gcj02"], default="wgs84")
-        parser.add_argument("--kind", choices=[str(k) for k in ResourceKind.values], default="", help="文件未写类别时使用")
+        parser.add_argument(
+            "--kind", choices=[str(k) for k in ResourceKind.values], default="", help="文件未写类别时使用"
+        )
         parser.add_argument("--replace", action="store_true", help="先删除文件中各类别原有的点位")
         parser.add_argument("--dry-run", action="store_true")
 
@@ -29,4 +31,4 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if not report.ok:
             raise CommandError("校验未通过，未写入任何点位")
-        self.stdout.write("已写入 %d 个点位" % len(report.matched) if row.applied else "校验通过（未写入）")
+        self.stdout.write(f"已写入 {len(report.matched)} 个点位" if row.applied else "校验通过（未写入）")
