@@ -33,6 +33,14 @@ def _unit(code: str | None) -> Unit | None:
     return get_object_or_404(Unit, code=code, kind__in=SCREEN_KINDS) if code else None
 
 
+def _refresh(request: HttpRequest) -> int:
+    """Seconds between refreshes (?refresh=, 10–600; 45 by default)."""
+    try:
+        return min(max(int(request.GET.get("refresh", "45")), 10), 600)
+    except ValueError:
+        return 45
+
+
 @atlas_view
 def dashboard(request: HttpRequest, code: str | None = None) -> HttpResponse:
     scope = user_scope(request.user, _unit(code))
@@ -49,6 +57,7 @@ def dashboard(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "formulas": rates.FORMULAS,
         "towns": towns,
         "has_rankings": figures.rankings_available(),
+        "refresh": _refresh(request),
         "text": {
             "registered": _("登记"),
             "resolved": _("化解"),

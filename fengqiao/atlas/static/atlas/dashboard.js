@@ -1,7 +1,6 @@
 /* Big screen: fetch the figures every 45 s and update in place (no reload). */
 (function () {
   "use strict";
-  var REFRESH_MS = 45000;
   var PALETTE = ["#38bdf8", "#34d399", "#fbbf24", "#f472b6", "#a78bfa", "#fb923c", "#60a5fa", "#4ade80"];
   var COLOUR = { green: "#22c55e", yellow: "#eab308", red: "#ef4444" };
   var TEXT = {};
@@ -116,7 +115,8 @@
         .catch(function () { document.getElementById("s-updated").textContent = TEXT.failed; });
     }
     tick();
-    setInterval(function () { tick(); if (map) { map.reload(); } }, REFRESH_MS);
+    var every = parseInt(document.body.getAttribute("data-refresh"), 10) || 45;
+    setInterval(function () { tick(); if (map) { map.reload(); } }, every * 1000);
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 })();
