@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -40,7 +40,7 @@ COLUMN = {
     "period": "month",
     "town": "location_unit_id",
     "village": "location_unit_id",
-    "type": "category_id",
+    "type": "top_category",
     "channel": "channel",
     "unit": "owner_unit_id",
     "state": "state",
@@ -105,6 +105,7 @@ class _Labels:
         self.state = {k: str(v) for k, v in State.choices}
         self.unit_names: dict[int, str] = {}
         self.geo = areas()
+        self._memo: dict[tuple[str, Any], str] = {}
 
     def unit(self, pk: int | None) -> str:
         if pk is None:
@@ -120,6 +121,15 @@ class _Labels:
         return _("未定位到%(kind)s") % {"kind": UnitKind(kind).label}
 
     def label(self, dim: str, value: Any) -> str:
+        """The label of a grouped value, computed once per distinct value (the GROUP BY runs on raw
+        columns — grid, subtype — so thousands of rows share a few dozen labels)."""
+        key = (dim, value)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = self._label(dim, value)
+        return hit
+
+    def _label(self, dim: str, value: Any) -> str:
         if dim == "period":
             return timezone.localtime(value).strftime("%Y-%m") if value else _("未知")
         if dim == "town":
@@ -155,9 +165,13 @@ def crosstab(qs: QuerySet[Case], scope: Scope, dims: list[str]) -> Table:
     cols = [COLUMN[d] for d in dims]
     if "period" in dims:
         qs = qs.annotate(month=TruncMonth("created_at"))
+    if "type" in dims:  # group by the first-level type in SQL (a subtype's parent)
+        qs = qs.annotate(top_category=Coalesce("category__parent_id", "category_id"))
     handled = Q(resolved_at__isnull=False) | Q(state__in=sorted(OPEN_STATES))
+    group = list(dict.fromkeys(cols))
+    measures = ("n", "handled", "ended", "rated", "satisfied")
     rows = (
-        qs.values(*dict.fromkeys(cols))
+        qs.values(*group)
         .annotate(
             n=Count("id"),
             handled=Count("id", filter=handled),
@@ -166,12 +180,14 @@ def crosstab(qs: QuerySet[Case], scope: Scope, dims: list[str]) -> Table:
             satisfied=Count("id", filter=Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])),
         )
         .order_by()
+        .values_list(*group, *measures)
     )
     labels = _Labels(scope)
     table = Table(dims)
     extra: dict[tuple[str, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
-    for r in rows:
+    for raw in rows:
+        r = dict(zip((*group, *measures), raw, strict=True))
         keys = [labels.label(d, r[COLUMN[d]]) for d in dims]
         rk = (keys[0], *keys[2:])
         ck = keys[1]

@@ -44,6 +44,7 @@ def county(open_session: Any) -> dict[str, Any]:
 
 def wait_for_map(s: Any) -> None:
     page = s.page
+    page.set_default_timeout(60_000)  # the shared test machine is slow
     page.wait_for_function("() => document.querySelector('#atlas-map .maplibregl-canvas, #atlas-map canvas') !== null")
     # the aggregated layer has arrived and Plotly has drawn its traces
     page.wait_for_function(
@@ -129,6 +130,7 @@ def test_dashboard_big_screen_and_phone(open_session: Any, county: dict[str, Any
     assert s.page.evaluate("performance.getEntriesByType('navigation').length") == before
 
     t = open_session(BIG)
+    t.page.set_default_timeout(60_000)
     t.login("atlas_county")
     t.goto(f"/staff/dashboard/{county['town'].code}/")
     t.page.wait_for_function("() => document.querySelectorAll('#k-periods .k-period').length === 3")
@@ -136,6 +138,7 @@ def test_dashboard_big_screen_and_phone(open_session: Any, county: dict[str, Any
     t.shot("atlas-dashboard-town-1920", full_page=False)
 
     p = open_session(PHONE)
+    p.page.set_default_timeout(60_000)
     p.login("atlas_county")
     p.goto("/staff/dashboard/")
     p.page.wait_for_function("() => document.querySelectorAll('#k-periods .k-period').length === 3")

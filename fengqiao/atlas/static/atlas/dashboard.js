@@ -83,7 +83,7 @@
     Plotly.react("c-trend", [
       { type: "scatter", mode: "lines", name: TEXT.trend_reg, x: days, y: t.registered, line: { color: "#38bdf8", width: 3 } },
       { type: "scatter", mode: "lines", name: TEXT.trend_res, x: days, y: t.resolved, line: { color: "#34d399", width: 3 } }],
-      base({ showlegend: true, legend: { orientation: "h", x: 0, y: 1.12 }, margin: { l: 10, r: 10, t: 20, b: 28 }, xaxis: { nticks: 6, gridcolor: "rgba(125,211,252,.1)" } }), CFG);
+      base({ showlegend: true, legend: { orientation: "h", x: 0, y: 1.12 }, margin: { l: 10, r: 10, t: 20, b: 28 }, xaxis: { type: "category", nticks: 8, gridcolor: "rgba(125,211,252,.1)" } }), CFG);
     bars("c-type", data.by_type, 7);
     bars("c-channel", data.by_channel, 7);
     bars("c-place", data.by_place, 8);

@@ -7,6 +7,10 @@
                   "1": "#1570ef", "2": "#e0a800", "3": "#f79009", "4": "#d92d20" };
   var RESOURCE_COLOURS = { mediator_base: "#7a5af8", mediation_room: "#0e9384", centre: "#1d2939", other: "#667085" };
 
+  // A plain dark background for the big screen (a MapLibre style with no source: nothing is fetched).
+  var DARK_STYLE = { version: 8, sources: {}, layers: [{ id: "background", type: "background", paint: { "background-color": "#0b1530" } }] };
+  // The density layer is drawn from one level finer than the discs (a smoother surface).
+  var FINER = { town: "grid", village: "grid", grid: "cell", cell: "cell" };
   function levelForZoom(z) { return z < 10.8 ? "town" : z < 12.0 ? "village" : z < 13.5 ? "grid" : "cell"; }
   function boundaryLevel(level) { return level === "cell" ? "grid" : level; }
 
@@ -28,7 +32,7 @@
 
   window.FengqiaoMap = function (el, cfg, opts) {
     opts = opts || {};
-    var state = { level: null, zoom: null, center: null, boundaries: {}, buckets: null, resources: [], timer: null, seq: 0 };
+    var state = { heat: null, level: null, zoom: null, center: null, boundaries: {}, buckets: null, resources: [], timer: null, seq: 0 };
     var filtersOf = opts.filters || function () { return new URLSearchParams(); };
     var status = opts.status || function () {};
     var box = cfg.box || [120.4, 28.6, 121.0, 29.0];
@@ -48,8 +52,8 @@
         margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: true,
         paper_bgcolor: opts.dark ? "#0b1530" : "#eef2f6",
         font: { family: "Noto Sans CJK SC, WenQuanYi Zen Hei, sans-serif", color: opts.dark ? "#e6f0ff" : "#1f2933", size: opts.fontSize || 13 },
-        legend: { x: 0.01, y: 0.99, bgcolor: opts.dark ? "rgba(11,21,48,.8)" : "rgba(255,255,255,.85)" },
-        map: { style: "white-bg", center: state.center, zoom: state.zoom, layers: layers }
+        legend: { orientation: "h", x: 0.01, y: 0.01, yanchor: "bottom", bgcolor: opts.dark ? "rgba(11,21,48,.8)" : "rgba(255,255,255,.85)" },
+        map: { style: opts.dark ? DARK_STYLE : "white-bg", center: state.center, zoom: state.zoom, layers: layers }
       };
     }
 
@@ -68,25 +72,38 @@
       var b = state.buckets;
       var showCases = !opts.layerOn || opts.layerOn("cases");
       var showHeat = opts.layerOn && opts.layerOn("heat");
-      if (b && showHeat && b.buckets.length) {
-        out.push({ type: "densitymap", lon: b.buckets.map(function (x) { return x.lon; }), lat: b.buckets.map(function (x) { return x.lat; }),
-          z: b.buckets.map(function (x) { return x.n; }), radius: 30, showscale: false, opacity: 0.65, name: cfg.text.heat,
-          colorscale: [[0, "rgba(255,255,178,0)"], [0.3, "#fecc5c"], [0.6, "#fd8d3c"], [1, "#e31a1c"]], hoverinfo: "skip" });
+      var h = state.heat;
+      if (h && showHeat && h.buckets.length) {
+        out.push({ type: "densitymap", lon: h.buckets.map(function (x) { return x.lon; }), lat: h.buckets.map(function (x) { return x.lat; }),
+          z: h.buckets.map(function (x) { return x.n; }), radius: opts.heatRadius || 28, showscale: false, opacity: 0.75, name: cfg.text.heat,
+          colorscale: [[0, "rgba(255,255,178,0)"], [0.25, "#fecc5c"], [0.6, "#fd8d3c"], [1, "#e31a1c"]], hoverinfo: "skip" });
       }
       if (b && showCases) {
+        // Concentric discs per bucket: the outer disc is every case, each inner disc the cases of
+        // that colour or a more severe one (red innermost), so a bucket shows its mix at a glance.
         var labels = {}; b.legend.forEach(function (l) { labels[l.key] = l.label; });
-        b.legend.forEach(function (l) {
-          var pts = b.buckets.filter(function (x) { return x.worst === l.key; });
+        var severe = b.legend.map(function (l) { return l.key; });
+        if (b.colour_by !== "level") { severe = severe.slice().reverse(); }  // red, yellow, green → most severe first
+        var top = Math.max.apply(null, b.buckets.map(function (x) { return x.n; }).concat([1]));
+        function size(n) { return 8 + 46 * Math.sqrt(n / top); }
+        var mild = severe.slice().reverse();
+        mild.forEach(function (key, i) {
+          var keys = severe.slice(0, severe.length - i);  // this colour and every more severe one
+          var pts = b.buckets.map(function (x) {
+            var n = keys.reduce(function (a, k) { return a + (x.counts[k] || 0); }, 0);
+            return { x: x, n: n };
+          }).filter(function (p) { return p.n > 0; });
           if (!pts.length) { return; }
-          out.push({ type: "scattermap", mode: "markers", name: l.label,
-            lon: pts.map(function (x) { return x.lon; }), lat: pts.map(function (x) { return x.lat; }),
-            marker: { size: pts.map(function (x) { return Math.min(10 + 5 * Math.sqrt(x.n), 56); }), color: COLOURS[l.key] || "#667085", opacity: 0.85 },
-            text: pts.map(function (x) {
-              var parts = Object.keys(x.counts).map(function (k) { return (labels[k] || k) + " " + x.counts[k]; });
+          out.push({ type: "scattermap", mode: "markers", name: labels[key] || key,
+            lon: pts.map(function (p) { return p.x.lon; }), lat: pts.map(function (p) { return p.x.lat; }),
+            marker: { size: pts.map(function (p) { return size(p.n); }), color: COLOURS[key] || "#667085", opacity: 0.9 },
+            text: pts.map(function (p) {
+              var x = p.x;
+              var parts = severe.filter(function (k) { return x.counts[k]; }).map(function (k) { return (labels[k] || k) + " " + x.counts[k]; });
               return (x.name ? x.name + "<br>" : "") + cfg.text.cases + " " + x.n + "<br>" + parts.join(" · ");
             }),
             hovertemplate: "%{text}<extra></extra>",
-            customdata: pts.map(function (x) { return x.cell ? { kind: "cell", cell: x.cell } : { kind: "area", id: x.unit }; }) });
+            customdata: pts.map(function (p) { return p.x.cell ? { kind: "cell", cell: p.x.cell } : { kind: "area", id: p.x.unit }; }) });
         });
       }
       var showRes = !opts.layerOn || opts.layerOn("resources");
@@ -126,10 +143,14 @@
       p.set("level", level);
       p.set("bbox", bboxOf(state.center, state.zoom, el).map(function (v) { return v.toFixed(5); }).join(","));
       status(cfg.text.loading);
-      return Promise.all([loadBoundaries("town"), loadBoundaries(boundaryLevel(level)), getJSON(cfg.urls.cases + "?" + p.toString())])
+      var wantHeat = opts.layerOn && opts.layerOn("heat");
+      var hp = new URLSearchParams(p.toString());
+      hp.set("level", FINER[level]);
+      var heat = wantHeat ? getJSON(cfg.urls.cases + "?" + hp.toString()) : Promise.resolve(null);
+      return Promise.all([loadBoundaries("town"), loadBoundaries(boundaryLevel(level)), getJSON(cfg.urls.cases + "?" + p.toString()), heat])
         .then(function (res) {
           if (seq !== state.seq) { return; }
-          state.level = level; state.buckets = res[2];
+          state.level = level; state.buckets = res[2]; state.heat = res[3];
           status(cfg.levels[level] + " · " + cfg.text.cases + " " + res[2].total + (res[2].unplaced ? " · " + cfg.text.unplaced + " " + res[2].unplaced : ""));
           return draw();
         })
@@ -210,7 +231,7 @@
     form.addEventListener("change", function (ev) {
       var range = form.querySelector(".af-range");
       if (range) { range.hidden = form.elements.period.value !== "range"; }
-      if (ev.target.id === "layer-heat" || ev.target.id === "layer-cases" || ev.target.id === "layer-resources") { map.redraw(); return; }
+      if (ev.target.id === "layer-cases" || ev.target.id === "layer-resources") { map.redraw(); return; }
       map.reload();
     });
     form.addEventListener("submit", function (ev) { ev.preventDefault(); map.reload(); });
