@@ -42,6 +42,15 @@ def county(open_session: Any) -> dict[str, Any]:
     return {"county": county, "town": town, "users": users}
 
 
+def window(open_session: Any, viewport: dict[str, int], user: str = "atlas_county") -> Any:
+    """A signed-in window with generous timeouts (the shared test machine is slow)."""
+    s = open_session(viewport)
+    s.page.set_default_timeout(60_000)
+    s.page.set_default_navigation_timeout(90_000)
+    s.login(user)
+    return s
+
+
 def wait_for_map(s: Any) -> None:
     page = s.page
     page.set_default_timeout(60_000)  # the shared test machine is slow
@@ -57,8 +66,7 @@ def wait_for_map(s: Any) -> None:
 
 
 def test_map_desktop_and_phone(open_session: Any, county: dict[str, Any]) -> None:
-    s = open_session(DESKTOP)
-    s.login("atlas_county")
+    s = window(open_session, DESKTOP, "atlas_county")
     s.goto("/staff/map/?period=365d")
     wait_for_map(s)
     data = s.page.evaluate(
@@ -85,8 +93,7 @@ def test_map_desktop_and_phone(open_session: Any, county: dict[str, Any]) -> Non
     s.page.wait_for_timeout(1000)
     s.shot("atlas-map-heat-1366", full_page=False)
 
-    p = open_session(PHONE)
-    p.login("atlas_county")
+    p = window(open_session, PHONE, "atlas_county")
     p.goto("/staff/map/?period=365d")
     wait_for_map(p)
     p.no_horizontal_scroll()
@@ -94,8 +101,7 @@ def test_map_desktop_and_phone(open_session: Any, county: dict[str, Any]) -> Non
 
 
 def test_town_leader_map_is_their_town(open_session: Any, county: dict[str, Any]) -> None:
-    s = open_session(DESKTOP)
-    s.login("atlas_town")
+    s = window(open_session, DESKTOP, "atlas_town")
     s.goto("/staff/map/?period=365d")
     wait_for_map(s)
     towns = s.page.evaluate(
@@ -109,8 +115,7 @@ def test_town_leader_map_is_their_town(open_session: Any, county: dict[str, Any]
 
 
 def test_dashboard_big_screen_and_phone(open_session: Any, county: dict[str, Any]) -> None:
-    s = open_session(BIG)
-    s.login("atlas_county")
+    s = window(open_session, BIG, "atlas_county")
     s.goto("/staff/dashboard/?refresh=10")
     s.page.wait_for_function("() => document.querySelectorAll('#k-periods .k-period').length === 3")
     s.page.wait_for_function("() => document.querySelector('#c-type .barlayer') !== null")
@@ -129,17 +134,13 @@ def test_dashboard_big_screen_and_phone(open_session: Any, county: dict[str, Any
         pass
     assert s.page.evaluate("performance.getEntriesByType('navigation').length") == before
 
-    t = open_session(BIG)
-    t.page.set_default_timeout(60_000)
-    t.login("atlas_county")
+    t = window(open_session, BIG, "atlas_county")
     t.goto(f"/staff/dashboard/{county['town'].code}/")
     t.page.wait_for_function("() => document.querySelectorAll('#k-periods .k-period').length === 3")
     wait_for_map(t)
     t.shot("atlas-dashboard-town-1920", full_page=False)
 
-    p = open_session(PHONE)
-    p.page.set_default_timeout(60_000)
-    p.login("atlas_county")
+    p = window(open_session, PHONE, "atlas_county")
     p.goto("/staff/dashboard/")
     p.page.wait_for_function("() => document.querySelectorAll('#k-periods .k-period').length === 3")
     wait_for_map(p)
@@ -148,8 +149,7 @@ def test_dashboard_big_screen_and_phone(open_session: Any, county: dict[str, Any
 
 
 def test_stats_page(open_session: Any, county: dict[str, Any]) -> None:
-    s = open_session(DESKTOP)
-    s.login("atlas_county")
+    s = window(open_session, DESKTOP, "atlas_county")
     s.goto("/staff/stats/?d1=town&d2=state&period=365d")
     assert "合计" in s.page.inner_text("table")
     assert "办结率 =" in s.page.inner_text(".formulas")
@@ -158,7 +158,6 @@ def test_stats_page(open_session: Any, county: dict[str, Any]) -> None:
     with s.page.expect_download() as dl:
         s.page.click("text=导出 Excel")
     assert dl.value.suggested_filename == "fengqiao-stats.xlsx"
-    p = open_session(PHONE)
-    p.login("atlas_county")
+    p = window(open_session, PHONE, "atlas_county")
     p.goto("/staff/stats/?d1=town&d2=channel&period=365d")
     p.shot("atlas-stats-390", full_page=True)
