@@ -7,9 +7,13 @@ points (checked in the DOM), render Chinese, and fit their screens.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
+
+if not os.path.exists("/usr/bin/chromium"):  # pragma: no cover - depends on the machine
+    pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
 
 from tests.browser.conftest import PASSWORD
 
