@@ -378,3 +378,10 @@ MIDDLEWARE.append("fengqiao.core.middleware.NoStoreMiddleware")
 INSTALLED_APPS.append("fengqiao.evaluation")
 CELERY_BEAT_SCHEDULE["evaluation-index"] = {"task": "fengqiao.evaluation.tasks.refresh_index", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["evaluation-reports"] = {"task": "fengqiao.evaluation.tasks.monthly_reports", "schedule": 86400.0}
+# Atlas (一张图, big screens, statistics): docs/map.md. The map is tile-free unless a tile URL template
+# is set (e.g. a county's 天地图 key: https://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=KEY).
+INSTALLED_APPS.append("fengqiao.atlas")
+FENGQIAO_MAP_TILES = os.environ.get("FENGQIAO_MAP_TILES", "")
+FENGQIAO_MAP_TILES_ATTRIBUTION = os.environ.get("FENGQIAO_MAP_TILES_ATTRIBUTION", "")
+# Datum of those tiles: "wgs84" (天地图, CGCS2000) or "gcj02" (高德, 腾讯); geometry is shifted to match.
+FENGQIAO_MAP_TILES_CRS = os.environ.get("FENGQIAO_MAP_TILES_CRS", "wgs84")

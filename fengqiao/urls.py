@@ -20,4 +20,5 @@ urlpatterns = [
     path("staff/", include("fengqiao.evaluation.urls")),
     path("portal/", include("fengqiao.portal.urls")),
     path("", include("fengqiao.channels.urls")),
+    path("", include("fengqiao.atlas.urls")),
 ]

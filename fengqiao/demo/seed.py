@@ -669,3 +669,6 @@ class DemoBuilder:
         from fengqiao.evaluation.demo import seed_evaluation
 
         self.log(f"考评反馈: {seed_evaluation()}\n")
+        from fengqiao.atlas.demo import seed_atlas
+
+        self.log(f"一张图: {seed_atlas()}\n")

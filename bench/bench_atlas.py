@@ -1,0 +1,133 @@
+"""Atlas benchmark: the big screen, the map's aggregated layer, point-in-grid lookup and a year's
+cross-tab, over a synthetic county (fengqiao/atlas/synth.py).
+
+    .venv/bin/python bench/bench_atlas.py --db postgres [--cases 200000] [--addresses 500000]
+        [--grids-per-village 2] [--n 30]
+
+Targets (issue 15, at 3.3M cases / 6.3M addresses): dashboard first paint < 1 s p95, refresh < 300 ms,
+map aggregated layer for the county < 500 ms, point-in-grid < 5 ms p99, cross-tab over a year < 2 s.
+Server time in-process with Django's test client as a county leader (and a town leader), one request
+at a time. "first paint" = the page's HTML plus its data endpoint computed afresh (cache cleared);
+"refresh (cached)" = the data endpoint within the 20 s cache; "refresh (fresh)" = recomputed.
+PostgreSQL runs use their own database (BENCH_PG_URL, default fengqiao_bench_atlas).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+from typing import Any
+
+from common import print_table, setup_django, summary, timed, write_result
+
+os.environ.setdefault("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/fengqiao_bench_atlas")
+
+
+def build(cases: int, addresses: int, gpv: int) -> dict[str, Any]:
+    from fengqiao.atlas import synth
+    from fengqiao.cases.models import Category, Domain
+    from fengqiao.cases.taxonomy import seed
+    from fengqiao.core.dbmaint import optimize
+    from fengqiao.org.choices import Role, UnitKind
+    from fengqiao.org.models import RoleAssignment, Unit, User
+
+    if not Category.objects.exists():
+        seed(Category, Domain)
+    t = time.perf_counter()
+    counts = synth.county(addresses=addresses, grids_per_village=gpv)
+    print(
+        f"county + {counts['addresses']} addresses, {counts['grids']} grids: {time.perf_counter() - t:.0f} s",
+        flush=True,
+    )
+    t = time.perf_counter()
+    synth.cases(cases)
+    print(f"{cases} cases: {time.perf_counter() - t:.0f} s", flush=True)
+    optimize()
+    county = Unit.objects.get(code=synth.COUNTY)
+    town = Unit.objects.filter(kind=UnitKind.TOWN, parent=county).order_by("code").first()
+    users = {}
+    for name, unit in (("county_leader", county), ("town_leader", town)):
+        u = User.objects.create_user(username=name, password="x", unit=unit)
+        RoleAssignment.objects.create(user=u, unit=unit, role=Role.LEADER)
+        users[name] = u
+    return {"users": users, "grids": counts["grids"], "addresses": counts["addresses"]}
+
+
+def measure(world: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    from django.core.cache import cache
+    from django.test import Client
+
+    from fengqiao.atlas.geometry import areas
+    from fengqiao.triage.location import gazetteer
+
+    rows = []
+    for who in ("county_leader", "town_leader"):
+        c = Client()
+        c.force_login(world["users"][who])
+
+        def get(url: str, _c: Client = c) -> None:
+            r = _c.get(url)
+            assert r.status_code == 200, (url, r.status_code)
+
+        def first_paint(_get: Any = get) -> None:
+            cache.clear()
+            _get("/staff/dashboard/")
+            _get("/staff/dashboard/data/")
+
+        def fresh(_get: Any = get) -> None:
+            cache.clear()
+            _get("/staff/dashboard/data/")
+
+        areas()  # built once per process (polygons), as a running server has them
+        cases = [
+            ("dashboard first paint", first_paint),
+            ("dashboard refresh (fresh)", fresh),
+            ("dashboard refresh (cached)", lambda _get=get: _get("/staff/dashboard/data/")),
+            ("map layer, towns, year", lambda _get=get: _get("/staff/map/cases/?level=town&period=year")),
+            ("map layer, villages, year", lambda _get=get: _get("/staff/map/cases/?level=village&period=year")),
+            (
+                "map layer, cells z14, year",
+                lambda _get=get: _get("/staff/map/cases/?level=cell&zoom=14&period=year&bbox=120.6,28.75,120.75,28.85"),
+            ),
+            ("map boundaries, villages", lambda _get=get: _get("/staff/map/boundaries/village/")),
+            ("stats town x type, year", lambda _get=get: _get("/staff/stats/?d1=town&d2=type&period=year")),
+            (
+                "stats period x town x state, year",
+                lambda _get=get: _get("/api/atlas/stats/?d1=period&d2=town&d3=state&period=year"),
+            ),
+        ]
+        for label, fn in cases:
+            s = summary(timed(fn, n, warmup=2))
+            rows.append({"who": who, "what": label, **s})
+            print(f"{who:14} {label:36} p50 {s['p50_ms']:8.1f}  p95 {s['p95_ms']:8.1f} ms", flush=True)
+    g = gazetteer()
+    g.grid_at(28.8, 120.7)  # builds the STRtree once
+    rng = random.Random(3)
+    pts = [(rng.uniform(28.66, 28.98), rng.uniform(120.45, 120.95)) for _ in range(20000)]
+    it = iter(pts)
+    s = summary(timed(lambda: g.grid_at(*next(it)), 10000, warmup=100))
+    rows.append({"who": "-", "what": f"point-in-grid ({world['grids']} grids)", **s})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", default="postgres", choices=["postgres", "sqlite"])
+    ap.add_argument("--cases", type=int, default=200_000)
+    ap.add_argument("--addresses", type=int, default=500_000)
+    ap.add_argument("--grids-per-village", type=int, default=2)
+    ap.add_argument("--n", type=int, default=30)
+    args = ap.parse_args()
+    os.environ.setdefault("FENGQIAO_INPROCESS_TASKS", "sync")
+    url = setup_django(args.db)
+    world = build(args.cases, args.addresses, args.grids_per_village)
+    rows = measure(world, args.n)
+    print_table(rows, ["who", "what", "n", "p50_ms", "p95_ms", "p99_ms"])
+    meta = {"db": args.db, "cases": args.cases, "addresses": world["addresses"], "grids": world["grids"], "url": url}
+    print(write_result(f"atlas-{args.db}-{args.cases}", rows, meta))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AtlasConfig(AppConfig):
+    name = "fengqiao.atlas"
+    label = "atlas"
+    verbose_name = _("一张图")
+
+    def ready(self) -> None:
+        from fengqiao.atlas.scope import ATLAS_ROLES
+        from fengqiao.core.menu import MenuItem, register
+        from fengqiao.org.choices import Role
+
+        register(MenuItem("atlas-map", _("一张图"), "atlas:map", ATLAS_ROLES, order=55))
+        register(MenuItem("atlas-dashboard", _("大屏"), "atlas:dashboard", {Role.LEADER, Role.SUPERVISOR}, order=56))
+        register(MenuItem("atlas-stats", _("统计"), "atlas:stats", ATLAS_ROLES, order=57))

@@ -1,0 +1,207 @@
+"""The big screen's figures for one scope: today / this month / this year, the trend, breakdowns,
+colours, the latest resolved cases and (when the evaluation app is installed) its rankings.
+
+Each block is one aggregate query over the scope's cases (conditional counts), so a refresh costs a
+fixed number of queries at any size; the whole payload is kept for ``CACHE_SECONDS`` per scope so
+that several screens watching the same county cost one computation (see docs/scaling.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from typing import Any
+
+from django.apps import apps
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from fengqiao.atlas import rates
+from fengqiao.atlas.filters import period_bounds
+from fengqiao.atlas.geometry import areas
+from fengqiao.atlas.scope import Scope
+from fengqiao.cases.choices import Channel, Colour
+from fengqiao.cases.models import Case, Category
+from fengqiao.cases.workflow import OPEN_STATES, State
+from fengqiao.org.choices import UnitKind
+
+log = logging.getLogger(__name__)
+CACHE_SECONDS = 20
+TREND_DAYS = 30
+PERIODS = (("today", "今日"), ("month", "本月"), ("year", "本年"))
+OPEN = sorted(OPEN_STATES)
+
+
+def _colour_q(colour: str, now: dt.datetime) -> Q:
+    from fengqiao.web.views.leader import colour_q
+
+    return colour_q(colour, now)
+
+
+def headline(qs: QuerySet[Case], now: dt.datetime) -> dict[str, Any]:
+    """Registered / resolved / rates per period, open and overdue now, open cases per colour."""
+    aggs: dict[str, Any] = {
+        "open": Count("id", filter=Q(state__in=OPEN)),
+        "overdue": Count("id", filter=Q(state__in=OPEN, due_at__lt=now)),
+        **{f"colour_{c}": Count("id", filter=_colour_q(c, now)) for c in Colour.values},
+    }
+    for key, _label in PERIODS:
+        start, _end = period_bounds(key, now)
+        assert start is not None
+        aggs[f"{key}_registered"] = Count("id", filter=Q(created_at__gte=start, created_at__lt=now))
+        aggs.update(rates.rate_counts(start, now, prefix=f"{key}_"))
+    c = qs.aggregate(**aggs)
+    periods = []
+    for key, label in PERIODS:
+        periods.append(
+            {
+                "key": key,
+                "label": _(label),
+                "registered": c[f"{key}_registered"],
+                "resolved": c[f"{key}_resolved"],
+                **rates.rates(c, prefix=f"{key}_"),
+            }
+        )
+    colours = [{"key": v, "label": str(label), "n": c[f"colour_{v}"]} for v, label in Colour.choices]
+    return {"open": c["open"], "overdue": c["overdue"], "periods": periods, "colours": colours}
+
+
+def trend(qs: QuerySet[Case], now: dt.datetime, days: int = TREND_DAYS) -> dict[str, Any]:
+    today = timezone.localtime(now).date()
+    first = today - dt.timedelta(days=days - 1)
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=timezone.get_current_timezone())
+    reg = dict(
+        qs.filter(created_at__gte=start)
+        .annotate(d=TruncDate("created_at"))
+        .values_list("d")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    res = dict(
+        qs.filter(rates.resolved_q(), resolved_at__gte=start)
+        .annotate(d=TruncDate("resolved_at"))
+        .values_list("d")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    dates = [first + dt.timedelta(days=i) for i in range(days)]
+    return {
+        "dates": [d.isoformat() for d in dates],
+        "registered": [reg.get(d, 0) for d in dates],
+        "resolved": [res.get(d, 0) for d in dates],
+    }
+
+
+def breakdowns(qs: QuerySet[Case], scope: Scope, start: dt.datetime) -> dict[str, list[dict[str, Any]]]:
+    year = qs.filter(created_at__gte=start)
+    names = dict(Category.objects.values_list("pk", "name"))
+    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    by_type: dict[str, int] = defaultdict(int)
+    for pk, n in year.values_list("category_id").annotate(n=Count("id")).order_by():
+        top = parents.get(pk) or pk
+        by_type[names.get(top, _("未分类")) if top else _("未分类")] += n
+    channel_labels = dict(Channel.choices)
+    by_channel = [
+        {"label": str(channel_labels.get(ch, ch)), "n": n}
+        for ch, n in year.values_list("channel").annotate(n=Count("id")).order_by()
+    ]
+    by_place: dict[str, int] = defaultdict(int)
+    geo = areas()
+    root_depth = min((p.count("/") for p in scope.paths), default=2)
+    for pk, n in year.values_list("location_unit_id").annotate(n=Count("id")).order_by():
+        chain = geo.chain(pk) if pk else []
+        child = next((a for a in chain if a.path.count("/") == root_depth + 1), None)
+        if child is not None and child.kind in (UnitKind.TOWN, UnitKind.VILLAGE) and scope.contains(child.path):
+            by_place[child.name] += n
+        else:
+            by_place[_("本级及未定位")] += n
+
+    def rows(d: dict[str, int]) -> list[dict[str, Any]]:
+        return [{"label": k, "n": v} for k, v in sorted(d.items(), key=lambda kv: -kv[1])]
+
+    return {
+        "by_type": rows(by_type),
+        "by_channel": sorted(by_channel, key=lambda r: -r["n"]),
+        "by_place": rows(by_place),
+    }
+
+
+def latest_resolved(qs: QuerySet[Case], limit: int = 12) -> list[dict[str, Any]]:
+    """The latest resolved cases: when, where (town / village), type, outcome — no names, no text."""
+    rows = (
+        qs.filter(rates.resolved_q())
+        .select_related("category", "location_unit")
+        .only("resolved_at", "agreement", "category__name", "location_unit__name", "location_unit__path", "state")
+        .order_by("-resolved_at")[:limit]
+    )
+    geo = areas()
+    out = []
+    for c in rows:
+        place = ""
+        if c.location_unit_id:
+            chain = [a for a in geo.chain(c.location_unit_id) if a.kind in (UnitKind.TOWN, UnitKind.VILLAGE)]
+            place = "".join(a.name for a in chain[:2])
+        out.append(
+            {
+                "when": timezone.localtime(c.resolved_at).strftime("%m-%d %H:%M") if c.resolved_at else "",
+                "place": place or _("未定位"),
+                "type": c.category.name if c.category else _("未分类"),
+                "result": _("达成协议") if c.agreement else str(State.RESOLVED.label),
+            }
+        )
+    return out
+
+
+def rankings(scope: Scope) -> list[dict[str, Any]] | None:
+    """Rankings from the evaluation app when it is installed (``ranking(period, kind)``); None if not."""
+    if not apps.is_installed("fengqiao.evaluation"):
+        return None
+    try:
+        from fengqiao.evaluation.services import ranking  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+        kind = "village" if scope.root is not None and scope.root.kind == UnitKind.TOWN else "town"
+        rows = ranking("month", kind)
+    except Exception:  # the slot stays empty rather than break the screen
+        log.exception("evaluation ranking unavailable")
+        return None
+    out = []
+    for r in rows or []:
+        get = r.get if isinstance(r, dict) else (lambda k, _r=r: getattr(_r, k, None))
+        unit = get("unit")
+        path = getattr(unit, "path", "")
+        if path and not scope.contains(path):
+            continue
+        out.append({"unit": str(unit), "score": get("score"), "rank": get("rank"), "change": get("change")})
+    return out
+
+
+def dashboard_payload(qs: QuerySet[Case], scope: Scope, *, use_cache: bool = True) -> dict[str, Any]:
+    key = f"atlas:dash:{scope.key}:{translation.get_language()}"
+    if use_cache:
+        hit = cache.get(key)
+        if hit is not None:
+            return dict(hit)
+    now = timezone.now()
+    year_start, _end = period_bounds("year", now)
+    assert year_start is not None
+    data: dict[str, Any] = {
+        "title": scope.root.name if scope.root is not None else _("本辖区"),
+        "generated": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
+        **headline(qs, now),
+        "trend": trend(qs, now),
+        **breakdowns(qs, scope, year_start),
+        "latest": latest_resolved(qs),
+        "rankings": rankings(scope),
+        "formulas": {k: str(v) for k, v in rates.FORMULAS.items()},
+    }
+    if use_cache:
+        cache.set(key, data, CACHE_SECONDS)
+    return data
+
+
+def rankings_available() -> bool:
+    return apps.is_installed("fengqiao.evaluation")
