@@ -385,3 +385,10 @@ FENGQIAO_MAP_TILES = os.environ.get("FENGQIAO_MAP_TILES", "")
 FENGQIAO_MAP_TILES_ATTRIBUTION = os.environ.get("FENGQIAO_MAP_TILES_ATTRIBUTION", "")
 # Datum of those tiles: "wgs84" (天地图, CGCS2000) or "gcj02" (高德, 腾讯); geometry is shifted to match.
 FENGQIAO_MAP_TILES_CRS = os.environ.get("FENGQIAO_MAP_TILES_CRS", "wgs84")
+if FENGQIAO_MAP_TILES:  # the configured tile host is the only outside source the CSP admits
+    from urllib.parse import urlsplit as _urlsplit
+
+    _tiles = _urlsplit(FENGQIAO_MAP_TILES)
+    _tile_origin = f"{_tiles.scheme}://{_tiles.netloc}"
+    for _directive in ("img-src", "connect-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(_tile_origin)  # type: ignore[index]
