@@ -303,3 +303,26 @@ CELERY_BEAT_SCHEDULE["accountability-detect"] = {
 
 # Absolute base URL used in SMS links (e.g. https://fengqiao.example.gov.cn); relative links when empty.
 FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")
+
+# --- Hardening (issue #12; docs/reliability.md) -----------------------------------------------------
+# Statement and lock timeouts on PostgreSQL, per connection: a row held by another session or a runaway
+# query fails after a bound (→ 503 with Retry-After) instead of stalling every worker thread. The
+# `fengqiao` command and Celery workers set their own, longer defaults (fengqiao/cli.py, celery.py).
+DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("FENGQIAO_DB_STATEMENT_TIMEOUT_MS", "15000"))
+DB_LOCK_TIMEOUT_MS = int(os.environ.get("FENGQIAO_DB_LOCK_TIMEOUT_MS", "5000"))
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (
+        f"{_pg_options.get('options', '')} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+        f" -c lock_timeout={DB_LOCK_TIMEOUT_MS}"
+    ).strip()
+# Seconds a client is told to wait (Retry-After) when the database or cache is unavailable.
+FENGQIAO_RETRY_AFTER = int(os.environ.get("FENGQIAO_RETRY_AFTER", "30"))
+FENGQIAO_JSON_MAX_DEPTH = 32
+MIDDLEWARE.insert(1, "fengqiao.core.outage.UnavailableMiddleware")  # right after RequestIdMiddleware
+MIDDLEWARE.insert(2, "fengqiao.core.guards.InputGuardMiddleware")
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "fengqiao.api.parsers.SafeJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]

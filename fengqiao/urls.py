@@ -19,3 +19,5 @@ urlpatterns = [
     path("portal/", include("fengqiao.portal.urls")),
     path("", include("fengqiao.channels.urls")),
 ]
+
+handler500 = "fengqiao.core.outage.server_error"  # outages → 503 with Retry-After (docs/reliability.md)

@@ -28,6 +28,7 @@ from fengqiao.cases.models import Case, CaseEvent, CaseUnit, Party
 from fengqiao.cases.policy import CITIZEN_ACTIONS, Grant, grant_for, restrict, scope_paths
 from fengqiao.cases.workflow import TRANSITIONS, WORKING_STATES, State
 from fengqiao.core import audit
+from fengqiao.core.inputcheck import control_errors
 from fengqiao.mediation.models import JointMeeting, MediationSession, TeamMember
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import Unit, User
@@ -139,6 +140,9 @@ def level_for(unit: Unit, current: int) -> int:
 
 
 def validate(input_cls: type[serializers.Serializer], data: Any, context: dict[str, Any] | None = None) -> dict:
+    refused = control_errors(data)  # NUL or a control character: refused before any lookup
+    if refused:
+        raise ActionInvalid(gettext("输入有误，请检查后重试。"), errors=refused)
     ser = input_cls(data=data, context=context or {})
     if not ser.is_valid():
         raise ActionInvalid(gettext("输入有误，请检查后重试。"), errors=ser.errors)
@@ -326,6 +330,10 @@ def validate_many(
     ser = input_cls(context={"memo": memo if memo is not None else {}})
     out: list[tuple[dict[str, Any] | None, Any]] = []
     for item in items:
+        refused = control_errors(item)
+        if refused:
+            out.append((None, refused))
+            continue
         try:
             out.append((dict(ser.run_validation(item)), None))
         except serializers.ValidationError as exc:
