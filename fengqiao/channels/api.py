@@ -124,7 +124,9 @@ def create_case(request: HttpRequest) -> HttpResponse:
     try:
         payload = inputcheck.loads(request.body)
     except inputcheck.JSONInputError as exc:
-        return JsonResponse({"error": "invalid", "message": gettext("请求体不是有效的 JSON：%(why)s") % {"why": exc}}, status=400)
+        return JsonResponse(
+            {"error": "invalid", "message": gettext("请求体不是有效的 JSON：%(why)s") % {"why": exc}}, status=400
+        )
     try:
         with transaction.atomic():
             use_nonce(system, request)

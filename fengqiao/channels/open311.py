@@ -173,7 +173,9 @@ def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
         start = _date(q["start_date"]) if q.get("start_date") else timezone.now() - dt.timedelta(days=DEFAULT_DAYS)
         end = _date(q["end_date"]) if q.get("end_date") else None
         if start is None or (q.get("end_date") and end is None):
-            return error(fmt, 400, gettext("日期须为 ISO 8601 格式（w3c），时区偏移不超过 ±14:00，且在 2000 年至明年之间。"))
+            return error(
+                fmt, 400, gettext("日期须为 ISO 8601 格式（w3c），时区偏移不超过 ±14:00，且在 2000 年至明年之间。")
+            )
         qs = qs.filter(created_at__gte=start)
         if end is not None:
             qs = qs.filter(created_at__lte=end)

@@ -57,17 +57,23 @@ class InputGuardMiddleware:
 
     def check(self, request: HttpRequest) -> HttpResponse | None:
         if inputcheck.has_control(request.path) or _query_has_control(request):
-            return refuse(request, gettext("网址或查询条件%(why)s") % {"why": inputcheck.CONTROL_MESSAGE}, "control_characters")
+            return refuse(
+                request, gettext("网址或查询条件%(why)s") % {"why": inputcheck.CONTROL_MESSAGE}, "control_characters"
+            )
         if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
             return None
         ctype = request.content_type or ""
         if ctype == "application/x-www-form-urlencoded":
             errors = inputcheck.control_errors(request.POST)
             if errors:
-                return refuse(request, gettext("表单内容%(why)s") % {"why": inputcheck.CONTROL_MESSAGE}, "control_characters")
+                return refuse(
+                    request, gettext("表单内容%(why)s") % {"why": inputcheck.CONTROL_MESSAGE}, "control_characters"
+                )
         elif ctype.endswith("json"):
             try:
-                inputcheck.check_json(request.body, getattr(settings, "FENGQIAO_JSON_MAX_DEPTH", inputcheck.MAX_JSON_DEPTH))
+                inputcheck.check_json(
+                    request.body, getattr(settings, "FENGQIAO_JSON_MAX_DEPTH", inputcheck.MAX_JSON_DEPTH)
+                )
             except inputcheck.JSONInputError as exc:
                 return refuse(request, str(exc), "invalid_json")
         return None

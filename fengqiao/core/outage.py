@@ -103,7 +103,9 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
         return unavailable_response(request)
     message = gettext("服务器内部错误，已记录，请稍后重试。")
     if _wants_json(request):
-        return JsonResponse({"detail": message, "code": "server_error"}, status=500, json_dumps_params={"ensure_ascii": False})
+        return JsonResponse(
+            {"detail": message, "code": "server_error"}, status=500, json_dumps_params={"ensure_ascii": False}
+        )
     return HttpResponse(loader.render_to_string("500.html", {"message": message}), status=500)
 
 

@@ -58,9 +58,7 @@ def test_nested_json_on_the_unauthenticated_token_endpoint(payload: str, org: Or
 def test_nested_json_on_drf_endpoints(path: str, org: Org) -> None:
     case = new_case(org)
     before = _counts()
-    r = client_for(org.user("dispatcher")).post(
-        path.format(code=case.code), DEEP, content_type="application/json"
-    )
+    r = client_for(org.user("dispatcher")).post(path.format(code=case.code), DEEP, content_type="application/json")
     body = _assert_api_400(r)
     assert "嵌套" in body["detail"]
     assert _counts() == before
