@@ -326,3 +326,7 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
+if REDIS_URL:  # a cache that degrades to process memory while Redis is down (fengqiao/core/cache.py)
+    CACHES["default"]["BACKEND"] = "fengqiao.core.cache.DegradingRedisCache"
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_BEAT_SCHEDULE["fanout-catch-up"] = {"task": "fengqiao.notify.tasks.catch_up_fanout", "schedule": 300.0}

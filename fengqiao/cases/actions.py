@@ -200,7 +200,8 @@ def _queue_side_effects_many(events: list[CaseEvent]) -> None:
             for start in range(0, len(ids), 500):
                 enqueue(fanout_events, ids[start : start + 500])
 
-    transaction.on_commit(run)
+    # robust: an error while queueing is logged, never raised into the committed action's response.
+    transaction.on_commit(run, robust=True)
 
 
 def _audit_row(code: str, actor: Actor, grant: Grant | None, case: Case, event: CaseEvent) -> dict[str, Any]:
