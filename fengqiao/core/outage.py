@@ -37,9 +37,23 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     return (RedisConnectionError, RedisTimeoutError)
 
 
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    """The drivers' own classes, for code that uses a raw cursor (Django wraps the rest)."""
+    import sqlite3
+
+    found: list[type[BaseException]] = [sqlite3.OperationalError]
+    try:
+        import psycopg
+
+        found += [psycopg.OperationalError, psycopg.InterfaceError]
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        pass
+    return tuple(found)
+
+
 def is_unavailable(exc: BaseException | None) -> bool:
     seen = 0
-    unavailable = (OperationalError, InterfaceError, *_redis_errors())
+    unavailable = (OperationalError, InterfaceError, *_driver_errors(), *_redis_errors())
     while exc is not None and seen < 10:
         if isinstance(exc, unavailable):
             return True
