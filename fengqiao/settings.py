@@ -328,5 +328,6 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
 ]
 if REDIS_URL:  # a cache that degrades to process memory while Redis is down (fengqiao/core/cache.py)
     CACHES["default"]["BACKEND"] = "fengqiao.core.cache.DegradingRedisCache"
-    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}  # type: ignore[assignment]
 CELERY_BEAT_SCHEDULE["fanout-catch-up"] = {"task": "fengqiao.notify.tasks.catch_up_fanout", "schedule": 300.0}
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "fengqiao.api.schema.FengqiaoAutoSchema"  # documents error answers

@@ -23,3 +23,4 @@ urlpatterns = [
 ]
 
 handler500 = "fengqiao.core.outage.server_error"  # outages → 503 with Retry-After (docs/reliability.md)
+handler404 = "fengqiao.core.outage.not_found"

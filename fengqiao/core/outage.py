@@ -53,7 +53,12 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
 
 def is_unavailable(exc: BaseException | None) -> bool:
     seen = 0
-    unavailable = (OperationalError, InterfaceError, *_driver_errors(), *_redis_errors())
+    unavailable: tuple[type[BaseException], ...] = (
+        OperationalError,
+        InterfaceError,
+        *_driver_errors(),
+        *_redis_errors(),
+    )
     while exc is not None and seen < 10:
         if isinstance(exc, unavailable):
             return True
@@ -133,3 +138,13 @@ def use_statement_timeout(ms: int) -> None:
                 cur.execute("SELECT set_config('statement_timeout', %s, false)", [str(int(ms))])
 
     connection_created.connect(_set, weak=False, dispatch_uid="fengqiao-worker-statement-timeout")
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: JSON under /api/ (and wherever JSON is wanted), the plain Chinese page elsewhere."""
+    message = gettext("您要找的内容不存在或已被移除。")
+    if _wants_json(request):
+        return JsonResponse(
+            {"detail": message, "code": "not_found"}, status=404, json_dumps_params={"ensure_ascii": False}
+        )
+    return HttpResponse(loader.render_to_string("404.html", {"message": message}), status=404)
