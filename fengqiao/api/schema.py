@@ -1,6 +1,6 @@
 """OpenAPI schema: every operation documents its error answers.
 
-All API errors share one shape (:class:`ErrorSerializer`): ``detail`` (Chinese), ``code`` and, for
+All API errors share one shape (:data:`ERROR_SCHEMA`): ``detail`` (Chinese), ``code`` and, for
 invalid input, ``errors`` by field. DRF's own field validation answers ``{field: [messages]}``, which
 the schema allows as additional properties. :class:`FengqiaoAutoSchema` adds 400/403/404/429/503
 to every operation (and 409/412/422 to writes) unless the view documents that status itself.
@@ -11,13 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import serializers
 
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(required=False, help_text="错误说明（中文）")
-    code = serializers.CharField(required=False, help_text="机器可读的错误代码，如 invalid、forbidden、unavailable")
-    errors = serializers.DictField(required=False, help_text="按字段列出的输入错误")
+# One shape for every error answer; a plain schema (a serializer field named "errors" would shadow
+# Serializer.errors). Additional properties stay allowed: DRF's field errors are {field: [messages]}.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "description": "错误说明（中文）"},
+        "code": {"type": "string", "description": "机器可读的错误代码，如 invalid、forbidden、unavailable"},
+        "errors": {"type": "object", "additionalProperties": {}, "description": "按字段列出的输入错误"},
+    },
+}
 
 
 ERRORS = {
@@ -44,7 +48,7 @@ class FengqiaoAutoSchema(AutoSchema):
             extra.update(WRITE_ERRORS)
         for status, description in extra.items():
             if status not in responses:
-                response = self._get_response_for_code(ErrorSerializer, status, direction=direction)
+                response = self._get_response_for_code(dict(ERROR_SCHEMA), status, direction=direction)
                 response["description"] = description
                 responses[status] = response
         return responses
