@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import celeryd_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
 
@@ -22,3 +22,12 @@ def _warm_up(**_: object) -> None:
     from fengqiao.triage.pipeline import warm_up
 
     warm_up()
+
+
+@celeryd_init.connect
+def _worker_statement_timeout(**_: object) -> None:
+    """Background sweeps and batches may query longer than a page may (15 s, settings.py): workers
+    use FENGQIAO_WORKER_STATEMENT_TIMEOUT_MS (default 5 minutes) on each new connection."""
+    from fengqiao.core.outage import use_statement_timeout
+
+    use_statement_timeout(int(os.environ.get("FENGQIAO_WORKER_STATEMENT_TIMEOUT_MS", "300000")))

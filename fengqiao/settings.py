@@ -392,3 +392,30 @@ if FENGQIAO_MAP_TILES:  # the configured tile host is the only outside source th
     _tile_origin = f"{_tiles.scheme}://{_tiles.netloc}"
     for _directive in ("img-src", "connect-src"):
         CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(_tile_origin)  # type: ignore[index]
+# --- Hardening (issue #12; docs/reliability.md) -----------------------------------------------------
+# Statement and lock timeouts on PostgreSQL, per connection: a row held by another session or a runaway
+# query fails after a bound (→ 503 with Retry-After) instead of stalling every worker thread. The
+# `fengqiao` command and Celery workers set their own, longer defaults (fengqiao/cli.py, celery.py).
+DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("FENGQIAO_DB_STATEMENT_TIMEOUT_MS", "15000"))
+DB_LOCK_TIMEOUT_MS = int(os.environ.get("FENGQIAO_DB_LOCK_TIMEOUT_MS", "5000"))
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = (
+        f"{_pg_options.get('options', '')} -c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+        f" -c lock_timeout={DB_LOCK_TIMEOUT_MS}"
+    ).strip()
+# Seconds a client is told to wait (Retry-After) when the database or cache is unavailable.
+FENGQIAO_RETRY_AFTER = int(os.environ.get("FENGQIAO_RETRY_AFTER", "30"))
+FENGQIAO_JSON_MAX_DEPTH = 32
+MIDDLEWARE.insert(1, "fengqiao.core.outage.UnavailableMiddleware")  # right after RequestIdMiddleware
+MIDDLEWARE.insert(2, "fengqiao.core.guards.InputGuardMiddleware")
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "fengqiao.api.parsers.SafeJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+if REDIS_URL:  # a cache that degrades to process memory while Redis is down (fengqiao/core/cache.py)
+    CACHES["default"]["BACKEND"] = "fengqiao.core.cache.DegradingRedisCache"
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}  # type: ignore[assignment]
+CELERY_BEAT_SCHEDULE["fanout-catch-up"] = {"task": "fengqiao.notify.tasks.catch_up_fanout", "schedule": 300.0}
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "fengqiao.api.schema.FengqiaoAutoSchema"  # documents error answers

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from fengqiao.core import health
 from fengqiao.core import views as core_views
 
 admin.site.site_header = "枫桥 · 管理后台"
@@ -9,7 +10,8 @@ admin.site.site_title = "枫桥"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", health.readiness, name="healthz"),  # readiness: database, migrations, Redis, broker
+    path("livez", health.liveness, name="livez"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/", include("fengqiao.api.urls")),
@@ -22,3 +24,6 @@ urlpatterns = [
     path("", include("fengqiao.channels.urls")),
     path("", include("fengqiao.atlas.urls")),
 ]
+
+handler500 = "fengqiao.core.outage.server_error"  # outages → 503 with Retry-After (docs/reliability.md)
+handler404 = "fengqiao.core.outage.not_found"

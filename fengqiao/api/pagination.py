@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
@@ -18,6 +20,18 @@ class CasePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int | None:
+        """``page_size`` absent → 50; present, it must be an integer from 1 to 200 (``null``, ``0`` or
+        ``abc`` used to fall back to 50 silently: now a 400 that says so)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {self.page_size_query_param: [gettext("每页条数须为 1 至 %(n)d 的整数。") % {"n": self.max_page_size}]}
+            )
+        return int(raw)
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
         if not isinstance(queryset, QuerySet):

@@ -37,7 +37,11 @@ class UnitSerializer(serializers.ModelSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[assignment,var-annotated]
+    parent = serializers.SlugRelatedField(  # type: ignore[assignment,var-annotated]
+        slug_field="code",
+        read_only=True,
+        allow_null=True,  # a top-level category has none
+    )
 
     class Meta:
         model = Category

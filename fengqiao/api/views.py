@@ -220,7 +220,9 @@ class CaseActionView(APIView):
 
     @extend_schema(
         request=inline_serializer("ActionInput", {"data": serializers.DictField(required=False)}),
-        responses={200: CaseDetailSerializer},
+        responses={
+            200: inline_serializer("ActionResult", {"case": CaseDetailSerializer(), "event": EventSerializer()})
+        },
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False)],
         description="Body: the action's input fields (see the docs/workflow.md table). "
         "Send If-Match with the case's ETag to refuse the change on a stale version (412).",
@@ -261,7 +263,13 @@ class CaseQRView(APIView):
 class CaseRevealView(APIView):
     """Reveal a case's personal data in full: an audited action with a reason, valid 10 minutes."""
 
-    @extend_schema(request=RevealInput, responses=PartyOutSerializer(many=True))
+    @extend_schema(
+        request=RevealInput,
+        responses=inline_serializer(
+            "RevealResult",
+            {"parties": PartyOutSerializer(many=True), "expires_at": serializers.DateTimeField()},
+        ),
+    )
     def post(self, request: Request, code: str) -> Response:
         case = get_case(staff_user(request), code)
         ser = RevealInput(data=request.data)

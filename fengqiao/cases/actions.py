@@ -28,6 +28,7 @@ from fengqiao.cases.models import Case, CaseEvent, CaseUnit, Party
 from fengqiao.cases.policy import CITIZEN_ACTIONS, Grant, grant_for, restrict, scope_paths
 from fengqiao.cases.workflow import TRANSITIONS, WORKING_STATES, State
 from fengqiao.core import audit
+from fengqiao.core.inputcheck import control_errors
 from fengqiao.mediation.models import JointMeeting, MediationSession, TeamMember
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import Unit, User
@@ -139,6 +140,9 @@ def level_for(unit: Unit, current: int) -> int:
 
 
 def validate(input_cls: type[serializers.Serializer], data: Any, context: dict[str, Any] | None = None) -> dict:
+    refused = control_errors(data)  # NUL or a control character: refused before any lookup
+    if refused:
+        raise ActionInvalid(gettext("输入有误，请检查后重试。"), errors=refused)
     ser = input_cls(data=data, context=context or {})
     if not ser.is_valid():
         raise ActionInvalid(gettext("输入有误，请检查后重试。"), errors=ser.errors)
@@ -196,7 +200,8 @@ def _queue_side_effects_many(events: list[CaseEvent]) -> None:
             for start in range(0, len(ids), 500):
                 enqueue(fanout_events, ids[start : start + 500])
 
-    transaction.on_commit(run)
+    # robust: an error while queueing is logged, never raised into the committed action's response.
+    transaction.on_commit(run, robust=True)
 
 
 def _audit_row(code: str, actor: Actor, grant: Grant | None, case: Case, event: CaseEvent) -> dict[str, Any]:
@@ -326,6 +331,10 @@ def validate_many(
     ser = input_cls(context={"memo": memo if memo is not None else {}})
     out: list[tuple[dict[str, Any] | None, Any]] = []
     for item in items:
+        refused = control_errors(item)
+        if refused:
+            out.append((None, refused))
+            continue
         try:
             out.append((dict(ser.run_validation(item)), None))
         except serializers.ValidationError as exc:

@@ -9,7 +9,6 @@ a refused or invalid request leaves no trace either.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import secrets
 from typing import Any
@@ -26,6 +25,7 @@ from fengqiao.cases.events import public_wording
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.channels import inbound, signing, stats
 from fengqiao.channels.models import ExternalSystem, InboundNonce
+from fengqiao.core import inputcheck
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
@@ -122,9 +122,11 @@ def create_case(request: HttpRequest) -> HttpResponse:
     except Refused as exc:
         return refusal(exc.code)
     try:
-        payload = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return JsonResponse({"error": "invalid", "message": gettext("请求体不是有效的 JSON。")}, status=400)
+        payload = inputcheck.loads(request.body)
+    except inputcheck.JSONInputError as exc:
+        return JsonResponse(
+            {"error": "invalid", "message": gettext("请求体不是有效的 JSON：%(why)s") % {"why": exc}}, status=400
+        )
     try:
         with transaction.atomic():
             use_nonce(system, request)

@@ -310,6 +310,25 @@ class _Rollback(Exception):
     pass
 
 
+def append_safe(ws: Any, values: list[Any]) -> None:
+    """Append a row of stored text to a write-only sheet so that no value can break or subvert the file:
+    characters XML cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE: a ``\x0b`` or ``\x1b`` in a citizen's
+    description made the whole export raise) are dropped, and text starting with ``=`` stays text
+    instead of becoming a formula."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    row: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+            cell.data_type = "s"
+            row.append(cell)
+        else:
+            row.append(value)
+    ws.append(row)
+
+
 def export_xlsx(cases: Any) -> bytes:
     """The cases as an .xlsx with the ledger columns (phones masked; importable again)."""
     from openpyxl import Workbook
@@ -324,7 +343,8 @@ def export_xlsx(cases: Any) -> bytes:
     for c in cases:
         ps = parties.get(c.pk, {})
         applicant, respondent = ps.get("applicant"), ps.get("respondent")
-        ws.append(
+        append_safe(
+            ws,
             [
                 c.external_ref or c.code,
                 timezone.localtime(c.received_at or c.created_at).strftime("%Y-%m-%d %H:%M"),
@@ -340,7 +360,7 @@ def export_xlsx(cases: Any) -> bytes:
                 c.display_code,
                 str(c.get_state_display()),
                 c.owner_unit.name if c.owner_unit_id else "",
-            ]
+            ],
         )
     buf = io.BytesIO()
     wb.save(buf)

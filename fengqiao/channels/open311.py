@@ -138,10 +138,28 @@ def _open311_cases() -> QuerySet[Case]:
     return Case.objects.filter(channel="open311").select_related("category", "owner_unit")
 
 
+MAX_OFFSET = dt.timedelta(hours=14)  # the widest real UTC offsets are -12:00 and +14:00
+
+
 def _date(value: str) -> dt.datetime | None:
-    parsed = parse_datetime(value)
-    if parsed is not None and timezone.is_naive(parsed):
+    """An ISO 8601 (w3c) time with a real offset, between 2000 and a year from now; None otherwise
+    (``+99:00`` made Python's timezone raise; ``9999-12-31`` overflows once shifted)."""
+    from fengqiao.cases.filtersets import date_bounds
+
+    try:
+        parsed = parse_datetime(value)
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
+    offset = parsed.utcoffset()
+    if offset is None or abs(offset) > MAX_OFFSET:
+        return None
+    low, high = date_bounds()
+    if not (low <= parsed.date() <= high):
+        return None
     return parsed
 
 
@@ -155,7 +173,9 @@ def request_list(request: HttpRequest, fmt: str) -> HttpResponse:
         start = _date(q["start_date"]) if q.get("start_date") else timezone.now() - dt.timedelta(days=DEFAULT_DAYS)
         end = _date(q["end_date"]) if q.get("end_date") else None
         if start is None or (q.get("end_date") and end is None):
-            return error(fmt, 400, gettext("日期须为 ISO 8601 格式（w3c）。"))
+            return error(
+                fmt, 400, gettext("日期须为 ISO 8601 格式（w3c），时区偏移不超过 ±14:00，且在 2000 年至明年之间。")
+            )
         qs = qs.filter(created_at__gte=start)
         if end is not None:
             qs = qs.filter(created_at__lte=end)

@@ -175,7 +175,12 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     _group, base = list_base(user, params, case_queryset(user), group_filters(user, timezone.now()))
     fs = CaseFilterSet(params, queryset=base)
     if not fs.is_valid():
-        return HttpResponse(gettext("筛选条件有误。"), status=400)
+        problems = "；".join(str(e) for errs in fs.errors.values() for e in errs)
+        return HttpResponse(
+            gettext("筛选条件有误：%(problems)s") % {"problems": problems},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     ids = list(fs.qs.values_list("pk", flat=True)[:20000])
     body = ledger.export_xlsx(Case.objects.filter(pk__in=ids).order_by("-created_at"))
     audit.record("channels.ledger_export", user=user, detail={"filters": request.GET.dict()})

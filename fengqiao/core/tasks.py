@@ -39,8 +39,16 @@ def _run_inline(task: Any, args: tuple[Any, ...]) -> None:
 
 
 def enqueue(task: Any, *args: Any) -> None:
+    """Queue ``task``. Never raises for an unreachable broker: queueing runs after a commit, and a
+    committed action must not be answered 500 (a client retrying would write it twice). The work
+    then runs in this process's pool instead, and the periodic sweeps (outbox relay every 5 s, the
+    fan-out catch-up every 5 minutes) pick up whatever this process could not finish."""
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        task.delay(*args)
+        try:
+            task.delay(*args)
+        except Exception as exc:  # kombu.OperationalError, redis/socket errors: the broker is down
+            log.warning("broker unavailable (%s): running %s in-process", type(exc).__name__, task.name)
+            _pool().submit(_run_inline, task, args)
     elif settings.FENGQIAO_INPROCESS_TASKS == "thread":
         _pool().submit(_run_inline, task, args)
     else:

@@ -51,3 +51,20 @@ def remind_ratings() -> int:
     from fengqiao.notify.reminders import remind_unrated
 
     return remind_unrated()
+
+
+CATCH_UP_MINUTES = 15
+
+
+@shared_task(acks_late=True)
+def catch_up_fanout(minutes: int = CATCH_UP_MINUTES) -> int:
+    """Fan out the events of the last ``minutes`` again (idempotent: one row per user and event).
+    Covers events whose fan-out task was never queued or never ran (the broker was down after the
+    commit and the web process stopped before running it itself — fengqiao.core.tasks.enqueue)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    since = timezone.now() - dt.timedelta(minutes=minutes)
+    ids = list(CaseEvent.objects.filter(at__gte=since).order_by("pk").values_list("pk", flat=True)[:20000])
+    return sum(fan_out(ids[i : i + 500]) for i in range(0, len(ids), 500))

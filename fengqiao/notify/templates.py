@@ -157,7 +157,7 @@ def kick_relay() -> None:
         if cache.add(RELAY_PENDING_KEY, 1, RELAY_PENDING_SECONDS):
             enqueue(relay_outbox)
 
-    transaction.on_commit(go)
+    transaction.on_commit(go, robust=True)  # the periodic relay (every 5 s) covers a failed kick
 
 
 def on_event_saved(sender: Any, instance: CaseEvent, created: bool, raw: bool = False, **kwargs: Any) -> None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from fengqiao.cases.events import event_label
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.cases.workflow import OPEN_STATES, State
+from fengqiao.core.inputcheck import strip_control
 from fengqiao.org.models import User
 from fengqiao.supervision.models import AccountabilityRecord, Instruction, ReverseCheck
 
@@ -123,7 +124,8 @@ def case_file_pdf(case: Case) -> bytes:
     data = case_file(case)
 
     def p(text: Any, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(str(text or "")).replace("\n", "<br/>"), style)
+        # Control characters (stored before input refused them) would break reportlab's markup parser.
+        return Paragraph(escape(strip_control(str(text or ""))).replace("\n", "<br/>"), style)
 
     story: list[Any] = [
         p(f"一事一档 · 案件 {case.display_code}", h1),
@@ -138,7 +140,7 @@ def case_file_pdf(case: Case) -> bytes:
         ),
         Spacer(1, 4 * mm),
         p("事项描述", h2),
-        p(case.description),
+        *[p(piece) for piece in text_pieces(case.description, lines=40, width=50)],
         p("当事人（已脱敏）", h2),
     ]
     rows = [[p("身份"), p("姓名/名称"), p("电话"), p("证件号码")]]
@@ -156,17 +158,26 @@ def case_file_pdf(case: Case) -> bytes:
         ]
     story.append(p("全程记录（时间轴）", h2))
     rows = [[p("时间"), p("事件"), p("操作人/单位"), p("说明")]]
+    costs = [1]  # estimated rendered lines per row
     for e, label in data["events"]:
         who = " / ".join(x for x in (str(e.actor or e.via or ""), e.actor_unit.name if e.actor_unit else "") if x)
-        rows.append(
-            [
-                p(f"{timezone.localtime(e.at):%Y-%m-%d %H:%M}"),
-                p(label + ("" if e.public else "（内部）")),
-                p(who),
-                p(e.reason[:300]),
-            ]
-        )
-    story.append(_table(rows, [30 * mm, 32 * mm, 45 * mm, 63 * mm], font, colors, Table, TableStyle))
+        # The whole text, in pieces of at most ~30 lines, one row each: a note of any length flows over
+        # pages (a single cell taller than a page made reportlab fail the whole file).
+        for i, piece in enumerate(text_pieces(e.reason)):
+            rows.append(
+                [
+                    p(f"{timezone.localtime(e.at):%Y-%m-%d %H:%M}" if i == 0 else "（续）"),
+                    p(label + ("" if e.public else "（内部）") if i == 0 else ""),
+                    p(who if i == 0 else ""),
+                    p(piece),
+                ]
+            )
+            costs.append(max(2, text_lines(piece)))
+    # Stacked tables of about a page each: splitting one long table at every page wraps all of its
+    # remaining rows again (quadratic in the pages); a page-sized table splits at most once.
+    for i, (start, end) in enumerate(page_chunks(costs)):
+        widths = [30 * mm, 32 * mm, 45 * mm, 63 * mm]
+        story.append(_table(rows[start:end], widths, font, colors, Table, TableStyle, i == 0))
     if data["attachments"]:
         story += [p("附件", h2)] + [
             p(f"{a.get_kind_display()}：{a.original_name}（{a.size} 字节）") for a in data["attachments"]
@@ -186,18 +197,76 @@ def case_file_pdf(case: Case) -> bytes:
     return buf.getvalue()
 
 
+TABLE_LINES = 45  # one stacked table holds about a page: it splits at most once
+PIECE_LINES = 30  # rendered lines per row; an A4 page holds about 50 at this size
+LINE_CHARS = 18  # CJK characters per line in the 63 mm column (Latin text fits about twice as many)
+
+
+def text_lines(text: str, width: int = LINE_CHARS) -> int:
+    return sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
+
+
+def page_chunks(costs: list[int], budget: int = TABLE_LINES) -> list[tuple[int, int]]:
+    """Consecutive ``(start, end)`` row ranges of at most about a page's worth of lines each."""
+    out: list[tuple[int, int]] = []
+    start, used = 0, 0
+    for i, cost in enumerate(costs):
+        if i > start and used + cost > budget:
+            out.append((start, i))
+            start, used = i, 0
+        used += cost
+    if start < len(costs):
+        out.append((start, len(costs)))
+    return out
+
+
+def text_pieces(text: str, lines: int = PIECE_LINES, width: int = LINE_CHARS) -> list[str]:
+    """``text`` cut at line breaks (or inside an overlong line) into pieces that render to at most
+    ``lines`` lines of ``width`` characters each: every piece fits on a page whatever the text."""
+    limit = lines * width
+    pieces: list[str] = []
+    current: list[str] = []
+    used = 0
+    for line in (text or "").split("\n"):
+        while len(line) > limit:  # one enormous line: hard cuts
+            head, line = line[:limit], line[limit:]
+            if current:
+                pieces.append("\n".join(current))
+                current, used = [], 0
+            pieces.append(head)
+        cost = max(1, -(-len(line) // width))
+        if current and used + cost > lines:
+            pieces.append("\n".join(current))
+            current, used = [], 0
+        current.append(line)
+        used += cost
+    if current or not pieces:
+        pieces.append("\n".join(current))
+    return pieces
+
+
 def _yn(value: bool | None) -> str:
     return "是" if value else ("否" if value is False else "—")
 
 
-def _table(rows: list[list[Any]], widths: list[float], font: str, colors: Any, Table: Any, TableStyle: Any) -> Any:
-    t = Table(rows, colWidths=widths, repeatRows=1)
+def _table(
+    rows: list[list[Any]],
+    widths: list[float],
+    font: str,
+    colors: Any,
+    Table: Any,
+    TableStyle: Any,
+    header: bool = True,
+) -> Any:
+    # splitInRow: should a row still be taller than a page, it continues on the next page instead of
+    # failing the whole file with a LayoutError.
+    t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, splitInRow=1)
     t.setStyle(
         TableStyle(
             [
                 ("FONTNAME", (0, 0), (-1, -1), font),
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa5b1")),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7")),
+                *([("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f7"))] if header else []),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ]
         )

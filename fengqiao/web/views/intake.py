@@ -3,7 +3,6 @@ units), and the duplicate warning."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
@@ -20,7 +19,7 @@ from fengqiao.cases.actions import ActionError, Actor, register_case
 from fengqiao.cases.choices import Channel, PartyKind, Priority, Risk
 from fengqiao.cases.models import Case, Domain, Party
 from fengqiao.cases.workflow import OPEN_STATES
-from fengqiao.core import audit, crypto
+from fengqiao.core import audit, crypto, inputcheck
 from fengqiao.core.validators import validate_phone
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import StandardAddress, Unit
@@ -217,8 +216,10 @@ def phone_lookup(request: HttpRequest) -> JsonResponse:
     """POST {"phone": …} → that phone's recent cases in the user's scope. The phone is never echoed
     back and never appears in a URL; the lookup itself is audited (without the number)."""
     try:
-        body = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        body = inputcheck.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
         phone = str(body.get("phone", "")).strip()
+    except inputcheck.JSONInputError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     except (ValueError, AttributeError):
         return JsonResponse({"error": gettext("请求格式有误。")}, status=400)
     if not _valid_phone(phone):
