@@ -1,0 +1,72 @@
+"""Schemathesis over the whole API schema for each role (bounded examples and time): zero server
+errors and zero responses that break the documented schema."""
+
+from __future__ import annotations
+
+import subprocess
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+from resilience.context import Context
+from resilience.report import Row
+from resilience.stack import BIN, ROOT
+from resilience.world import ROLES_FOR_SCHEMA
+
+CHECKS = "not_a_server_error,response_schema_conformance"
+
+
+def failures(junit: str) -> Counter[str]:
+    """Failure kinds named in a schemathesis JUnit report: "server error", "schema violation", "other"."""
+    kinds: Counter[str] = Counter()
+    root = ET.fromstring(junit)
+    for case in root.iter("testcase"):
+        for failure in [*case.iter("failure"), *case.iter("error")]:
+            text = " ".join(filter(None, [failure.get("message"), failure.text])).lower()
+            found = False
+            if "server error" in text:
+                kinds["server error"] += text.count("server error") or 1
+                found = True
+            if "schema" in text and ("violat" in text or "conform" in text):
+                kinds["schema violation"] += 1
+                found = True
+            if not found:
+                kinds["other"] += 1
+    return kinds
+
+
+def run_role(ctx: Context, role: str, token: str, examples: int, seconds: int) -> tuple[Counter[str], int, str]:
+    report = ctx.stack.workdir / f"schemathesis-{role}.xml"
+    cmd = [
+        str(BIN / "schemathesis"), "run", f"{ctx.stack.base_url}/api/schema/",
+        "-H", f"Authorization: Token {token}", "-H", "X-Forwarded-Proto: https",
+        "--checks", CHECKS, "--max-examples", str(examples), "--max-time", str(seconds),
+        "--seed", "12", "--workers", "2", "--no-color", "--generation-database", "none",
+        "--request-timeout", "30", "--report", "junit", "--report-junit-path", str(report),
+        "--phases", "examples,coverage,fuzzing",
+    ]
+    r = subprocess.run(cmd, cwd=ctx.stack.workdir, capture_output=True, text=True, timeout=seconds + 300, check=False)
+    (ctx.stack.logs / f"schemathesis-{role}.log").write_text(r.stdout + r.stderr)
+    if not report.exists():
+        tail = (r.stdout + r.stderr).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"schemathesis ({role}) wrote no report: {tail[0][:200]}")
+    root = ET.parse(report).getroot()
+    tests = int(root.get("tests", 0) or sum(int(s.get("tests", 0)) for s in root.iter("testsuite")))
+    return failures(report.read_text()), tests, r.stdout
+
+
+def schemathesis_roles(ctx: Context) -> list[Row]:
+    examples = int(ctx.size(50, 8))
+    seconds = int(ctx.size(300, 60))
+    rows = []
+    for role in ROLES_FOR_SCHEMA:
+        ctx.log(f"schemathesis as {role}: {examples} examples per operation, ≤{seconds}s")
+        kinds, operations, _out = run_role(ctx, role, ctx.world.role_tokens[role], examples, seconds)
+        figure = (
+            f"{operations} operations × ≤{examples} examples: {kinds['server error']} server errors, "
+            f"{kinds['schema violation']} schema violations, {kinds['other']} other failures"
+        )
+        rows.append(Row(f"schemathesis as {role}", figure, not kinds["server error"] and not kinds["schema violation"]))
+    return rows
+
+
+__all__ = ["ROOT", "schemathesis_roles"]

@@ -1,0 +1,78 @@
+"""Audit-chain tampering, as someone with rights on the database (but not the application's secrets)
+would do it: edit one row, delete one row, or rewrite a row and recompute every later hash and the
+chain's head. Used by the suite (in a process of its own whose secrets are not the server's) and by
+tests/resilience against the test database.
+
+    python -m resilience.tamper edit|delete|rewrite SEQ      (prints what it did)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+from django.db import connection, transaction
+
+
+@contextlib.contextmanager
+def past_the_trigger() -> Iterator[None]:
+    """The append-only trigger (PostgreSQL) stops the application role; a superuser switches it off
+    for the session, as an attacker with those rights would."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL session_replication_role = replica")
+        yield
+
+
+def edit(seq: int) -> str:
+    from fengqiao.core.models import AuditEntry
+
+    with past_the_trigger():
+        n = AuditEntry.objects.filter(seq=seq).update(result="tampered", detail={"note": "nothing happened"})
+    return f"edited row #{seq} ({n} row)"
+
+
+def delete(seq: int) -> str:
+    from fengqiao.core.models import AuditEntry
+
+    with past_the_trigger():
+        n, _ = AuditEntry.objects.filter(seq=seq).delete()
+    return f"deleted row #{seq} ({n} row)"
+
+
+def rewrite(seq: int) -> str:
+    """Change row ``seq`` and recompute the chain from there on with the code's own hash function
+    (whatever key it needs comes from this process's settings, not the server's)."""
+    from fengqiao.core import audit
+    from fengqiao.core.models import AuditEntry, AuditHead
+
+    with past_the_trigger():
+        rows = list(AuditEntry.objects.filter(seq__gte=seq).order_by("seq"))
+        prev = AuditEntry.objects.filter(seq=seq - 1).values_list("hash", flat=True).first() or audit.GENESIS
+        for i, entry in enumerate(rows):
+            if i == 0:
+                entry.result = "tampered"
+                entry.detail = {"note": "nothing happened"}
+            entry.prev_hash = prev
+            entry.hash = prev = audit.compute_hash(entry)
+        AuditEntry.objects.bulk_update(rows, ["result", "detail", "prev_hash", "hash"], batch_size=500)
+        AuditHead.objects.filter(id=1).update(last_hash=prev)
+    return f"rewrote row #{seq} and recomputed {len(rows)} hashes and the head"
+
+
+KINDS = {"edit": edit, "delete": delete, "rewrite": rewrite}
+
+
+def main(argv: list[str]) -> int:
+    import django
+
+    django.setup()
+    kind, seq = argv[0], int(argv[1])
+    print(KINDS[kind](seq))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
