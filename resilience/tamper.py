@@ -3,7 +3,7 @@ would do it: edit one row, delete one row, or rewrite a row and recompute every 
 chain's head. Used by the suite (in a process of its own whose secrets are not the server's) and by
 tests/resilience against the test database.
 
-    python -m resilience.tamper edit|delete|rewrite SEQ      (prints what it did)
+    python -m resilience.tamper SEQ edit:DB [delete:DB rewrite:DB ...]   (prints one line per tampering)
 """
 
 from __future__ import annotations
@@ -13,6 +13,37 @@ import sys
 from collections.abc import Iterator
 
 from django.db import connection, transaction
+
+
+@contextlib.contextmanager
+def on_database(name: str, port: int | None = None) -> Iterator[None]:
+    """Point this process's default connection at another database (same server unless ``port``)."""
+    settings = connection.settings_dict
+    saved = (settings["NAME"], settings.get("PORT"))
+    connection.close()
+    settings["NAME"] = name
+    if port is not None:
+        settings["PORT"] = port
+    try:
+        yield
+    finally:
+        connection.close()
+        settings["NAME"], settings["PORT"] = saved
+
+
+def audit_verify() -> tuple[bool, str]:
+    """Run the operators' ``fengqiao audit-verify`` command on the current connection."""
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    try:
+        call_command("audit-verify", stdout=out)
+    except CommandError as exc:
+        return False, str(exc)
+    return True, out.getvalue().strip()
 
 
 @contextlib.contextmanager
@@ -69,8 +100,11 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    kind, seq = argv[0], int(argv[1])
-    print(KINDS[kind](seq))
+    seq = int(argv[0])
+    for spec in argv[1:]:
+        kind, db = spec.split(":", 1)
+        with on_database(db):
+            print(f"{kind}:{KINDS[kind](seq)}", flush=True)
     return 0
 
 

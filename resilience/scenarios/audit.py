@@ -1,6 +1,8 @@
 """Audit tampering — a single-row edit, a deletion, and a rewrite with every later hash recomputed —
-each detected by ``fengqiao audit-verify`` (run as operators run it). Each tampering happens on a copy
-of the suite's database (pg_dump), so the running servers keep an intact chain."""
+each detected by ``fengqiao audit-verify``. Each tampering happens on its own copy of the suite's
+database (pg_dump), so the running servers keep an intact chain. The tampering runs in a process of
+its own whose keys and secrets are not the server's (database rights, not secrets); the check runs
+the operators' command with the server's settings."""
 
 from __future__ import annotations
 
@@ -11,23 +13,19 @@ import sys
 from resilience.context import Context
 from resilience.report import Row
 from resilience.stack import ROOT
+from resilience.tamper import audit_verify, on_database
 
 BASE = "fq_audit_base"
+KINDS = (("edit", "single-row edit"), ("delete", "row deleted"), ("rewrite", "rewrite + recompute"))
 
 
 def attacker_env(env: dict[str, str]) -> dict[str, str]:
-    """The server's environment with every key and secret replaced: database rights, not secrets."""
+    """The server's environment with every key and secret replaced."""
     env = dict(env)
     for name in list(env):
         if any(word in name.upper() for word in ("KEY", "SECRET", "PEPPER", "SALT")):
             env[name] = "attacker-" + secrets.token_urlsafe(48)
     return env
-
-
-def verify(ctx: Context, env: dict[str, str]) -> tuple[bool, str]:
-    r = ctx.stack.manage("audit-verify", timeout=600, env=env)
-    text = (r.stdout + r.stderr).strip().splitlines()
-    return r.returncode == 0, (text[-1] if text else "")[:140]
 
 
 def copy_database(ctx: Context) -> None:
@@ -47,28 +45,30 @@ def copy_database(ctx: Context) -> None:
 def tampering(ctx: Context) -> list[Row]:
     psql = ctx.stack.psql
     copy_database(ctx)
-    base_env = {**ctx.stack.env(), "DATABASE_URL": f"postgres://postgres@127.0.0.1:{ctx.stack.ports.pg}/{BASE}"}
-    intact, message = verify(ctx, base_env)
-    rows = []
+    with on_database(BASE):
+        intact, message = audit_verify()
     if not intact:
         return [Row("audit tampering", f"chain not intact before tampering: {message}", False)]
     last = int(psql("SELECT max(seq) FROM core_auditentry", db=BASE))
     seq = max(2, last * 2 // 3)
-    for kind, label in (("edit", "single-row edit"), ("delete", "row deleted"), ("rewrite", "rewrite + recompute")):
-        db = f"fq_audit_{kind}"
-        psql(f"DROP DATABASE IF EXISTS {db}", db="postgres")
-        psql(f"CREATE DATABASE {db} TEMPLATE {BASE}", db="postgres")
-        env = {**base_env, "DATABASE_URL": f"postgres://postgres@127.0.0.1:{ctx.stack.ports.pg}/{db}"}
-        r = subprocess.run(
-            [sys.executable, "-m", "resilience.tamper", kind, str(seq)],
-            cwd=ROOT, env=attacker_env(env), capture_output=True, text=True, timeout=600, check=False,
-        )
-        if r.returncode != 0:
+    for kind, _label in KINDS:
+        psql(f"DROP DATABASE IF EXISTS fq_audit_{kind}", db="postgres")
+        psql(f"CREATE DATABASE fq_audit_{kind} TEMPLATE {BASE}", db="postgres")
+    r = subprocess.run(
+        [sys.executable, "-m", "resilience.tamper", str(seq), *(f"{k}:fq_audit_{k}" for k, _ in KINDS)],
+        cwd=ROOT, env=attacker_env(ctx.stack.env()), capture_output=True, text=True, timeout=900, check=False,
+    )
+    did = dict(line.split(":", 1) for line in r.stdout.splitlines() if ":" in line)
+    rows = []
+    for kind, label in KINDS:
+        if kind not in did:
             rows.append(Row(f"audit tampering: {label}", f"tampering failed: {r.stderr.strip()[-160:]}", False))
-        else:
-            intact, message = verify(ctx, env)
-            figure = f"{r.stdout.strip()[:100]} of {last}; audit-verify: {'intact (NOT detected)' if intact else message}"
-            rows.append(Row(f"audit tampering: {label}", figure, not intact))
-        psql(f"DROP DATABASE IF EXISTS {db}", db="postgres")
+            continue
+        with on_database(f"fq_audit_{kind}"):
+            intact, message = audit_verify()
+        figure = f"{did[kind][:90]} of {last}; audit-verify: {'intact (NOT detected)' if intact else message[:110]}"
+        rows.append(Row(f"audit tampering: {label}", figure, not intact))
+    for kind, _label in KINDS:
+        psql(f"DROP DATABASE IF EXISTS fq_audit_{kind}", db="postgres")
     psql(f"DROP DATABASE IF EXISTS {BASE}", db="postgres")
     return rows

@@ -12,6 +12,7 @@ import time
 from resilience.context import Context
 from resilience.load import background_load
 from resilience.report import PITR_LOSS_LIMIT_S, Row
+from resilience.tamper import audit_verify, on_database
 
 ACCIDENT = "误操作覆盖"
 
@@ -76,9 +77,8 @@ def point_in_time_restore(ctx: Context) -> list[Row]:
     if acked:
         quoted = ",".join("'" + m + "'" for m in acked)
         present = int(stack.psql(f"SELECT count(*) FROM cases_case WHERE title IN ({quoted})", port=port))
-    env = {**stack.env(), "DATABASE_URL": f"postgres://postgres@127.0.0.1:{port}/fengqiao"}
-    r = stack.manage("audit-verify", env=env)
-    verified = r.returncode == 0
+    with on_database("fengqiao", port=port):
+        verified, _message = audit_verify()
     stack.stop_postgres(restored, mode="fast")
     stack.extra_clusters.remove(restored)
     ok = accident == 0 and 0 <= lost_s <= PITR_LOSS_LIMIT_S and present == len(acked) and verified
