@@ -29,7 +29,7 @@ class Gateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
                 out_id = (query.get("OutId") or [""])[0]
                 with gateway.lock:
@@ -64,6 +64,7 @@ class Gateway:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
+        self.port = int(self.server.server_address[1])  # port 0: the system picks a free one
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
 
     def start(self) -> Gateway:

@@ -46,7 +46,9 @@ class LoadLog:
         return [h.ms for h in self.hits if h.at >= since and h.status]
 
 
-def one_request(client: Client, user: StaffLogin, rng: random.Random, villages: list[str]) -> tuple[str, int, float, Write | None]:
+def one_request(
+    client: Client, user: StaffLogin, rng: random.Random, villages: list[str]
+) -> tuple[str, int, float, Write | None]:
     roll = rng.random()
     if roll < 0.70:
         pick = rng.random()
@@ -138,7 +140,9 @@ def run_load(
     return log
 
 
-def background_load(port: int, users: list[StaffLogin], villages: list[str], seconds: float, clients: int) -> tuple[threading.Thread, threading.Event, LoadLog]:
+def background_load(
+    port: int, users: list[StaffLogin], villages: list[str], seconds: float, clients: int
+) -> tuple[threading.Thread, threading.Event, LoadLog]:
     """The same load in a background thread (for outages): returns (thread, stop flag, log)."""
     log = LoadLog()
     stop = threading.Event()

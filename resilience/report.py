@@ -39,6 +39,7 @@ def format_table(rows: Iterable[Row]) -> str:
 
 # --- status codes -----------------------------------------------------------------------------------
 
+
 def status_class(status: int) -> str:
     """``"2xx"`` … ``"5xx"``; 429, 503 and 500 keep their own name (they decide most verdicts); 0 is a
     request that got no HTTP answer (refused, reset, timed out)."""

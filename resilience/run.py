@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from resilience.report import Row, error_row, format_table  # noqa: E402
-from resilience.stack import Ports, Stack  # noqa: E402
+from resilience.report import Row, error_row, format_table
+from resilience.stack import Ports, Stack
 
 Scenario = Callable[..., list[Row]]
 

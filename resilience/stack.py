@@ -5,6 +5,8 @@ Every process is started in a session of its own and stopped by its process grou
 stops everything that is still running (called from ``finally`` and ``atexit``).
 """
 
+# ruff: noqa: S603, S607 - the suite's own servers and tools, started with fixed arguments on loopback
+
 from __future__ import annotations
 
 import contextlib
@@ -156,7 +158,9 @@ class Stack:
         return proc
 
     # --- PostgreSQL -------------------------------------------------------------------------------
-    def _as_postgres(self, cmd: list[str], check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def _as_postgres(
+        self, cmd: list[str], check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
         return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
@@ -175,8 +179,19 @@ class Stack:
         self.workdir.chmod(0o755)
         self._chown_postgres(self.workdir / "pg")
         self._as_postgres(
-            [str(PG_BIN / "initdb"), "-D", str(self.pgdata), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-             "--locale", "C.UTF-8"]
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.pgdata),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
+            ]
         )
         self.write_pg_conf(self.pgdata, self.ports.pg)
         self.start_postgres()
@@ -215,7 +230,10 @@ logging_collector = off
     def psql(self, sql: str, port: int | None = None, db: str = "fengqiao") -> str:
         r = subprocess.run(
             ["psql", "-h", "127.0.0.1", "-p", str(port or self.ports.pg), "-U", "postgres", "-d", db, "-At", "-c", sql],
-            check=True, capture_output=True, text=True, timeout=60,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         return r.stdout.strip()
 
@@ -225,8 +243,19 @@ logging_collector = off
             raise RuntimeError(f"port {self.ports.redis} is taken")
         proc = self._spawn(
             "redis",
-            ["redis-server", "--port", str(self.ports.redis), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
+            [
+                "redis-server",
+                "--port",
+                str(self.ports.redis),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
         )
         if not wait_port(self.ports.redis, 20, proc):
             raise RuntimeError("redis did not start")
@@ -235,10 +264,17 @@ logging_collector = off
         stop_group(self.procs.pop("redis", None))
 
     # --- Fengqiao -----------------------------------------------------------------------------------
-    def manage(self, *args: str, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def manage(
+        self, *args: str, timeout: float = 600, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(BIN / "fengqiao"), *args], cwd=ROOT, env=env or self.env(), capture_output=True, text=True,
-            timeout=timeout, check=False,
+            [str(BIN / "fengqiao"), *args],
+            cwd=ROOT,
+            env=env or self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def start_web(self, workers: int = 2) -> None:
@@ -246,10 +282,28 @@ logging_collector = off
             raise RuntimeError(f"port {self.ports.web} is taken")
         proc = self._spawn(
             "web",
-            [str(BIN / "gunicorn"), "fengqiao.wsgi:application", "--bind", f"127.0.0.1:{self.ports.web}",
-             "--workers", str(workers), "--threads", "4", "--worker-class", "gthread",
-             "--max-requests", "5000", "--max-requests-jitter", "500", "--timeout", "60",
-             "--access-logfile", str(self.logs / "access.log"), "--forwarded-allow-ips", "127.0.0.1"],
+            [
+                str(BIN / "gunicorn"),
+                "fengqiao.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.ports.web}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--worker-class",
+                "gthread",
+                "--max-requests",
+                "5000",
+                "--max-requests-jitter",
+                "500",
+                "--timeout",
+                "60",
+                "--access-logfile",
+                str(self.logs / "access.log"),
+                "--forwarded-allow-ips",
+                "127.0.0.1",
+            ],
         )
         if not wait_port(self.ports.web, 60, proc):
             raise RuntimeError("gunicorn did not start (see logs/web.log)")
@@ -261,8 +315,20 @@ logging_collector = off
     def start_worker(self) -> subprocess.Popen[bytes]:
         return self._spawn(
             "worker",
-            [str(BIN / "celery"), "-A", "fengqiao", "worker", "-l", "warning", "--concurrency", "2",
-             "--without-gossip", "--without-mingle", "-n", f"resilience-{secrets.token_hex(3)}@%h"],
+            [
+                str(BIN / "celery"),
+                "-A",
+                "fengqiao",
+                "worker",
+                "-l",
+                "warning",
+                "--concurrency",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"resilience-{secrets.token_hex(3)}@%h",
+            ],
         )
 
     def start_beat(self) -> subprocess.Popen[bytes]:

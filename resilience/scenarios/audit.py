@@ -4,6 +4,8 @@ database (pg_dump), so the running servers keep an intact chain. The tampering r
 its own whose keys and secrets are not the server's (database rights, not secrets); the check runs
 the operators' command with the server's settings."""
 
+# ruff: noqa: S603, S607 - the suite's own servers and tools, started with fixed arguments on loopback
+
 from __future__ import annotations
 
 import secrets
@@ -37,7 +39,10 @@ def copy_database(ctx: Context) -> None:
     )
     subprocess.run(
         ["pg_restore", "-h", "127.0.0.1", "-p", port, "-U", "postgres", "-d", BASE, "--no-owner"],
-        stdin=dump.stdout, check=True, capture_output=True, timeout=600,
+        stdin=dump.stdout,
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     dump.wait(60)
 
@@ -56,7 +61,12 @@ def tampering(ctx: Context) -> list[Row]:
         psql(f"CREATE DATABASE fq_audit_{kind} TEMPLATE {BASE}", db="postgres")
     r = subprocess.run(
         [sys.executable, "-m", "resilience.tamper", str(seq), *(f"{k}:fq_audit_{k}" for k, _ in KINDS)],
-        cwd=ROOT, env=attacker_env(ctx.stack.env()), capture_output=True, text=True, timeout=900, check=False,
+        cwd=ROOT,
+        env=attacker_env(ctx.stack.env()),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     did = dict(line.split(":", 1) for line in r.stdout.splitlines() if ":" in line)
     rows = []

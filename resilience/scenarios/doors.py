@@ -3,6 +3,7 @@ SMS-code button pressed by a crowd."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import urllib.parse
@@ -43,7 +44,9 @@ class FormDoor:
         if "next" in query:
             form["next"] = query["next"][0]
         a = client.request("POST", path, form=form, headers=spoofed(i))
-        accepted = a.status in (301, 302, 303) and _local(a.headers.get("location", "")).split("?")[0] != path.split("?")[0]
+        accepted = (
+            a.status in (301, 302, 303) and _local(a.headers.get("location", "")).split("?")[0] != path.split("?")[0]
+        )
         return a.status, accepted
 
 
@@ -66,46 +69,47 @@ def _local(location: str) -> str:
 
 def login_doors(ctx: Context) -> list[Row]:
     tries = int(ctx.size(1000, 200))
-    doors = {
+    doors: dict[str, tuple[str, FormDoor | TokenDoor]] = {
         "web": ("web /staff/login/", FormDoor(ctx.port, "/staff/login/")),
         "api": ("API /api/token/", TokenDoor(ctx.port)),
         "admin": ("admin /admin/login/", FormDoor(ctx.port, "/admin/login/")),
     }
-    rows = []
-    for key, (label, door) in doors.items():
-        username = ctx.world.door_users[key]
-        statuses: list[int] = []
-        accepted_wrong = 0
-        lock = threading.Lock()
-        t0 = time.monotonic()
-        deadline = t0 + ctx.size(900, 240)
+    return [flood(ctx, label, door, ctx.world.door_users[key], tries) for key, (label, door) in doors.items()]
 
-        def one(i: int, door: FormDoor | TokenDoor = door, username: str = username) -> None:
-            nonlocal accepted_wrong
-            if time.monotonic() > deadline:
-                return
-            client = Client(ctx.port, timeout=30)
-            status, accepted = door.attempt(client, username, f"wrong-{i}-password", i)
-            client.close()
-            with lock:
-                statuses.append(status)
-                accepted_wrong += int(accepted)
 
-        ctx.log(f"{label}: {tries} wrong passwords")
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(one, range(tries)))
+def flood(ctx: Context, label: str, door: FormDoor | TokenDoor, username: str, tries: int) -> Row:
+    """``tries`` wrong passwords (8 at a time, each from a new forwarded address), then the right one."""
+    statuses: list[int] = []
+    accepted_wrong = 0
+    lock = threading.Lock()
+    t0 = time.monotonic()
+    deadline = t0 + ctx.size(900, 240)
+
+    def one(i: int) -> None:
+        nonlocal accepted_wrong
+        if time.monotonic() > deadline:
+            return
         client = Client(ctx.port, timeout=30)
-        final_status, granted = door.attempt(client, username, PASSWORD, tries + 7)
+        status, accepted = door.attempt(client, username, f"wrong-{i}-password", i)
         client.close()
-        refused = Counter("refused" if s in (403, 429) else "other" for s in statuses)
-        ok = not granted and accepted_wrong == 0 and server_errors(statuses) == 0 and len(statuses) == tries
-        figure = (
-            f"{len(statuses)}/{tries} wrong passwords in {time.monotonic() - t0:.0f}s, rotating X-Forwarded-For "
-            f"({describe_statuses(statuses)}; {refused['refused']} refused as locked); right password then → "
-            f"{final_status} {'GRANTED' if granted else 'refused'}"
-        )
-        rows.append(Row(f"lockout: {label}", figure, ok))
-    return rows
+        with lock:
+            statuses.append(status)
+            accepted_wrong += int(accepted)
+
+    ctx.log(f"{label}: {tries} wrong passwords")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(tries)))
+    client = Client(ctx.port, timeout=30)
+    final_status, granted = door.attempt(client, username, PASSWORD, tries + 7)
+    client.close()
+    refused = Counter("refused" if s in (403, 429) else "other" for s in statuses)
+    ok = not granted and accepted_wrong == 0 and server_errors(statuses) == 0 and len(statuses) == tries
+    figure = (
+        f"{len(statuses)}/{tries} wrong passwords in {time.monotonic() - t0:.0f}s, rotating X-Forwarded-For "
+        f"({describe_statuses(statuses)}; {refused['refused']} refused as locked); right password then → "
+        f"{final_status} {'GRANTED' if granted else 'refused'}"
+    )
+    return Row(f"lockout: {label}", figure, ok)
 
 
 def _send_code(port: int, phone: str, i: int, barrier: threading.Barrier | None = None) -> int:
@@ -113,10 +117,8 @@ def _send_code(port: int, phone: str, i: int, barrier: threading.Barrier | None 
     page = client.request("GET", "/portal/submit/", headers=spoofed(i))
     form = {"action": "send_code", "phone": phone, "csrfmiddlewaretoken": client.csrf_from(page)}
     if barrier is not None:
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(30)
-        except threading.BrokenBarrierError:
-            pass
     a = client.request("POST", "/portal/submit/", form=form, headers=spoofed(i))
     client.close()
     return a.status

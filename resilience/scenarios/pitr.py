@@ -3,6 +3,8 @@ then an operator's accident (every case's title overwritten) while the load writ
 moment before the accident on a fresh server. The accident must be gone, every write acknowledged
 before the target must be there, and at most 60 s lost before the target."""
 
+# ruff: noqa: S608 - fixed SQL against the suite's own restored cluster
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +25,22 @@ def point_in_time_restore(ctx: Context) -> list[Row]:
     restored = stack.workdir / "pg" / "restored"
     # 1. Nightly base backup (docs/backup.md, step 2).
     stack._as_postgres(
-        ["pg_basebackup", "-h", "127.0.0.1", "-p", str(stack.ports.pg), "-U", "postgres", "-D", str(backup),
-         "-Fp", "-X", "stream", "-c", "fast"],
+        [
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(stack.ports.pg),
+            "-U",
+            "postgres",
+            "-D",
+            str(backup),
+            "-Fp",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        ],
         timeout=600,
     )
     ctx.log("base backup taken; writing under load")
