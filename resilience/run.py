@@ -67,6 +67,12 @@ def setup(stack: Stack, quick: bool) -> object:
     stack.start_web(workers=2)
     stack.start_worker()
     stack.start_beat()
+    print(f"gunicorn ready after {stack.wait_ready():.0f}s", flush=True)
+    from resilience.load import run_load
+
+    # Warm-up, not measured: both workers load every page, the classifiers and their caches once.
+    warm = run_load(stack.ports.web, world.load_users[:8], world.villages, 60 if quick else 120, clients=8, timeout=60)
+    print(f"warm-up: {len(warm.hits)} requests, {warm.statuses().count(0)} unanswered", flush=True)
     return Context(stack, world, gateway, quick)
 
 

@@ -308,6 +308,26 @@ logging_collector = off
         if not wait_port(self.ports.web, 60, proc):
             raise RuntimeError("gunicorn did not start (see logs/web.log)")
 
+    def wait_ready(self, seconds: float = 600) -> float:
+        """Seconds until ``/healthz`` answers 200 (workers import the whole project first: slow on a busy machine)."""
+        import http.client
+
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            if self.procs.get("web") is None or self.procs["web"].poll() is not None:
+                raise RuntimeError("gunicorn exited (see logs/web.log)")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.ports.web, timeout=10)
+                conn.request("GET", "/healthz", headers={"X-Forwarded-Proto": "https", "Host": "127.0.0.1"})
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200:
+                    return time.monotonic() - t0
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(1)
+        raise RuntimeError(f"Fengqiao did not answer /healthz within {seconds:.0f}s")
+
     def web_rss_kb(self) -> int:
         proc = self.procs.get("web")
         return rss_kb(proc.pid) if proc else 0
