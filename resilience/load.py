@@ -47,7 +47,7 @@ class LoadLog:
 
 
 def one_request(
-    client: Client, user: StaffLogin, rng: random.Random, villages: list[str]
+    client: Client, user: StaffLogin, rng: random.Random, villages: list[int]
 ) -> tuple[str, int, float, Write | None]:
     roll = rng.random()
     if roll < 0.70:
@@ -96,7 +96,7 @@ def _q(word: str) -> str:
 def run_load(
     port: int,
     users: list[StaffLogin],
-    villages: list[str],
+    villages: list[int],
     seconds: float,
     clients: int | None = None,
     log: LoadLog | None = None,
@@ -141,7 +141,7 @@ def run_load(
 
 
 def background_load(
-    port: int, users: list[StaffLogin], villages: list[str], seconds: float, clients: int
+    port: int, users: list[StaffLogin], villages: list[int], seconds: float, clients: int
 ) -> tuple[threading.Thread, threading.Event, LoadLog]:
     """The same load in a background thread (for outages): returns (thread, stop flag, log)."""
     log = LoadLog()

@@ -31,7 +31,7 @@ class World:
     load_users: list[StaffLogin]
     role_tokens: dict[str, str]
     door_users: dict[str, str]  # door → username (password: PASSWORD)
-    villages: list[str]
+    villages: list[int]  # pks (the API takes a unit id)
     cases: int
 
 
@@ -109,4 +109,4 @@ def build(users: int = 40, bulk_cases: int = 3000, history_cases: int = 4) -> Wo
         doors[door] = user.username
     from fengqiao.cases.models import Case
 
-    return World(load, role_tokens, doors, [v.code for v in villages], Case.objects.count())
+    return World(load, role_tokens, doors, [v.pk for v in villages], Case.objects.count())
