@@ -62,7 +62,7 @@ def setup(stack: Stack, quick: bool) -> object:
     from resilience import world as world_mod
 
     t = time.monotonic()
-    world = world_mod.build(users=40, bulk_cases=1000 if quick else 5000)
+    world = world_mod.build(users=40, bulk_cases=1000 if quick else 5000, history_cases=2 if quick else 4)
     print(f"seeded {world.cases} cases, {len(world.load_users)} load users in {time.monotonic() - t:.0f}s", flush=True)
     stack.start_web(workers=2)
     stack.start_worker()
@@ -71,7 +71,7 @@ def setup(stack: Stack, quick: bool) -> object:
     from resilience.load import run_load
 
     # Warm-up, not measured: both workers load every page, the classifiers and their caches once.
-    warm = run_load(stack.ports.web, world.load_users[:8], world.villages, 60 if quick else 120, clients=8, timeout=60)
+    warm = run_load(stack.ports.web, world.load_users[:8], world.villages, 30 if quick else 120, clients=8, timeout=60)
     print(f"warm-up: {len(warm.hits)} requests, {warm.statuses().count(0)} unanswered", flush=True)
     return Context(stack, world, gateway, quick)
 

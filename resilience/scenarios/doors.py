@@ -68,7 +68,7 @@ def _local(location: str) -> str:
 
 
 def login_doors(ctx: Context) -> list[Row]:
-    tries = int(ctx.size(1000, 200))
+    tries = int(ctx.size(1000, 100))
     doors: dict[str, tuple[str, FormDoor | TokenDoor]] = {
         "web": ("web /staff/login/", FormDoor(ctx.port, "/staff/login/")),
         "api": ("API /api/token/", TokenDoor(ctx.port)),
@@ -83,7 +83,7 @@ def flood(ctx: Context, label: str, door: FormDoor | TokenDoor, username: str, t
     accepted_wrong = 0
     lock = threading.Lock()
     t0 = time.monotonic()
-    deadline = t0 + ctx.size(900, 240)
+    deadline = t0 + ctx.size(900, 150)
 
     def one(i: int) -> None:
         nonlocal accepted_wrong

@@ -72,7 +72,7 @@ def outage(ctx: Context, name: str, seconds: float, stop: Callable[[], None], st
     start()
     t_up = time.monotonic()
     recovery = wait_recovered(ctx)
-    ctx.log(f"{name} restarted; service back after {recovery}s")
+    ctx.log(f"{name} restarted; service back after " + ("never" if recovery is None else f"{recovery:.1f}s"))
     time.sleep(after if recovery is not None else 5)
     flag.set()
     thread.join(60)

@@ -97,7 +97,7 @@ def point_in_time_restore(ctx: Context) -> list[Row]:
         verified, _message = audit_verify()
     stack.stop_postgres(restored, mode="fast")
     stack.extra_clusters.remove(restored)
-    ok = accident == 0 and 0 <= lost_s <= PITR_LOSS_LIMIT_S and present == len(acked) and verified
+    ok = accident == 0 and 0 <= lost_s <= PITR_LOSS_LIMIT_S and bool(acked) and present == len(acked) and verified
     figure = (
         f"restored to 1 s before the accident in {took:.0f}s: accident {'undone' if accident == 0 else 'STILL THERE'}; "
         f"last commit {lost_s:.1f}s before the target (≤{PITR_LOSS_LIMIT_S:.0f}); "

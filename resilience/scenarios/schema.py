@@ -82,7 +82,7 @@ def run_role(ctx: Context, role: str, token: str, examples: int, seconds: int) -
 
 def schemathesis_roles(ctx: Context) -> list[Row]:
     examples = int(ctx.size(50, 8))
-    seconds = int(ctx.size(300, 60))
+    seconds = int(ctx.size(300, 30))
     rows = []
     for role in ROLES_FOR_SCHEMA:
         ctx.log(f"schemathesis as {role}: {examples} examples per operation, ≤{seconds}s")
