@@ -63,10 +63,13 @@ def one_request(
         return "read", a.status, a.ms, None
     if roll < 0.90:
         word = rng.choice(SEARCH_WORDS)
-        if rng.random() < 0.5:
+        pick = rng.random()
+        if pick < 0.4:
             a = client.request("GET", f"/staff/workbench/?q={_q(word)}")
-        else:
+        elif pick < 0.8:
             a = client.request("GET", f"/api/cases/?q={_q(word)}", api=True)
+        else:  # a search by phone number: it must not land in any log
+            a = client.request("GET", f"/api/cases/?q=138{rng.randrange(10**8):08d}", api=True)
         return "search", a.status, a.ms, None
     marker = f"韧性-{uuid.uuid4().hex[:16]}"
     if rng.random() < 0.5:

@@ -26,7 +26,7 @@ Scenario = Callable[..., list[Row]]
 
 
 def scenarios() -> dict[str, Scenario]:
-    from resilience.scenarios import audit, doors, load, outage, pitr, schema, sms
+    from resilience.scenarios import audit, doors, load, logs, outage, pitr, schema, sms
 
     # Destructive ones last: the database outage and the restore come after everything else.
     return {
@@ -37,6 +37,7 @@ def scenarios() -> dict[str, Scenario]:
         "schema": schema.schemathesis_roles,
         "gateway": sms.gateway_and_relay,
         "audit": audit.tampering,
+        "logs": logs.secrets_in_logs,
         "redis": outage.redis_outage,
         "database": outage.database_outage,
         "pitr": pitr.point_in_time_restore,

@@ -90,6 +90,7 @@ class Stack:
     extra_clusters: list[Path] = field(default_factory=list)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     data_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    audit_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     extra_env: dict[str, str] = field(default_factory=dict)
 
     # --- paths ------------------------------------------------------------------------------------
@@ -126,6 +127,7 @@ class Stack:
                 "FENGQIAO_PRODUCTION": "1",
                 "SECRET_KEY": self.secret_key,
                 "FENGQIAO_DATA_KEY": self.data_key,
+                "FENGQIAO_AUDIT_KEY": self.audit_key,
                 "DATABASE_URL": self.database_url,
                 "DB_CONN_MAX_AGE": "60",
                 "CELERY_BROKER_URL": f"redis://127.0.0.1:{self.ports.redis}/0",
@@ -280,10 +282,12 @@ logging_collector = off
     def start_web(self, workers: int = 2) -> None:
         if not port_free(self.ports.web):
             raise RuntimeError(f"port {self.ports.web} is taken")
+        conf = ROOT / "deploy" / "gunicorn.conf.py"  # the production settings, when the project ships them
         proc = self._spawn(
             "web",
             [
                 str(BIN / "gunicorn"),
+                *(["-c", str(conf)] if conf.exists() else []),
                 "fengqiao.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{self.ports.web}",
