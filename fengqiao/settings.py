@@ -6,6 +6,7 @@ Nothing set → an embedded deployment: SQLite under ``var/``, background work i
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -303,3 +304,73 @@ CELERY_BEAT_SCHEDULE["accountability-detect"] = {
 
 # Absolute base URL used in SMS links (e.g. https://fengqiao.example.gov.cn); relative links when empty.
 FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")
+
+# --- Hardening (docs/security.md) -----------------------------------------------------------------
+# Lockout on every sign-in door (staff login and its second factor, /admin/ which uses the same door,
+# the API token endpoint): django-axes, counted in the database so every worker shares the counter.
+# Five failures lock the account for 15 minutes, per username (whatever the client address) and per
+# (username, address); the address is REMOTE_ADDR, or X-Forwarded-For only from FENGQIAO_TRUSTED_PROXIES.
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("FENGQIAO_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("FENGQIAO_LOCK_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock lasts 15 minutes, as the sign-in page says
+AXES_USERNAME_CALLABLE = "fengqiao.web.lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "fengqiao.core.middleware.client_ip"
+AXES_LOCKOUT_CALLABLE = "fengqiao.web.lockout.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "otp", "token", "sms_code"]
+AXES_VERBOSE = False
+FENGQIAO_TRUSTED_PROXIES = env_list("FENGQIAO_TRUSTED_PROXIES")
+
+# Rate limits per client address on the public and sign-in doors ("<count>/<second|minute|hour|day>").
+FENGQIAO_RATE_LIMITS = {
+    "login": os.environ.get("FENGQIAO_RATE_LOGIN", "30/minute"),
+    "inbound": os.environ.get("FENGQIAO_RATE_INBOUND", "600/minute"),
+    "open311": os.environ.get("FENGQIAO_RATE_OPEN311", "120/minute"),
+}
+REST_FRAMEWORK["NUM_PROXIES"] = 0  # DRF throttles never trust X-Forwarded-For on their own
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    **REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],  # type: ignore[dict-item]
+    "login": FENGQIAO_RATE_LIMITS["login"],
+}
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}  # type: ignore[index]
+
+# The audit chain's seal key: outside the database, so a database user alone cannot rewrite the chain
+# unnoticed. Not set → derived from SECRET_KEY. Changing it makes earlier rows fail audit-verify.
+FENGQIAO_AUDIT_KEY = os.environ.get("FENGQIAO_AUDIT_KEY", "")
+# Optional external anchor: `fengqiao audit-anchor` appends the chain's head here (a file on other
+# storage, or shipped to a log host); audit-verify then also checks every anchored row.
+FENGQIAO_AUDIT_ANCHOR_FILE = os.environ.get("FENGQIAO_AUDIT_ANCHOR_FILE", "")
+# runserver's request lines through the same redacting handler as everything else.
+LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}  # type: ignore[index]
+
+# Content-Security-Policy on every response (django-csp 4): scripts only from our own origin (no inline
+# script, no inline handler, no eval); styles may be inline (Plotly and Swagger UI write style rules at
+# run time), see docs/security.md. FENGQIAO_CSP_EXTRA_SOURCES adds hosts (e.g. a map tile server).
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+_CSP_EXTRA = env_list("FENGQIAO_CSP_EXTRA_SOURCES")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *_CSP_EXTRA],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF, *_CSP_EXTRA],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+INSTALLED_APPS.append("csp")
+MIDDLEWARE.append("csp.middleware.CSPMiddleware")
+# Cache-Control: no-store on everything a signed-in user is shown and on the whole API (revealed
+# phone numbers, export.xlsx, 一事一档 file.pdf, case detail and reveal): fengqiao.core.middleware.
+MIDDLEWARE.append("fengqiao.core.middleware.NoStoreMiddleware")

@@ -69,7 +69,10 @@ def _default_language() -> Any:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> None:
-    """Per-process caches of admin-edited data must not outlive a test's rolled-back rows."""
+    """Per-process caches of admin-edited data must not outlive a test's rolled-back rows (nor the
+    rate-limit counters of fengqiao.core.ratelimit: one test's sign-ins must not throttle the next)."""
+    from django.core.cache import cache
+
     from fengqiao.notify.templates import forget_templates
     from fengqiao.supervision.deadlines import _forget_policies
     from fengqiao.triage import location, pipeline, routing
@@ -81,6 +84,7 @@ def _fresh_process_caches() -> None:
     routing.forget()
     pipeline.forget_reference()
     forget_templates()
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

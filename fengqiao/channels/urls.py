@@ -3,23 +3,28 @@
 from django.urls import include, path, re_path
 
 from fengqiao.channels import api, open311, views
+from fengqiao.core.ratelimit import rate_limited
+
+# Per-address rate limits on the machine doors (settings.FENGQIAO_RATE_LIMITS; docs/security.md).
+inbound_limit = rate_limited("inbound", methods=("GET", "POST"))
+open311_limit = rate_limited("open311", methods=("GET", "POST"))
 
 app_name = "channels"
 
 FMT = r"\.(?P<fmt>json|xml)$"
 
 inbound_patterns = [
-    path("cases", api.create_case, name="inbound_create"),
-    path("cases/<str:ref>", api.case_detail, name="inbound_case"),
-    path("stats", api.system_stats, name="inbound_stats"),
+    path("cases", inbound_limit(api.create_case), name="inbound_create"),
+    path("cases/<str:ref>", inbound_limit(api.case_detail), name="inbound_case"),
+    path("stats", inbound_limit(api.system_stats), name="inbound_stats"),
 ]
 
 open311_patterns = [
-    re_path(r"^services" + FMT, open311.service_list, name="o311_services"),
-    re_path(r"^services/(?P<code>[\w-]+)" + FMT, open311.service_definition, name="o311_service"),
-    re_path(r"^requests" + FMT, open311.requests_view, name="o311_requests"),
-    re_path(r"^requests/(?P<request_id>[\w-]+)" + FMT, open311.request_detail, name="o311_request"),
-    re_path(r"^tokens/(?P<token>[\w-]+)" + FMT, open311.token_detail, name="o311_token"),
+    re_path(r"^services" + FMT, open311_limit(open311.service_list), name="o311_services"),
+    re_path(r"^services/(?P<code>[\w-]+)" + FMT, open311_limit(open311.service_definition), name="o311_service"),
+    re_path(r"^requests" + FMT, open311_limit(open311.requests_view), name="o311_requests"),
+    re_path(r"^requests/(?P<request_id>[\w-]+)" + FMT, open311_limit(open311.request_detail), name="o311_request"),
+    re_path(r"^tokens/(?P<token>[\w-]+)" + FMT, open311_limit(open311.token_detail), name="o311_token"),
 ]
 
 staff_patterns = [

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from fengqiao.core.context import client_ip_var, new_request_id, request_id_var
@@ -12,8 +14,26 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9\-]{8,64}$")
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: behind nginx, set it from X-Real-IP there (docs/deployment.md).
-    return request.META.get("REMOTE_ADDR")
+    """The client's address: REMOTE_ADDR (behind nginx, set it from X-Real-IP there: docs/deployment.md).
+    X-Forwarded-For counts only when the request comes from an address in ``FENGQIAO_TRUSTED_PROXIES``:
+    then the right-most entry that is not itself a trusted proxy, never a value the client chose."""
+    remote = request.META.get("REMOTE_ADDR")
+    trusted = getattr(settings, "FENGQIAO_TRUSTED_PROXIES", ())
+    if not trusted or remote not in trusted:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop if _looks_like_ip(hop) else remote
+    return remote
+
+
+def _looks_like_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 class RequestIdMiddleware:
@@ -63,4 +83,25 @@ class SlidingSessionMiddleware:
         now = int(_now())
         if now - int(session.get(TOUCH_KEY, 0)) >= SESSION_TOUCH_SECONDS:
             session[TOUCH_KEY] = now
+        return response
+
+
+NO_STORE = "private, no-store, max-age=0"
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response to a signed-in user and on every API response:
+    staff pages, exports (export.xlsx), the 一事一档 file.pdf, case detail and reveal may carry personal
+    data, which no browser or proxy cache may keep. Anonymous public pages keep their own headers."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+            if "no-store" not in response.get("Cache-Control", ""):
+                response["Cache-Control"] = NO_STORE
+            response["Pragma"] = "no-cache"
         return response

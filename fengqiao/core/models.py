@@ -39,6 +39,9 @@ class AuditEntry(models.Model):
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # HMAC of ``hash`` under FENGQIAO_AUDIT_KEY (never stored in the database): anyone can recompute
+    # the hash chain, only the key holder can seal it (fengqiao.core.audit.row_seal).
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["seq"]
@@ -63,6 +66,7 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    last_mac = models.CharField(max_length=64, blank=True, default="")  # seal of (last_seq, last_hash)
 
     class Meta:
         verbose_name = _("审计链头")

@@ -26,6 +26,21 @@ class PhoneVerification(models.Model):
         indexes = [models.Index(fields=["phone_hash", "created_at"]), models.Index(fields=["ip_hash", "created_at"])]
 
 
+class SendGate(models.Model):
+    """One row per phone hash (and per IP hash) that ever asked for a code: the send-code path locks
+    its rows (SELECT … FOR UPDATE) before checking the resend interval and the daily caps, so that
+    concurrent presses for one phone are decided one after another (see :func:`fengqiao.portal.verify.issue`)."""
+
+    key = models.CharField(max_length=80, unique=True)
+
+    class Meta:
+        verbose_name = _("验证码发送锁")
+        verbose_name_plural = _("验证码发送锁")
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class Submission(models.Model):
     """One portal submission: its form token (a double submit finds the same case), and hashes of
     the phone and IP for rate limits."""

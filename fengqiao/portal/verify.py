@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from fengqiao.core import crypto
 from fengqiao.notify.outbox import queue_sms
-from fengqiao.portal.models import PhoneVerification
+from fengqiao.portal.models import PhoneVerification, SendGate
 
 TTL = dt.timedelta(minutes=5)
 RESEND_AFTER = dt.timedelta(seconds=60)
@@ -44,11 +44,22 @@ def _day_start(now: dt.datetime) -> dt.datetime:
     return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def _gate(*keys: str) -> None:
+    """Serialise the send-code checks of these phones/addresses: make sure their gate rows exist
+    (INSERT … ON CONFLICT DO NOTHING: concurrent creators do not fail), then lock them in key order
+    (no deadlock between two presses sharing an address). Held until the transaction ends."""
+    SendGate.objects.bulk_create([SendGate(key=k) for k in keys], ignore_conflicts=True)
+    list(SendGate.objects.select_for_update().filter(key__in=keys).order_by("key").values_list("pk", flat=True))
+
+
 def issue(phone: str, ip: str | None) -> PhoneVerification:
-    """Create a code and queue its SMS (same transaction); raises :class:`VerifyError` when refused."""
-    now = timezone.now()
+    """Create a code and queue its SMS (same transaction); raises :class:`VerifyError` when refused.
+    The resend interval and the daily caps are checked under the phone's and the address's gate lock,
+    so twenty simultaneous presses send one code."""
     ph, iph = phone_hash(phone), ip_hash(ip)
     with transaction.atomic():
+        _gate(f"p:{ph}", f"i:{iph}")
+        now = timezone.now()  # read after the lock: a press that waited sees the code sent meanwhile
         last = PhoneVerification.objects.filter(phone_hash=ph).order_by("-created_at").first()
         if last is not None and now - last.created_at < RESEND_AFTER:
             wait = int((RESEND_AFTER - (now - last.created_at)).total_seconds()) + 1

@@ -82,7 +82,7 @@ def test_login_success_failure_and_logout_are_audited(org: Org) -> None:
     assert "wrong-password" not in json.dumps(failed.detail)
 
     client = Client()
-    assert client.login(username="handler1", password=PASSWORD)
+    assert client.login(request=RequestFactory().post("/staff/login/"), username="handler1", password=PASSWORD)
     ok = last()
     assert (ok.action, ok.result, ok.user, ok.username) == ("auth.login", "ok", user, "handler1")
     assert ok.object_type == "org.user" and ok.object_id == str(user.pk)
@@ -105,9 +105,9 @@ def test_authenticate_failure_with_a_request_is_audited(org: Org) -> None:
 
 def test_client_login_is_audited(org: Org) -> None:
     client = Client()
-    assert client.login(username="handler1", password=PASSWORD)
+    assert client.login(request=RequestFactory().post("/staff/login/"), username="handler1", password=PASSWORD)
     assert (last().action, last().result, last().user) == ("auth.login", "ok", org.user("handler1"))
-    assert not client.login(username="handler1", password="bad")
+    assert not client.login(request=RequestFactory().post("/staff/login/"), username="handler1", password="bad")
     assert (last().action, last().result) == ("auth.login", "denied")
 
 

@@ -4,7 +4,6 @@ role-aware home page."""
 from __future__ import annotations
 
 import time
-from typing import Any
 from urllib.parse import urlencode
 
 import django_otp
@@ -12,11 +11,9 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -24,9 +21,10 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fengqiao.core import audit
+from fengqiao.core.ratelimit import rate_limited
 from fengqiao.org.choices import Role
 from fengqiao.org.models import User
-from fengqiao.web import otp, throttle
+from fengqiao.web import lockout, otp
 from fengqiao.web.forms import LoginForm, TokenForm
 from fengqiao.web.views.common import safe_next, staff_required, staff_user
 
@@ -35,13 +33,9 @@ PENDING_SECONDS = 300
 DESK_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER}
 
 
-def _locked_message(until: Any) -> str:
-    local = timezone.localtime(until)
-    return gettext("连续登录失败次数过多，该账号已锁定，请于 %(t)s 后再试。") % {"t": local.strftime("%H:%M")}
-
-
 @sensitive_post_parameters("password")
 @never_cache
+@rate_limited("login")
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = LoginForm(request.POST or None)
@@ -49,33 +43,28 @@ def login_view(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        until = throttle.locked_until(username)
-        if until is not None:
-            # Refused without checking the password; audited like any other failure.
-            user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-            error, status = _locked_message(until), 429
+        # django-axes' backend refuses a locked account before the password is checked; every refusal
+        # is counted and audited through the user_login_failed signal.
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is None:
+            until = lockout.locked_until(username)
+            error = lockout.locked_message(until) if until else gettext("用户名或密码不正确。")
+            status = 429 if until else 200
+        elif otp.otp_required(user) or otp.confirmed_device(user) is not None:
+            if request.user.is_authenticated:
+                auth_logout(request)  # signing in as someone else: end the current session first
+            request.session.cycle_key()
+            request.session[PENDING_KEY] = {
+                "uid": user.pk,
+                "backend": getattr(user, "backend", ""),
+                "at": time.time(),
+                "next": next_url,
+            }
+            target = "web:otp_verify" if otp.confirmed_device(user) else "web:otp_setup"
+            return redirect(target)
         else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if user is None:
-                until = throttle.register_failure(username)
-                error = _locked_message(until) if until else gettext("用户名或密码不正确。")
-                status = 429 if until else 200
-            elif otp.otp_required(user) or otp.confirmed_device(user) is not None:
-                if request.user.is_authenticated:
-                    auth_logout(request)  # signing in as someone else: end the current session first
-                request.session.cycle_key()
-                request.session[PENDING_KEY] = {
-                    "uid": user.pk,
-                    "backend": getattr(user, "backend", ""),
-                    "at": time.time(),
-                    "next": next_url,
-                }
-                target = "web:otp_verify" if otp.confirmed_device(user) else "web:otp_setup"
-                return redirect(target)
-            else:
-                throttle.reset(username)
-                auth_login(request, user)
-                return redirect(next_url or reverse("web:home"))
+            auth_login(request, user)  # axes forgets this account's failures (AXES_RESET_ON_SUCCESS)
+            return redirect(next_url or reverse("web:home"))
     return render(request, "web/auth/login.html", {"form": form, "error": error, "next": next_url}, status=status)
 
 
@@ -103,7 +92,7 @@ def _subject(request: HttpRequest) -> _Subject | None:
 
 
 def _complete(request: HttpRequest, subject: _Subject, device: TOTPDevice) -> HttpResponse:
-    throttle.reset(subject.user.get_username())
+    lockout.reset(subject.user.get_username())
     if subject.pending:
         request.session.pop(PENDING_KEY, None)
         auth_login(request, subject.user, backend=subject.backend or None)
@@ -111,12 +100,15 @@ def _complete(request: HttpRequest, subject: _Subject, device: TOTPDevice) -> Ht
     return redirect(subject.next_url or reverse("web:home"))
 
 
-def _token_failed(request: HttpRequest, subject: _Subject) -> str:
-    until = throttle.register_failure(subject.user.get_username())
+def _token_failed(request: HttpRequest, subject: _Subject) -> tuple[str, int]:
+    """Count a wrong code like a wrong password (django-axes); the message and the status to answer."""
+    until = lockout.record_failure(request, subject.user.get_username())
     audit.record("auth.otp", user=subject.user, obj=subject.user, result="denied")
     if until is not None and subject.pending:
         request.session.pop(PENDING_KEY, None)
-    return _locked_message(until) if until else gettext("动态验证码不正确或已过期。")
+    if until is not None:
+        return lockout.locked_message(until), 429
+    return gettext("动态验证码不正确或已过期。"), 200
 
 
 @sensitive_post_parameters("token")
@@ -133,15 +125,15 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     error = ""
     status = 200
     if request.method == "POST" and form.is_valid():
-        until = throttle.locked_until(subject.user.get_username())
+        until = lockout.locked_until(subject.user.get_username())
         if until is not None:
-            error, status = _locked_message(until), 429
+            error, status = lockout.locked_message(until), 429
         elif not device.verify_is_allowed()[0]:
             error = gettext("尝试过于频繁，请稍候几秒再试。")
         elif django_otp.verify_token(subject.user, device.persistent_id, form.cleaned_data["token"].strip()):
             return _complete(request, subject, device)
         else:
-            error = _token_failed(request, subject)
+            error, status = _token_failed(request, subject)
     return render(
         request,
         "web/auth/otp_verify.html",
@@ -168,10 +160,11 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         device = TOTPDevice.objects.create(user=subject.user, name=gettext("身份验证器"), confirmed=False)
     form = TokenForm(request.POST or None)
     error = ""
+    status = 200
     if request.method == "POST" and form.is_valid():
-        until = throttle.locked_until(subject.user.get_username())
+        until = lockout.locked_until(subject.user.get_username())
         if until is not None:
-            error = _locked_message(until)
+            error, status = lockout.locked_message(until), 429
         elif not device.verify_is_allowed()[0]:
             error = gettext("尝试过于频繁，请稍候几秒再试。")
         elif device.verify_token(form.cleaned_data["token"].strip()):
@@ -181,7 +174,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             messages.success(request, gettext("已启用动态验证码。"))
             return _complete(request, subject, device)
         else:
-            error = _token_failed(request, subject)
+            error, status = _token_failed(request, subject)
     url = otp.otpauth_url(device)
     return render(
         request,
@@ -195,6 +188,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             "required": otp.otp_required(subject.user),
             "next": subject.next_url,
         },
+        status=status,
     )
 
 

@@ -2,16 +2,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from fengqiao.core.anchors import check_anchors
 from fengqiao.core.audit import verify_chain
 
 
 class Command(BaseCommand):
-    help = "Walk the audit chain and name the first row that was edited, inserted or deleted."
+    help = (
+        "Walk the audit chain (hashes and the audit key's seals) and name the first row that was edited, "
+        "inserted or deleted; then check the external anchors, if any."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--anchors", default="", help="anchor file (default: FENGQIAO_AUDIT_ANCHOR_FILE)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         count, problem = verify_chain()
         if problem:
             raise CommandError(f"audit chain broken at row #{problem.seq} ({problem.kind}): {problem.message}")
-        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {count} rows verified"))
+        anchors, anchor_problem = check_anchors(options["anchors"] or None)
+        if anchor_problem:
+            raise CommandError(f"audit chain broken at row #{anchor_problem.seq} (anchor): {anchor_problem.message}")
+        suffix = f", {anchors} anchors matched" if anchors else ""
+        self.stdout.write(self.style.SUCCESS(f"audit chain intact: {count} rows verified{suffix}"))

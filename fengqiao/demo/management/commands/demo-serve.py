@@ -62,6 +62,8 @@ class Command(BaseCommand):
             "-",
             "--access-logformat",
             '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+            "--logger-class",
+            "fengqiao.core.gunicorn_log.RedactingLogger",  # no tracking secrets in the access log
             "--graceful-timeout",
             "5",
         ]
