@@ -14,12 +14,13 @@ PORT ?= 8000
 PYTEST_ARGS ?= -n 2 -p no:cacheprovider
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help venv demo demo-data serve test lint typecheck checks pytest bench messages clean
+.PHONY: help venv demo demo-data serve test lint typecheck checks pytest bench messages clean resilience
 
 help:
 	@echo "make demo   — set up and serve the demo county on http://$(HOST):$(PORT)"
 	@echo "make test   — lint, type checks, Django checks and the whole test suite"
 	@echo "make bench  — run the benchmarks in bench/ and print a table"
+	@echo "make resilience — the slow resilience suite (RESILIENCE_ARGS=--quick for ~10 min)"
 
 $(UV):
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -66,3 +67,8 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) $(BOOT) var/fengqiao.sqlite3* var/static
+
+# The slow resilience suite (own PostgreSQL, Redis, gunicorn, Celery on other ports): not part of `make test`.
+# RESILIENCE_ARGS="--quick" (about 10 minutes) or "--only steady,doors". See docs/resilience-suite.md.
+resilience: venv messages
+	nice $(BIN)/python -m resilience.run $(RESILIENCE_ARGS)
