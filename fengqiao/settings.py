@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "fengqiao.portal",
     "fengqiao.channels",
     "fengqiao.demo",
+    "fengqiao.early_warning",
 ]
 
 MIDDLEWARE = [
@@ -303,3 +304,6 @@ CELERY_BEAT_SCHEDULE["accountability-detect"] = {
 
 # Absolute base URL used in SMS links (e.g. https://fengqiao.example.gov.cn); relative links when empty.
 FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")
+
+# Early warning (预警研判): one incremental run of every enabled model, then reminders/escalation.
+CELERY_BEAT_SCHEDULE["early-warning-run"] = {"task": "fengqiao.early_warning.tasks.run_warnings", "schedule": 600.0}

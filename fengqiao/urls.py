@@ -18,4 +18,5 @@ urlpatterns = [
     path("staff/", include("fengqiao.triage.urls")),
     path("portal/", include("fengqiao.portal.urls")),
     path("", include("fengqiao.channels.urls")),
+    path("", include("fengqiao.early_warning.urls")),
 ]
