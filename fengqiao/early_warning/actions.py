@@ -46,7 +46,9 @@ TERMINAL = {S.DISMISSED, S.CLOSED}
 def _text(data: dict[str, Any], key: str, label: str, required: bool = True, limit: int = 4000) -> str:
     value = str(data.get(key) or "").strip()
     if required and not value:
-        raise ActionInvalid(_("请填写%(label)s。") % {"label": label}, {key: [_("请填写%(label)s。") % {"label": label}]})
+        raise ActionInvalid(
+            _("请填写%(label)s。") % {"label": label}, {key: [_("请填写%(label)s。") % {"label": label}]}
+        )
     if len(value) > limit:
         raise ActionInvalid(_("内容过长。"), {key: [_("不能超过%(n)s字。") % {"n": limit}]})
     return value
@@ -54,9 +56,11 @@ def _text(data: dict[str, Any], key: str, label: str, required: bool = True, lim
 
 def _unit(data: dict[str, Any], key: str, grant: Grant, label: str) -> Unit:
     raw = data.get(key)
-    unit = Unit.objects.filter(pk=raw, is_active=True).first() if str(raw or "").isdigit() else None
+    unit = Unit.objects.filter(pk=int(str(raw)), is_active=True).first() if str(raw or "").isdigit() else None
     if unit is None:
-        raise ActionInvalid(_("请选择%(label)s。") % {"label": label}, {key: [_("请选择%(label)s。") % {"label": label}]})
+        raise ActionInvalid(
+            _("请选择%(label)s。") % {"label": label}, {key: [_("请选择%(label)s。") % {"label": label}]}
+        )
     if not unit.path.startswith(grant.unit.path):
         raise ActionInvalid(
             _("只能选择本单位辖区内的单位。"), {key: [_("%(unit)s不在您的辖区内。") % {"unit": unit.name}]}
@@ -102,15 +106,17 @@ def perform(name: str, warning: Warning, actor: Any, data: dict[str, Any] | None
     if name not in TRANSITIONS:
         raise ActionInvalid(_("没有这个操作。"))
     with transaction.atomic():
-        w = Warning.objects.select_for_update().select_related("owner_unit", "assignee_unit", "model").get(pk=warning.pk)
+        w = (
+            Warning.objects.select_for_update()
+            .select_related("owner_unit", "assignee_unit", "model")
+            .get(pk=warning.pk)
+        )
         froms, after = TRANSITIONS[name]
         grant = warning_grant(actor, name, w)
         if grant is None:
             raise ActionForbidden(_("您无权对该预警执行此操作。"))
         if w.status not in froms:
-            raise InvalidTransition(
-                _("预警当前状态为“%(s)s”，不能执行此操作。") % {"s": w.get_status_display()}
-            )
+            raise InvalidTransition(_("预警当前状态为“%(s)s”，不能执行此操作。") % {"s": w.get_status_display()})
         before = w.status
         now = timezone.now()
         reason = ""

@@ -91,7 +91,11 @@ class WarningList(generics.ListAPIView[Warning]):
     pagination_class = Pages
 
     def get_queryset(self) -> Any:
-        qs = warnings_for(self.request.user).select_related("model", "owner_unit").order_by("-level", "-raised_at", "-pk")
+        qs = (
+            warnings_for(self.request.user)
+            .select_related("model", "owner_unit")
+            .order_by("-level", "-raised_at", "-pk")
+        )
         status = self.request.query_params.get("status", "")
         level = self.request.query_params.get("level", "")
         if status == "open":

@@ -118,9 +118,7 @@ def run(now: dt.datetime | None = None, full: bool | None = None, codes: list[st
         if full is None:
             full = state.last_full_at is None or now - state.last_full_at >= FULL_EVERY
         result.full = full
-        lookback = max(
-            [REGISTRY[m.code].lookback_days(REGISTRY[m.code].resolved(m.params)) for m in models], default=0
-        )
+        lookback = max([REGISTRY[m.code].lookback_days(REGISTRY[m.code].resolved(m.params)) for m in models], default=0)
         snap = Snapshot(now, lookback)
         touched = None if full else _touched(snap, state.last_case_id)
         result.new_cases = len(touched.case_ids) if touched else 0

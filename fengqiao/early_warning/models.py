@@ -121,9 +121,7 @@ class Warning(models.Model):
     subject = models.JSONField(default=dict, editable=False)  # keyed hashes / ids; never shown
     fingerprint = models.CharField(max_length=64, db_index=True, editable=False)
     score = models.FloatField(_("分值"), default=0)
-    owner_unit = models.ForeignKey(
-        "org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位")
-    )
+    owner_unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("责任单位"))
     owner_path = models.CharField(max_length=255, db_index=True, editable=False)
     assignee_unit = models.ForeignKey(
         "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("承办单位")

@@ -25,7 +25,9 @@ def _hash_closure(keys: list[str], rounds: int = 3) -> set[str]:
     """All ID/phone hashes linked to ``keys`` through shared party rows (the same person)."""
     hashes = set(keys)
     for _ in range(rounds):
-        rows = Party.objects.filter(Q(phone_hash__in=hashes) | Q(id_hash__in=hashes)).values_list("phone_hash", "id_hash")
+        rows = Party.objects.filter(Q(phone_hash__in=hashes) | Q(id_hash__in=hashes)).values_list(
+            "phone_hash", "id_hash"
+        )
         found = {h for pair in rows for h in pair if h}
         if found <= hashes:
             break

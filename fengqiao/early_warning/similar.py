@@ -42,7 +42,10 @@ def similar_closed(case: Case, user: Any, limit: int = 5, bar: float = 0.3) -> l
     for i, k in enumerate(bands):
         q |= Q(**{f"b{i}": k})
     candidates = (
-        TextSignature.objects.filter(q).exclude(case_id=case.pk).order_by("-created_at").values_list("case_id", "minhash")[:400]
+        TextSignature.objects.filter(q)
+        .exclude(case_id=case.pk)
+        .order_by("-created_at")
+        .values_list("case_id", "minhash")[:400]
     )
     scored = {
         cid: float(np.count_nonzero(np.frombuffer(bytes(mh), dtype=np.uint32) == values)) / len(values)
@@ -90,7 +93,7 @@ def clusters_for(user: Any, days: int = 90, similarity: float = 0.5, min_size: i
         )
     )
     sigs = snap.signatures(now - dt.timedelta(days=days))
-    out = []
+    out: list[dict[str, Any]] = []
     for cluster in text_clusters(snap, days, similarity):
         by_type: dict[str, list[int]] = {}
         for c in cluster:

@@ -27,7 +27,16 @@ def sweep(now: dt.datetime | None = None) -> Counter[str]:
         for w in rows.filter(status__in=OPEN_STATUSES, due_at__lt=now, reminded_at__isnull=True):
             w.reminded_at = now
             w.save(update_fields=["reminded_at"])
-            _record(w, "warning.remind", None, None, w.status, w.status, "本环节已超时限", due=w.due_at.isoformat())
+            _record(
+                w,
+                "warning.remind",
+                None,
+                None,
+                w.status,
+                w.status,
+                "本环节已超时限",
+                due=w.due_at.isoformat() if w.due_at else "",
+            )
             done["reminded"] += 1
         for w in rows.filter(
             status__in=OPEN_STATUSES, due_at__lt=now, reminded_at__isnull=False, escalations__lt=MAX_ESCALATIONS
@@ -36,16 +45,23 @@ def sweep(now: dt.datetime | None = None) -> Counter[str]:
             if now < cal.add(w.reminded_at, 1, "working") or w.owner_unit.parent is None:
                 continue
             before = w.owner_unit
-            w.owner_unit = before.parent
+            parent = before.parent
+            assert parent is not None
+            w.owner_unit = parent
             w.escalations += 1
             w.reminded_at = None
             w.due_at = due_for(w.level, now)
             w.version += 1
             w.save()
             _record(
-                w, "warning.escalate", None, None, w.status, w.status, "催办后仍超时，升级至上级", **{
-                    "from": before.pk, "to": w.owner_unit_id
-                }
+                w,
+                "warning.escalate",
+                None,
+                None,
+                w.status,
+                w.status,
+                "催办后仍超时，升级至上级",
+                **{"from": before.pk, "to": w.owner_unit_id},
             )
             done["escalated"] += 1
     return done

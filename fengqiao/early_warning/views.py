@@ -48,9 +48,7 @@ def warning_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(level=int(level))
     if kind in Kind.values:
         qs = qs.filter(kind=kind)
-    counts = dict(
-        warnings_for(user).filter(status__in=OPEN_STATUSES).values_list("level").annotate(n=Count("id"))
-    )
+    counts = dict(warnings_for(user).filter(status__in=OPEN_STATUSES).values_list("level").annotate(n=Count("id")))
     levels = [(v, label, counts.get(v, 0)) for v, label in reversed(Level.choices)]
     page = Paginator(qs.order_by("-level", "-raised_at", "-pk"), 30).get_page(request.GET.get("page"))
     return render(
@@ -80,7 +78,9 @@ def _detail_context(request: HttpRequest, w: Warning) -> dict[str, Any]:
     if grant is not None:
         from fengqiao.org.models import Unit
 
-        unit_choices = list(Unit.objects.filter(subtree_q("path", grant.unit.path), is_active=True).order_by("path")[:300])
+        unit_choices = list(
+            Unit.objects.filter(subtree_q("path", grant.unit.path), is_active=True).order_by("path")[:300]
+        )
     ctx: dict[str, Any] = {
         "w": w,
         "cases": cases,

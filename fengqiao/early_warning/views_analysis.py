@@ -66,7 +66,7 @@ def problem_new(request: HttpRequest) -> HttpResponse:
     cases = list(case_policy.restrict(Case.objects.filter(pk__in=ids), user).order_by("-created_at")[:500])
     ctx: dict[str, Any] = {"cases": cases, "ids": ",".join(str(c.pk) for c in cases), "units": _lead_units(user)}
     if request.method == "POST":
-        data = {k: request.POST.get(k, "") for k in ("title", "description", "lead_unit")}
+        data: dict[str, Any] = {k: request.POST.get(k, "") for k in ("title", "description", "lead_unit")}
         data["cases"] = [c.pk for c in cases]
         try:
             problem = actions.take_problem(user, data)
@@ -136,9 +136,10 @@ def trends(request: HttpRequest) -> HttpResponse:
     names, units = data["names"], data["units"]
     horizon = [(data["weeks"][-1] + dt.timedelta(days=7 * (i + 1))).isoformat() for i in range(4)]
     charts = []
-    for code, series in sorted(data["by_type"].items(), key=lambda kv: -sum(kv[1]))[:8]:
+    for i, (code, series) in enumerate(sorted(data["by_type"].items(), key=lambda kv: -sum(kv[1]))[:8]):
         charts.append(
             {
+                "id": f"trend-{i}",
                 "title": names.get(code, code),
                 "x": [d.isoformat() for d in data["weeks"]],
                 "y": series,

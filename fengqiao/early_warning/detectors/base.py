@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -87,8 +88,10 @@ class Detector:
             number_ok = isinstance(value, int | float) and not isinstance(value, bool)
             if spec.kind == "int" and not (isinstance(value, int) and not isinstance(value, bool)):
                 number_ok = False
-            if not number_ok or (spec.low is not None and value < spec.low) or (
-                spec.high is not None and value > spec.high
+            if (
+                not number_ok
+                or (spec.low is not None and value < spec.low)
+                or (spec.high is not None and value > spec.high)
             ):
                 errors.setdefault("params", []).append(
                     str(
@@ -103,7 +106,7 @@ class Detector:
                 values = [thresholds[k] for k in LEVEL_ORDER]
                 if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
                     errors.setdefault("thresholds", []).append(str(_("阈值须为数字。")))
-                elif any(b <= a for a, b in zip(values, values[1:], strict=False)):
+                elif any(b <= a for a, b in itertools.pairwise(values)):
                     errors.setdefault("thresholds", []).append(str(_("阈值须按蓝、黄、橙、红递增。")))
         return errors
 
@@ -116,9 +119,7 @@ class Detector:
                 level = i
         return level
 
-    def detect(
-        self, snap: Snapshot, params: dict[str, Any], touched: Touched | None, scope: str = ""
-    ) -> list[Finding]:
+    def detect(self, snap: Snapshot, params: dict[str, Any], touched: Touched | None, scope: str = "") -> list[Finding]:
         raise NotImplementedError
 
     def covers(self, subject: dict[str, Any], touched: Touched | None) -> bool:

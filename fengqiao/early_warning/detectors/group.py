@@ -29,13 +29,11 @@ def text_clusters(snap: Snapshot, days: int, similar: float, scope: str = "") ->
     if key in snap.cache:
         return snap.cache[key]  # type: ignore[no-any-return]
     since = snap.now - dt.timedelta(days=days)
-    sigs = {
-        c: s for c, s in snap.signatures(since).items() if not scope or snap.in_scope(snap.rows[c], scope)
-    }
+    sigs = {c: s for c, s in snap.signatures(since).items() if not scope or snap.in_scope(snap.rows[c], scope)}
     ids = list(sigs)
     pos = {c: i for i, c in enumerate(ids)}
     buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for c, (_, bands) in sigs.items():
+    for c, (_values, bands) in sigs.items():
         for b, k in enumerate(bands):
             buckets[(b, k)].append(c)
     pairs: set[tuple[int, int]] = set()
@@ -57,9 +55,7 @@ def text_clusters(snap: Snapshot, days: int, similar: float, scope: str = "") ->
         linked = set(rows) | set(cols)
         for i in linked:
             groups[int(labels[i])].append(ids[i])
-        clusters = [
-            sorted(g, key=lambda c: (snap.rows[c].created_at, c)) for g in groups.values() if len(g) >= 2
-        ]
+        clusters = [sorted(g, key=lambda c: (snap.rows[c].created_at, c)) for g in groups.values() if len(g) >= 2]
     snap.cache[key] = clusters
     return clusters
 
@@ -210,12 +206,12 @@ class PersonNetwork(Detector):
                         g.add_edge(a, b, kind="co_party")
         together = dt.timedelta(days=params["together_days"])
         for cases in text_clusters(snap, params["window_days"], params["similarity"], scope):
-            for i, a in enumerate(cases):
-                for b in cases[i + 1 :]:
-                    if snap.rows[b].created_at - snap.rows[a].created_at > together:
+            for i, ca in enumerate(cases):
+                for cb in cases[i + 1 :]:
+                    if snap.rows[cb].created_at - snap.rows[ca].created_at > together:
                         break
-                    for pa in snap.persons_of_case.get(a, []):
-                        for pb in snap.persons_of_case.get(b, []):
+                    for pa in snap.persons_of_case.get(ca, []):
+                        for pb in snap.persons_of_case.get(cb, []):
                             if pa != pb and not g.has_edge(pa, pb):
                                 g.add_edge(pa, pb, kind="together")
         return g

@@ -137,7 +137,9 @@ class SensitivePeriodWatch(Detector):
             for area, cases in by_area.items():
                 if len(cases) < params["min_cases"]:
                     continue
-                text = _t("敏感时期“%(p)s”（%(a)s至%(b)s）内，%(area)s有%(n)s件中高风险或多人事项尚未办结，需加强稳控。") % {
+                text = _t(
+                    "敏感时期“%(p)s”（%(a)s至%(b)s）内，%(area)s有%(n)s件中高风险或多人事项尚未办结，需加强稳控。"
+                ) % {
                     "p": period.name,
                     "a": period.start,
                     "b": period.end,

@@ -124,7 +124,9 @@ class RevisitAfterClosure(PersonDetector):
                     "days": params["after_days"],
                     "n": len(revisits),
                 }
-                f = self.finding(snap, person, evidence, len(revisits), _t("结案后重复访"), text, revisits=len(revisits))
+                f = self.finding(
+                    snap, person, evidence, len(revisits), _t("结案后重复访"), text, revisits=len(revisits)
+                )
                 f.signal_at = snap.rows[revisits[0]].created_at
                 out.append(f)
         return out
