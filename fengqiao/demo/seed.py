@@ -666,3 +666,6 @@ class DemoBuilder:
         from fengqiao.supervision.accountability import detect
 
         self.log(f"问责线索: {dict(detect())}\n")
+        from fengqiao.early_warning.demo import seed_warnings
+
+        self.log(f"预警研判: {seed_warnings()}\n")
