@@ -23,14 +23,11 @@ from fengqiao.cases.models import Case
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import RoleAssignment, Unit, User
 
-WAGE = [
-    "宏远建筑公司在白塔镇安置小区工地拖欠我们木工班组工资三个多月，老板一直推脱，请求帮助追讨",
-    "宏远建筑公司安置小区工地拖欠钢筋工工资三个多月，包工头失联，老板推脱，请求帮忙追讨工资",
-    "我在宏远建筑公司安置小区工地做泥水工，工资拖欠三个多月，老板一直推脱不给，请求帮助追讨",
-    "宏远建筑公司拖欠安置小区工地我们班组工资三个多月，多次讨要老板推脱，请求政府帮助追讨",
-    "安置小区工地宏远建筑公司拖欠工人工资三个多月，老板一直推脱，我们十几个人请求帮助追讨工资",
-    "宏远建筑公司在安置小区工地拖欠我们水电班组工资三个多月，老板一直推脱，请求帮助追讨欠薪",
-]
+# Organised groups often file from one template (a team name changes): near-copies.
+WAGE_TEMPLATE = (
+    "宏远建筑公司在白塔镇安置小区工地拖欠我们{t}工资三个多月，老板一直推脱不给，我们多次讨要无果，请求政府帮助追讨欠薪"
+)
+WAGE = [WAGE_TEMPLATE.format(t=t) for t in ("木工班组", "钢筋班组", "泥水班组", "水电班组", "架子工班组", "油漆班组")]
 NOISE = [
     "夜里十二点后楼下烧烤店还在营业，噪音很大影响休息",
     "新开的KTV每晚唱到凌晨两点，窗户关上也吵得睡不着",

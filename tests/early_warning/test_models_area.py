@@ -96,7 +96,7 @@ def test_transfer_cluster(org):
 
 
 def test_sensitive_period_watch_and_level_raise(org):
-    cases = [make_case(org, 3) for _ in range(2)]
+    cases = [make_case(org, 3) for _ in range(5)]
     Case.objects.filter(pk__in=[c.pk for c in cases]).update(risk="high")
     assert not run_only("sensitive_period").raised  # no period configured
     today = timezone.localdate()
@@ -104,5 +104,5 @@ def test_sensitive_period_watch_and_level_raise(org):
     result = run_only("sensitive_period", "unit_overdue")
     assert codes_of(result) == ["sensitive_period"]
     w = result.raised[0]
-    assert w.level == Level.YELLOW  # score 2 = blue, raised one level in the period
+    assert w.level == Level.YELLOW  # score 5 = blue, raised one level in the period
     assert w.evidence["raised_by_period"] == 1

@@ -110,8 +110,8 @@ class SensitivePeriodWatch(Detector):
     code = "sensitive_period"
     name = _("敏感时期稳控")
     kind = "period"
-    params = {"min_cases": Param(2, _("最少在办重点事项"), 1, 1000), "min_people": Param(5, _("多人事项人数"), 2, 1000)}
-    thresholds = {"blue": 2, "yellow": 4, "orange": 8, "red": 15}
+    params = {"min_cases": Param(5, _("最少在办重点事项"), 1, 1000), "min_people": Param(5, _("多人事项人数"), 2, 1000)}
+    thresholds = {"blue": 5, "yellow": 8, "orange": 12, "red": 20}
 
     def lookback_days(self, params: dict[str, Any]) -> int:
         return 0

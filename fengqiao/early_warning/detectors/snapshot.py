@@ -64,7 +64,7 @@ class Snapshot:
         self.type_name = {codes[pk]: name for pk, name in Category.objects.values_list("pk", "name")}
         cat1 = {pk: codes[parent or pk] for pk, parent in cats.items()}
         self.rows: dict[int, Row] = {}
-        qs = Case.objects.filter(created_at__gte=self.since).exclude(state__in=EXCLUDED_STATES)
+        qs = Case.objects.filter(created_at__gte=self.since, created_at__lte=now).exclude(state__in=EXCLUDED_STATES)
         for r in qs.values_list(
             "pk",
             "created_at",
@@ -104,7 +104,7 @@ class Snapshot:
         """Parties of the window's cases; a person is a connected set of ID and phone hashes (the same
         ID number or the same phone is the same person). Organisations are not persons."""
         rows = list(
-            Party.objects.filter(case__created_at__gte=self.since, kind="person")
+            Party.objects.filter(case__created_at__gte=self.since, case__created_at__lte=self.now, kind="person")
             .exclude(phone_hash="", id_hash="")
             .values_list("case_id", "role", "phone_hash", "id_hash")
             .iterator(chunk_size=10000)
@@ -158,7 +158,11 @@ class Snapshot:
 
         out: dict[int, tuple[np.ndarray, list[int]]] = {}
         cols = ["case_id", "minhash"] + [f"b{i}" for i in range(8)]
-        for r in TextSignature.objects.filter(created_at__gte=since).values_list(*cols).iterator(chunk_size=5000):
+        for r in (
+            TextSignature.objects.filter(created_at__gte=since, created_at__lte=self.now)
+            .values_list(*cols)
+            .iterator(chunk_size=5000)
+        ):
             if r[0] in self.rows:
                 out[r[0]] = (np.frombuffer(bytes(r[1]), dtype=np.uint32), list(r[2:]))
         return out
