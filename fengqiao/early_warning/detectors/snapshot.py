@@ -156,6 +156,9 @@ class Snapshot:
     def signatures(self, since: dt.datetime) -> dict[int, tuple[np.ndarray, list[int]]]:
         from fengqiao.triage.models import TextSignature
 
+        key = f"sigs:{since.isoformat()}"
+        if key in self.cache:
+            return self.cache[key]  # type: ignore[no-any-return]
         out: dict[int, tuple[np.ndarray, list[int]]] = {}
         cols = ["case_id", "minhash"] + [f"b{i}" for i in range(8)]
         for r in (
@@ -165,6 +168,7 @@ class Snapshot:
         ):
             if r[0] in self.rows:
                 out[r[0]] = (np.frombuffer(bytes(r[1]), dtype=np.uint32), list(r[2:]))
+        self.cache[key] = out
         return out
 
     def texts(self, case_ids: list[int]) -> dict[int, str]:
