@@ -87,7 +87,11 @@ def close_case(org: Org, case: Case, days_ago: float) -> None:
         for name, who, data in (
             ("accept", "handler1", {}),
             ("assign_person", "sub1_dispatcher", {"handler": org.user("handler1").pk}),
-            ("resolve", "handler1", {"agreement": True, "matter_settled": True, "grievance_settled": True, "result": "达成协议"}),
+            (
+                "resolve",
+                "handler1",
+                {"agreement": True, "matter_settled": True, "grievance_settled": True, "result": "达成协议"},
+            ),
         ):
             case.refresh_from_db()
             perform(name, case, org.actor(who), data, via="test")

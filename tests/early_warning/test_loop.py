@@ -170,7 +170,12 @@ def test_class_problem_tracked_to_policy_change(org, new_case):
     assert "cases" in exc.value.errors
     p = actions.take_problem(
         org.user("county_leader"),
-        {"title": "物业类问题", "description": "多个小区物业收费争议", "lead_unit": org.dept2.pk, "cases": [new_case.pk]},
+        {
+            "title": "物业类问题",
+            "description": "多个小区物业收费争议",
+            "lead_unit": org.dept2.pk,
+            "cases": [new_case.pk],
+        },
     )
     assert list(p.cases.all()) == [new_case]
     with pytest.raises(ActionForbidden):
