@@ -107,7 +107,7 @@ def perform(name: str, warning: Warning, actor: Any, data: dict[str, Any] | None
         raise ActionInvalid(_("没有这个操作。"))
     with transaction.atomic():
         w = (
-            Warning.objects.select_for_update()
+            Warning.objects.select_for_update(of=("self",))
             .select_related("owner_unit", "assignee_unit", "model")
             .get(pk=warning.pk)
         )
@@ -150,7 +150,7 @@ def perform(name: str, warning: Warning, actor: Any, data: dict[str, Any] | None
 def issue_notice(actor: Any, warning: Warning, data: dict[str, Any]) -> WorkNotice:
     """工作提示: from an open warning to units within the actor's scope, each to acknowledge it."""
     with transaction.atomic():
-        w = Warning.objects.select_for_update().select_related("owner_unit").get(pk=warning.pk)
+        w = Warning.objects.select_for_update(of=("self",)).select_related("owner_unit").get(pk=warning.pk)
         grant = warning_grant(actor, "notice", w)
         if grant is None:
             raise ActionForbidden(_("您无权就该预警发布工作提示。"))
@@ -185,7 +185,11 @@ def issue_notice(actor: Any, warning: Warning, data: dict[str, Any]) -> WorkNoti
 
 def acknowledge(actor: Any, recipient: NoticeRecipient, data: dict[str, Any]) -> NoticeRecipient:
     with transaction.atomic():
-        r = NoticeRecipient.objects.select_for_update().select_related("unit", "notice").get(pk=recipient.pk)
+        r = (
+            NoticeRecipient.objects.select_for_update(of=("self",))
+            .select_related("unit", "notice")
+            .get(pk=recipient.pk)
+        )
         grant = grant_in(actor, "acknowledge", [r.unit])
         if grant is None:
             raise ActionForbidden(_("只有接收单位的工作人员可以签收。"))
@@ -226,7 +230,7 @@ def take_problem(actor: Any, data: dict[str, Any]) -> ClassProblem:
 
 def problem_progress(actor: Any, problem: ClassProblem, data: dict[str, Any]) -> ClassProblem:
     with transaction.atomic():
-        p = ClassProblem.objects.select_for_update().select_related("lead_unit").get(pk=problem.pk)
+        p = ClassProblem.objects.select_for_update(of=("self",)).select_related("lead_unit").get(pk=problem.pk)
         grant = grant_in(actor, "problem_progress", [p.lead_unit])
         if grant is None:
             raise ActionForbidden(_("只有牵头单位可以填报推进情况。"))
@@ -241,7 +245,7 @@ def problem_progress(actor: Any, problem: ClassProblem, data: dict[str, Any]) ->
 
 def close_problem(actor: Any, problem: ClassProblem, data: dict[str, Any]) -> ClassProblem:
     with transaction.atomic():
-        p = ClassProblem.objects.select_for_update().select_related("lead_unit").get(pk=problem.pk)
+        p = ClassProblem.objects.select_for_update(of=("self",)).select_related("lead_unit").get(pk=problem.pk)
         grant = grant_in(actor, "close_problem", [p.lead_unit])
         if grant is None:
             raise ActionForbidden(_("您无权办结该题目。"))

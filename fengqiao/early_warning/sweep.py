@@ -23,7 +23,7 @@ def sweep(now: dt.datetime | None = None) -> Counter[str]:
     done: Counter[str] = Counter()
     cal = load_calendar()
     with transaction.atomic():
-        rows = Warning.objects.select_for_update().select_related("owner_unit__parent", "model")
+        rows = Warning.objects.select_for_update(of=("self",)).select_related("owner_unit__parent", "model")
         for w in rows.filter(status__in=OPEN_STATUSES, due_at__lt=now, reminded_at__isnull=True):
             w.reminded_at = now
             w.save(update_fields=["reminded_at"])

@@ -20,7 +20,7 @@
       { x: fx.concat(fx.slice().reverse()), y: d.forecast.hi.concat(d.forecast.lo.slice().reverse()),
         fill: "toself", fillcolor: "rgba(230,120,20,0.2)", line: { width: 0 }, type: "scatter", hoverinfo: "skip", name: "区间" },
       { x: fx, y: d.forecast.point, type: "scatter", mode: "lines+markers", name: "预测", line: { color: "#d9700b" } }
-    ], layout, config);
+    ], Object.assign({}, layout, { xaxis: { tickformat: "%m-%d" } }), config);
   }
   function graph(el, d) {
     var ex = [], ey = [];
