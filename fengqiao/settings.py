@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "fengqiao.portal",
     "fengqiao.channels",
     "fengqiao.demo",
+    "fengqiao.early_warning",
 ]
 
 MIDDLEWARE = [
@@ -419,3 +420,5 @@ if REDIS_URL:  # a cache that degrades to process memory while Redis is down (fe
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 2}  # type: ignore[assignment]
 CELERY_BEAT_SCHEDULE["fanout-catch-up"] = {"task": "fengqiao.notify.tasks.catch_up_fanout", "schedule": 300.0}
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "fengqiao.api.schema.FengqiaoAutoSchema"  # documents error answers
+# Early warning (预警研判): one incremental run of every enabled model, then reminders/escalation.
+CELERY_BEAT_SCHEDULE["early-warning-run"] = {"task": "fengqiao.early_warning.tasks.run_warnings", "schedule": 600.0}

@@ -23,6 +23,7 @@ urlpatterns = [
     path("portal/", include("fengqiao.portal.urls")),
     path("", include("fengqiao.channels.urls")),
     path("", include("fengqiao.atlas.urls")),
+    path("", include("fengqiao.early_warning.urls")),
 ]
 
 handler500 = "fengqiao.core.outage.server_error"  # outages → 503 with Retry-After (docs/reliability.md)

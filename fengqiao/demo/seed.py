@@ -672,3 +672,6 @@ class DemoBuilder:
         from fengqiao.atlas.demo import seed_atlas
 
         self.log(f"一张图: {seed_atlas()}\n")
+        from fengqiao.early_warning.demo import seed_warnings
+
+        self.log(f"预警研判: {seed_warnings()}\n")

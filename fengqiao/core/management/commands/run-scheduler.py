@@ -5,6 +5,7 @@ import signal
 import time
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         from fengqiao.notify.reminders import remind_unrated
         from fengqiao.supervision.accountability import detect
 
-        next_sweep = next_relay = next_detect = next_optimize = next_evaluation = 0.0
+        next_sweep = next_relay = next_detect = next_optimize = next_evaluation = next_warn = 0.0
         parent = options["with_parent"]
         while running["on"]:
             if parent and os.getppid() != parent:
@@ -66,6 +67,13 @@ class Command(BaseCommand):
 
                     self.stdout.write(f"evaluation: index {refresh_index_now()} units, reports {monthly_reports_now()}")
                     next_evaluation = now + 3600
+                if now >= next_warn and apps.is_installed("fengqiao.early_warning"):
+                    from fengqiao.early_warning.tasks import run_warnings
+
+                    warned = run_warnings()  # the warning models, every ten minutes
+                    if warned.get("raised") or warned.get("closed"):
+                        self.stdout.write(f"warnings: {warned}")
+                    next_warn = now + 600
                 if now >= next_optimize:
                     optimize()  # planner statistics (SQLite); daily
                     next_optimize = now + 86400
