@@ -303,3 +303,8 @@ CELERY_BEAT_SCHEDULE["accountability-detect"] = {
 
 # Absolute base URL used in SMS links (e.g. https://fengqiao.example.gov.cn); relative links when empty.
 FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")
+
+# Knowledge and self-service (fengqiao.knowledge): articles, consultation assistant, case library, legal aid.
+INSTALLED_APPS += ["fengqiao.knowledge"]
+# Code of the unit that receives legal aid applications (empty: the unit named 法律援助中心, else 司法局).
+FENGQIAO_LEGAL_AID_UNIT = os.environ.get("FENGQIAO_LEGAL_AID_UNIT", "")

@@ -1,0 +1,165 @@
+"""The consultation assistant: best articles and similar public cases (BM25, explained), the likely
+dispute type (the triage classifier, or the types of the best articles when it is missing or unsure),
+the likely service domain, and the next step. Runs in-process; no network call."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.knowledge import nextstep, redact, search
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 500
+MIN_SCORE = 3.0  # below this the best article is not an answer
+MIN_COVERAGE = 0.3  # share of the question's (idf-weighted) words the best article must match
+MODEL_MIN_P = 0.35
+
+
+@dataclass
+class Guess:
+    code: str
+    name: str
+    p: float
+    source: str  # "model" | "articles"
+
+    @property
+    def source_label(self) -> str:
+        return _("分类模型") if self.source == "model" else _("相关文章")
+
+
+@dataclass
+class Answer:
+    question: str
+    articles: list[search.Hit] = field(default_factory=list)
+    cases: list[search.Hit] = field(default_factory=list)
+    category: Guess | None = None
+    domain: Guess | None = None
+    advice: list[nextstep.Advice] = field(default_factory=list)
+    answered: bool = False
+
+    def explain(self, hit: search.Hit) -> str:
+        return _("因为匹配了：%(words)s") % {"words": "、".join(hit.matched)} if hit.matched else ""
+
+
+def _vote(hits: list[search.Hit], attr: str) -> tuple[str, float] | None:
+    tally: dict[str, float] = defaultdict(float)
+    for h in hits[:3]:
+        codes = getattr(h.doc, attr)
+        for c in codes:
+            tally[c] += h.score / len(codes)
+    if not tally:
+        return None
+    total = sum(tally.values()) or 1.0
+    code, value = max(tally.items(), key=lambda kv: kv[1])
+    return code, value / total
+
+
+def _model(task: str, text: str) -> tuple[str, str, float] | None:
+    from fengqiao.triage.ml import registry
+
+    try:
+        pred = registry.predict(task, text)
+    except Exception:  # a broken model must not break the help page
+        log.exception("knowledge: classifier %s failed", task)
+        return None
+    if pred is None or not pred.top:
+        return None
+    return pred.top[0]
+
+
+def _names(task: str) -> dict[str, str]:
+    from fengqiao.triage.ml import registry
+
+    return registry.label_names(task)[0]
+
+
+def guess(task: str, text: str, hits: list[search.Hit]) -> Guess | None:
+    got = _model(task, text)
+    if got is not None and got[2] >= MODEL_MIN_P:
+        return Guess(got[0], got[1], round(got[2], 2), "model")
+    voted = _vote(hits, "categories" if task == "type" else "domains")
+    if voted is not None:
+        names = _names(task)
+        code = voted[0]
+        if task == "type" and len(code) == 2:
+            return None  # a level-1 link only: not a type the form can take
+        return Guess(code, names.get(code, code), round(voted[1], 2), "articles")
+    if got is not None:
+        return Guess(got[0], got[1], round(got[2], 2), "model")
+    return None
+
+
+def answer(question: str, *, staff: bool = False, log_unanswered: bool = True) -> Answer:
+    text = (question or "").strip()[:MAX_QUESTION]
+    out = Answer(question=text)
+    if not text:
+        return out
+    articles, library = search.indexes()
+    words = search.tokenize(text)
+    hits = articles.search(words, k=5, public_only=not staff)
+    out.articles = [h for h in hits if h.score >= MIN_SCORE * 0.5] if hits else []
+    best = hits[0] if hits else None
+    out.answered = best is not None and best.score >= MIN_SCORE and best.coverage >= MIN_COVERAGE
+    out.category = guess("type", text, out.articles)
+    out.domain = guess("domain", text, out.articles)
+    cases = library.search(words, k=6)
+    if out.category is not None:
+        cases.sort(key=lambda h: (-(out.category is not None and out.category.code in h.doc.categories), -h.score))
+    out.cases = [h for h in cases if h.score >= MIN_SCORE * 0.5][:3]
+    out.advice = nextstep.advise(text, out.category.code if out.category else "")
+    if not out.answered and log_unanswered:
+        record_unanswered(text)
+    return out
+
+
+def record_unanswered(text: str) -> None:
+    """Count the question's anonymised words (never the text itself)."""
+    from fengqiao.knowledge.models import UnansweredQuestion
+
+    words = redact.anonymous_words(text)
+    if not words:
+        return
+    sig = redact.signature(words)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            updated = UnansweredQuestion.objects.filter(signature=sig).update(count=F("count") + 1, last_at=now)
+            if not updated:
+                UnansweredQuestion.objects.create(signature=sig, words=" ".join(words)[:400], first_at=now, last_at=now)
+    except IntegrityError:  # two first askers at once
+        UnansweredQuestion.objects.filter(signature=sig).update(count=F("count") + 1, last_at=now)
+
+
+def as_data(ans: Answer) -> dict[str, Any]:
+    """The answer as plain data (API)."""
+    return {
+        "answered": ans.answered,
+        "articles": [
+            {
+                "slug": h.doc.slug,
+                "title": h.doc.title,
+                "kind": h.doc.kind,
+                "summary": h.doc.summary,
+                "score": h.score,
+                "matched": h.matched,
+                "explanation": ans.explain(h),
+            }
+            for h in ans.articles
+        ],
+        "cases": [
+            {"id": h.doc.pk, "title": h.doc.title, "score": h.score, "matched": h.matched, "explanation": ans.explain(h)}
+            for h in ans.cases
+        ],
+        "category": ans.category and {"code": ans.category.code, "name": ans.category.name, "p": ans.category.p, "source": ans.category.source},
+        "domain": ans.domain and {"code": ans.domain.code, "name": ans.domain.name, "p": ans.domain.p, "source": ans.domain.source},
+        "next_steps": [{"step": a.step, "label": a.label, "reason": a.reason, "where": a.where} for a in ans.advice],
+    }
