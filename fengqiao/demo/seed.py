@@ -666,3 +666,6 @@ class DemoBuilder:
         from fengqiao.supervision.accountability import detect
 
         self.log(f"问责线索: {dict(detect())}\n")
+        from fengqiao.knowledge.demo import seed_knowledge
+
+        self.log(f"知识库: {seed_knowledge(self)}\n")

@@ -51,9 +51,17 @@ class Answer:
 
 
 def _vote(hits: list[search.Hit], attr: str) -> tuple[str, float] | None:
+    """The code most of the strong hits (score at least 60% of the best) carry; none when the best
+    article carries none (a service guide without a dispute type says nothing about the type)."""
+    if not hits or not getattr(hits[0].doc, attr):
+        return None
     tally: dict[str, float] = defaultdict(float)
     for h in hits[:3]:
+        if h.score < 0.6 * hits[0].score:
+            break
         codes = getattr(h.doc, attr)
+        if not codes:
+            continue
         for c in codes:
             tally[c] += h.score / len(codes)
     if not tally:
@@ -104,7 +112,7 @@ def answer(question: str, *, staff: bool = False, log_unanswered: bool = True) -
     if not text:
         return out
     articles, library = search.indexes()
-    words = search.tokenize(text)
+    words = search.tokenize(redact.scrub(text))
     hits = articles.search(words, k=5, public_only=not staff)
     out.articles = [h for h in hits if h.score >= MIN_SCORE * 0.5] if hits else []
     best = hits[0] if hits else None

@@ -9,6 +9,7 @@ process and rebuilt when the version counter (bumped on every article or library
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterable
@@ -131,9 +132,13 @@ class Index:
     built_ms: float = 0.0
 
     def idf(self, token: str) -> float:
+        """The token's idf; a word no document holds weighs as much as the rarest word (it is part of
+        the question the index cannot answer)."""
         if self.bm25 is None:
             return 0.0
-        return float(self.bm25.idf.get(token, 0.0))
+        if token not in self.bm25.idf:
+            return math.log((len(self.docs) + 1) / 0.5)
+        return float(self.bm25.idf[token])
 
     def search(self, query: str | list[str], k: int = 5, *, public_only: bool = True) -> list[Hit]:
         words = tokenize(query) if isinstance(query, str) else query
@@ -161,15 +166,22 @@ class Index:
             wt = weights[w]
             for j, s in enumerate(scores):
                 total[j] += wt * float(s)
-        query_weight = sum(max(self.idf(w), 0.0) * 1.0 for w in dict.fromkeys(words)) or 1.0
+        # Coverage: idf-weighted share of the question's words the document holds (a single character
+        # is ambiguous and weighs half).
+        content = list(dict.fromkeys(words))
+
+        def weigh(w: str) -> float:
+            return max(self.idf(w), 0.0) * (1.0 if len(w) > 1 else 0.5)
+
+        query_weight = sum(weigh(w) for w in content) or 1.0
         order = sorted(range(len(ids)), key=lambda j: -total[j])[:k]
         hits = []
         for j in order:
             doc = self.docs[ids[j]]
             bag = set().union(*doc.fields.values()) if doc.fields else set()
             matched = [w for w in known if w in bag]
-            direct = [w for w in dict.fromkeys(words) if w in bag]
-            coverage = sum(max(self.idf(w), 0.0) for w in direct) / query_weight
+            direct = [w for w in content if w in bag]
+            coverage = sum(weigh(w) for w in direct) / query_weight
             matched.sort(key=lambda w: (-(weights[w] * self.idf(w)), w))
             hits.append(Hit(doc, round(total[j], 3), matched[:6], round(min(coverage, 1.0), 3)))
         return hits
