@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/", include("fengqiao.web.urls")),
     path("staff/", include("fengqiao.supervision.urls")),
     path("staff/", include("fengqiao.triage.urls")),
+    path("", include("fengqiao.knowledge.urls")),
     path("portal/", include("fengqiao.portal.urls")),
     path("", include("fengqiao.channels.urls")),
 ]

@@ -9,6 +9,7 @@ applications are registered as cases through the case action layer (``register_c
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from django.db import transaction
@@ -26,7 +27,18 @@ from fengqiao.knowledge.models import Article, ArticleVersion, ExemplaryCase, Kn
 __all__ = ["ActionError", "ActionForbidden", "ActionInvalid", "InvalidTransition"]
 
 ARTICLE_FIELDS = ("title", "kind", "summary", "body", "keywords", "office", "materials", "fees", "steps", "audience")
-TEXT_LIMITS = {"title": 100, "summary": 300, "body": 20000, "keywords": 300, "office": 200, "materials": 3000, "fees": 300, "steps": 3000}
+TEXT_LIMITS = {
+    "title": 100,
+    "summary": 300,
+    "body": 20000,
+    "keywords": 300,
+    "office": 200,
+    "materials": 3000,
+    "fees": 300,
+    "steps": 3000,
+}
+
+RESERVED_SLUGS = frozenset({"open-case", "legal-aid", "cases", "topics", "new", "ask", "unanswered"})
 
 # action → states it may start from → state it leads to
 ARTICLE_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -51,7 +63,9 @@ def _audit(code: str, actor: Actor, obj: Any, detail: dict[str, Any]) -> None:
     )
 
 
-def _event(code: str, actor: Actor, *, article: Article | None = None, exemplary: ExemplaryCase | None = None, **kw: Any) -> KnowledgeEvent:
+def _event(
+    code: str, actor: Actor, *, article: Article | None = None, exemplary: ExemplaryCase | None = None, **kw: Any
+) -> KnowledgeEvent:
     return KnowledgeEvent.objects.create(
         code=code, article=article, exemplary=exemplary, actor=actor.user, actor_name=actor.name, **kw
     )
@@ -78,9 +92,11 @@ def _clean_article(data: dict[str, Any], article: Article | None) -> dict[str, A
         errors.setdefault("office", []).append(_("服务指南须写明办理部门。"))
     slug = (data.get("slug") or (article.slug if article else "") or "").strip()
     if article is None:
-        slug = slug or slugify(values["title"]) or ""
+        slug = slug or slugify(values["title"]) or f"a-{secrets.token_hex(4)}"
         if not slug:
             errors.setdefault("slug", []).append(_("请填写网址名（字母、数字和连字符）。"))
+        elif slug in RESERVED_SLUGS:
+            errors.setdefault("slug", []).append(_("这个网址名是系统保留的，请换一个。"))
         elif slugify(slug) != slug:
             errors.setdefault("slug", []).append(_("网址名只能用小写字母、数字和连字符。"))
         elif Article.objects.filter(slug=slug).exists():
@@ -144,7 +160,14 @@ def save_article(actor: Actor, article: Article | None, data: dict[str, Any], *,
             saved_by=actor.user,
             saved_by_name=actor.name,
         )
-        _event("article.create" if created else "article.save", actor, article=article, version=article.version, to_state=article.state, reason=note[:500])
+        _event(
+            "article.create" if created else "article.save",
+            actor,
+            article=article,
+            version=article.version,
+            to_state=article.state,
+            reason=note[:500],
+        )
         _audit("article.save", actor, article, {"version": article.version, "created": created, "title": article.title})
     return article
 
@@ -167,7 +190,15 @@ def transition(actor: Actor, article: Article, name: str, *, reason: str = "") -
         if name == "publish":
             article.published_at = timezone.now()
         article.save(update_fields=["state", "published_at"])
-        _event(f"article.{name}", actor, article=article, version=article.version, from_state=before, to_state=target, reason=reason[:500])
+        _event(
+            f"article.{name}",
+            actor,
+            article=article,
+            version=article.version,
+            from_state=before,
+            to_state=target,
+            reason=reason[:500],
+        )
         _audit(f"article.{name}", actor, article, {"version": article.version, "from": before, "to": target})
     return article
 
@@ -223,20 +254,32 @@ def save_exemplary(actor: Actor, entry: ExemplaryCase | None, data: dict[str, An
         if not created and entry.state == ExemplaryState.APPROVED:
             entry.state = ExemplaryState.DRAFT
         entry.save()
-        _event("exemplary.create" if created else "exemplary.save", actor, exemplary=entry, from_state=before, to_state=entry.state)
+        _event(
+            "exemplary.create" if created else "exemplary.save",
+            actor,
+            exemplary=entry,
+            from_state=before,
+            to_state=entry.state,
+        )
         _audit("exemplary.save", actor, entry, {"created": created, "title": entry.title})
     return entry
 
 
 def approve_exemplary(actor: Actor, entry: ExemplaryCase) -> ExemplaryCase:
-    return _exemplary_state(actor, entry, "approve", {ExemplaryState.DRAFT, ExemplaryState.WITHDRAWN}, ExemplaryState.APPROVED)
+    return _exemplary_state(
+        actor, entry, "approve", {ExemplaryState.DRAFT, ExemplaryState.WITHDRAWN}, ExemplaryState.APPROVED
+    )
 
 
 def withdraw_exemplary(actor: Actor, entry: ExemplaryCase, reason: str = "") -> ExemplaryCase:
-    return _exemplary_state(actor, entry, "withdraw", {ExemplaryState.APPROVED, ExemplaryState.DRAFT}, ExemplaryState.WITHDRAWN, reason)
+    return _exemplary_state(
+        actor, entry, "withdraw", {ExemplaryState.APPROVED, ExemplaryState.DRAFT}, ExemplaryState.WITHDRAWN, reason
+    )
 
 
-def _exemplary_state(actor: Actor, entry: ExemplaryCase, name: str, sources: set[str], target: str, reason: str = "") -> ExemplaryCase:
+def _exemplary_state(
+    actor: Actor, entry: ExemplaryCase, name: str, sources: set[str], target: str, reason: str = ""
+) -> ExemplaryCase:
     _check(actor)
     with transaction.atomic():
         entry = ExemplaryCase.objects.select_for_update().get(pk=entry.pk)

@@ -164,10 +164,18 @@ def as_data(ans: Answer) -> dict[str, Any]:
             for h in ans.articles
         ],
         "cases": [
-            {"id": h.doc.pk, "title": h.doc.title, "score": h.score, "matched": h.matched, "explanation": ans.explain(h)}
+            {
+                "id": h.doc.pk,
+                "title": h.doc.title,
+                "score": h.score,
+                "matched": h.matched,
+                "explanation": ans.explain(h),
+            }
             for h in ans.cases
         ],
-        "category": ans.category and {"code": ans.category.code, "name": ans.category.name, "p": ans.category.p, "source": ans.category.source},
-        "domain": ans.domain and {"code": ans.domain.code, "name": ans.domain.name, "p": ans.domain.p, "source": ans.domain.source},
+        "category": ans.category
+        and {"code": ans.category.code, "name": ans.category.name, "p": ans.category.p, "source": ans.category.source},
+        "domain": ans.domain
+        and {"code": ans.domain.code, "name": ans.domain.name, "p": ans.domain.p, "source": ans.domain.source},
         "next_steps": [{"step": a.step, "label": a.label, "reason": a.reason, "where": a.where} for a in ans.advice],
     }

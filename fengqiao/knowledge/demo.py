@@ -31,9 +31,14 @@ def seed_knowledge(builder: Any = None) -> dict[str, Any]:
                 },
             )
             password = getattr(builder, "password", None) or _demo_password()
-            user, created = User.objects.get_or_create(
+            user, _created = User.objects.get_or_create(
                 username="flyz_chengban",
-                defaults={"display_name": "冯援助", "unit": centre, "password": make_password(password), "title": "法律援助中心承办人"},
+                defaults={
+                    "display_name": "冯援助",
+                    "unit": centre,
+                    "password": make_password(password),
+                    "title": "法律援助中心承办人",
+                },
             )
             RoleAssignment.objects.get_or_create(user=user, unit=centre, role=Role.HANDLER)
             if builder is not None and hasattr(builder, "logins"):

@@ -24,7 +24,9 @@ def read_questions(path: Path) -> list[Question]:
     return out
 
 
-def hit_rate(index: search.Index, questions: list[Question], k: int = 3) -> tuple[float, list[tuple[Question, list[str]]]]:
+def hit_rate(
+    index: search.Index, questions: list[Question], k: int = 3
+) -> tuple[float, list[tuple[Question, list[str]]]]:
     """(share of questions with an expected article in the top ``k``, the misses with what came back)."""
     hits = 0
     misses = []

@@ -51,7 +51,12 @@ def apply(actor: Actor, data: dict[str, Any], income_statement: UploadedFile, *,
     checked = uploads.check(income_statement)
     matter = AidMatter(data["matter"])
     parties: list[dict[str, Any]] = [
-        {"role": PartyRole.APPLICANT, "name": data["name"], "phone": data["phone"], "id_number": data.get("id_number", "")}
+        {
+            "role": PartyRole.APPLICANT,
+            "name": data["name"],
+            "phone": data["phone"],
+            "id_number": data.get("id_number", ""),
+        }
     ]
     if data.get("opponent"):
         parties.append({"role": PartyRole.RESPONDENT, "name": data["opponent"]})

@@ -68,6 +68,14 @@ class Article(models.Model):
     def lines(self, field: str) -> list[str]:
         return [line.strip() for line in getattr(self, field).splitlines() if line.strip()]
 
+    @property
+    def materials_lines(self) -> list[str]:
+        return self.lines("materials")
+
+    @property
+    def steps_lines(self) -> list[str]:
+        return self.lines("steps")
+
 
 class ArticleVersion(models.Model):
     """One saved state of an article (every save makes one; nothing is overwritten)."""
@@ -89,7 +97,9 @@ class ArticleVersion(models.Model):
     review_due = models.DateField(_("复核日期"), null=True, blank=True)
     note = models.CharField(_("修改说明"), max_length=200, blank=True)
     saved_at = models.DateTimeField(_("保存时间"), default=timezone.now)
-    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    saved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     saved_by_name = models.CharField(max_length=150, blank=True)
 
     class Meta:
@@ -111,14 +121,22 @@ class ExemplaryCase(models.Model):
     facts = models.TextField(_("基本情况"), max_length=5000)
     resolution = models.TextField(_("化解过程与结果"), max_length=5000)
     takeaway = models.CharField(_("要点提示"), max_length=500, blank=True)
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("纠纷类型"))
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("纠纷类型")
+    )
     keywords = models.CharField(_("关键词"), max_length=300, blank=True)
-    source_case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("来源案件"))
+    source_case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("来源案件")
+    )
     state = models.CharField(_("状态"), max_length=12, choices=ExemplaryState.choices, default=ExemplaryState.DRAFT)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     approved_at = models.DateTimeField(_("公开时间"), null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = ExemplaryCaseQuerySet.as_manager()
 
@@ -134,6 +152,20 @@ class ExemplaryCase(models.Model):
         return [k for k in self.keywords.replace("、", " ").replace("，", " ").split() if k]
 
 
+EVENT_LABELS = {
+    "article.create": _("创建"),
+    "article.save": _("修改"),
+    "article.submit": _("提交审核"),
+    "article.return": _("退回修改"),
+    "article.publish": _("发布"),
+    "article.withdraw": _("撤下"),
+    "exemplary.create": _("创建"),
+    "exemplary.save": _("修改"),
+    "exemplary.approve": _("审核公开"),
+    "exemplary.withdraw": _("撤下"),
+}
+
+
 class KnowledgeEvent(models.Model):
     """The life of an article or a library entry (saved, submitted, published, withdrawn, approved)."""
 
@@ -145,7 +177,9 @@ class KnowledgeEvent(models.Model):
     to_state = models.CharField(max_length=12, blank=True)
     reason = models.CharField(_("说明"), max_length=500, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_name = models.CharField(max_length=150, blank=True)
 
     class Meta:
@@ -157,6 +191,10 @@ class KnowledgeEvent(models.Model):
                 condition=Q(article__isnull=False) | Q(exemplary__isnull=False), name="knowledge_event_has_object"
             )
         ]
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.code, _("其他")))
 
 
 class UnansweredQuestion(models.Model):
