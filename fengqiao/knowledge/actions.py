@@ -120,6 +120,8 @@ def _clean_article(data: dict[str, Any], article: Article | None) -> dict[str, A
     values["review_due"] = review_due
     if errors:
         raise ActionInvalid(_("输入有误，请检查后重试。"), errors=errors)
+    # Keep the order the editor gave: an article's first type is its main one (the assistant's vote).
+    cats.sort(key=lambda c: cat_codes.index(c.code))
     values["categories"], values["domains"] = cats, doms
     return values
 
@@ -152,7 +154,7 @@ def save_article(actor: Actor, article: Article | None, data: dict[str, Any], *,
             article=article,
             number=article.version,
             **{name: values[name] for name in ARTICLE_FIELDS},
-            category_codes=sorted(c.code for c in values["categories"]),
+            category_codes=[c.code for c in values["categories"]],
             domain_codes=sorted(d.code for d in values["domains"]),
             review_due=values["review_due"],
             note=note[:200],

@@ -62,12 +62,17 @@ def _vote(hits: list[search.Hit], attr: str) -> tuple[str, float] | None:
         codes = getattr(h.doc, attr)
         if not codes:
             continue
-        for c in codes:
-            tally[c] += h.score / len(codes)
+        for i, c in enumerate(codes):  # an article's first type is its main one
+            tally[c] += h.score * (1.0 if i == 0 else 0.5)
     if not tally:
         return None
+    # Ties (an article linked to two types) are broken by the weaker hits further down.
+    behind: dict[str, float] = defaultdict(float)
+    for h in hits[:5]:
+        for c in getattr(h.doc, attr):
+            behind[c] += h.score
     total = sum(tally.values()) or 1.0
-    code, value = max(tally.items(), key=lambda kv: kv[1])
+    code, value = max(tally.items(), key=lambda kv: (round(kv[1], 6), behind[kv[0]]))
     return code, value / total
 
 

@@ -27,6 +27,8 @@ CHECK_SECONDS = 2.0
 # Plain words people use → the words the articles use (query expansion; each added word counts half).
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "工资": ("欠薪", "劳动报酬"),
+    "工钱": ("工资", "欠薪"),
+    "薪水": ("工资",),
     "欠薪": ("工资", "劳动报酬"),
     "不发": ("拖欠",),
     "拖欠": ("欠薪",),
@@ -240,11 +242,20 @@ def bump() -> None:
 
 def _article_rows() -> list[tuple[Doc, dict[str, str]]]:
     from fengqiao.knowledge.choices import Audience
-    from fengqiao.knowledge.models import articles_for_index
+    from fengqiao.knowledge.models import ArticleVersion, articles_for_index
 
+    # The types in the order of the latest version (the first is the article's main type).
+    ordered: dict[int, list[str]] = {}
+    for article_id, codes in (
+        ArticleVersion.objects.filter(article__state="published")
+        .order_by("article_id", "-number")
+        .values_list("article_id", "category_codes")
+    ):
+        ordered.setdefault(article_id, list(codes or []))
     rows = []
     for a in articles_for_index():
-        cats = tuple(c.code for c in a.categories.all())
+        linked = {c.code for c in a.categories.all()}
+        cats = tuple([c for c in ordered.get(a.pk, []) if c in linked] + sorted(linked - set(ordered.get(a.pk, []))))
         doms = tuple(d.code for d in a.domains.all())
         cat_names = " ".join(c.name for c in a.categories.all())
         doc = Doc(f"a:{a.slug}", a.pk, a.slug, a.title, a.kind, a.summary, a.audience == Audience.PUBLIC, cats, doms)
