@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,8 +131,37 @@ def answer(question: str, *, staff: bool = False, log_unanswered: bool = True) -
     out.cases = [h for h in cases if h.score >= MIN_SCORE * 0.5][:3]
     out.advice = nextstep.advise(text, out.category.code if out.category else "")
     if not out.answered and log_unanswered:
-        record_unanswered(text)
+        later(record_unanswered, redact.scrub(text))
     return out
+
+
+_executor: ThreadPoolExecutor | None = None
+
+
+def later(fn: Any, *args: Any) -> None:
+    """Run ``fn`` after the answer, in this process (never through a broker: the question stays in
+    memory), in a one-thread pool; synchronously when ``FENGQIAO_INPROCESS_TASKS=sync`` (tests)."""
+    global _executor
+    from django.conf import settings
+
+    if settings.FENGQIAO_INPROCESS_TASKS == "sync":
+        fn(*args)
+        return
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fengqiao-knowledge")
+    _executor.submit(_run, fn, args)
+
+
+def _run(fn: Any, args: tuple[Any, ...]) -> None:
+    from django.db import close_old_connections, connections
+
+    close_old_connections()
+    try:
+        fn(*args)
+    except Exception:
+        log.exception("knowledge: background step failed")
+    finally:
+        connections.close_all()
 
 
 def record_unanswered(text: str) -> None:
