@@ -86,7 +86,11 @@ def domains(limit: int) -> dict[str, Any]:
         voted = assistant._vote(hits, "domains")
         model = assistant._model("domain", text)
         combined = assistant.guess("domain", text, hits)
-        for key, code in (("articles", voted[0] if voted else None), ("model", model[0] if model else None), ("assistant", combined.code if combined else None)):
+        for key, code in (
+            ("articles", voted[0] if voted else None),
+            ("model", model[0] if model else None),
+            ("assistant", combined.code if combined else None),
+        ):
             if code is not None:
                 tallies[key][1] += 1
                 tallies[key][0] += code == truth
@@ -123,7 +127,12 @@ def latency(n_articles: int, n: int) -> dict[str, Any]:
         t = time.perf_counter()
         idx.search(q, k=5)
         search_times.append((time.perf_counter() - t) * 1000)
-    return {"articles": len(idx.docs), "build_s": round(build_s, 1), "answer": summary(times), "bm25_search": summary(search_times)}
+    return {
+        "articles": len(idx.docs),
+        "build_s": round(build_s, 1),
+        "answer": summary(times),
+        "bm25_search": summary(search_times),
+    }
 
 
 def main() -> None:
@@ -144,7 +153,10 @@ def main() -> None:
     load_articles()
     load_cases()
     result: dict[str, Any] = {"quality": quality()}
-    print(f"quality: top1 {result['quality']['top1']} top3 {result['quality']['top3']} top5 {result['quality']['top5']}", flush=True)
+    print(
+        f"quality: top1 {result['quality']['top1']} top3 {result['quality']['top3']} top5 {result['quality']['top5']}",
+        flush=True,
+    )
     if MESSAGES.exists() and args.messages:
         result["domains"] = domains(args.messages)
         print(f"domains: {result['domains']}", flush=True)
@@ -156,7 +168,9 @@ def main() -> None:
     ]
     print_table(rows, ["measure", "articles", "n", "p50_ms", "p95_ms", "p99_ms"])
     print(f"index build: {lat['build_s']} s", flush=True)
-    write_result("knowledge", rows, {k: v for k, v in result.items() if k != "latency"} | {"index_build_s": lat["build_s"]})
+    write_result(
+        "knowledge", rows, {k: v for k, v in result.items() if k != "latency"} | {"index_build_s": lat["build_s"]}
+    )
 
 
 if __name__ == "__main__":
