@@ -120,7 +120,9 @@ def answer(question: str, *, staff: bool = False, log_unanswered: bool = True) -
     articles, library = search.indexes()
     words = search.tokenize(redact.scrub(text))
     hits = articles.search(words, k=5, public_only=not staff)
-    out.articles = [h for h in hits if h.score >= MIN_SCORE * 0.5] if hits else []
+    # Weak hits (a single common word) are left out: a third of the best score at least.
+    floor = max(MIN_SCORE * 0.5, hits[0].score / 3) if hits else 0.0
+    out.articles = [h for h in hits if h.score >= floor]
     best = hits[0] if hits else None
     out.answered = best is not None and best.score >= MIN_SCORE and best.coverage >= MIN_COVERAGE
     out.category = guess("type", text, out.articles)
@@ -128,7 +130,8 @@ def answer(question: str, *, staff: bool = False, log_unanswered: bool = True) -
     cases = library.search(words, k=6)
     if out.category is not None:
         cases.sort(key=lambda h: (-(out.category is not None and out.category.code in h.doc.categories), -h.score))
-    out.cases = [h for h in cases if h.score >= MIN_SCORE * 0.5][:3]
+    case_floor = max(MIN_SCORE * 0.5, max((h.score for h in cases), default=0.0) / 3)
+    out.cases = [h for h in cases if h.score >= case_floor][:3]
     out.advice = nextstep.advise(text, out.category.code if out.category else "")
     if not out.answered and log_unanswered:
         later(record_unanswered, redact.scrub(text))
