@@ -422,3 +422,7 @@ CELERY_BEAT_SCHEDULE["fanout-catch-up"] = {"task": "fengqiao.notify.tasks.catch_
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "fengqiao.api.schema.FengqiaoAutoSchema"  # documents error answers
 # Early warning (预警研判): one incremental run of every enabled model, then reminders/escalation.
 CELERY_BEAT_SCHEDULE["early-warning-run"] = {"task": "fengqiao.early_warning.tasks.run_warnings", "schedule": 600.0}
+# Knowledge and self-service (fengqiao.knowledge): articles, consultation assistant, case library, legal aid.
+INSTALLED_APPS += ["fengqiao.knowledge"]
+# Code of the unit that receives legal aid applications (empty: the unit named 法律援助中心, else 司法局).
+FENGQIAO_LEGAL_AID_UNIT = os.environ.get("FENGQIAO_LEGAL_AID_UNIT", "")

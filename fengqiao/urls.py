@@ -20,6 +20,7 @@ urlpatterns = [
     path("staff/", include("fengqiao.supervision.urls")),
     path("staff/", include("fengqiao.triage.urls")),
     path("staff/", include("fengqiao.evaluation.urls")),
+    path("", include("fengqiao.knowledge.urls")),
     path("portal/", include("fengqiao.portal.urls")),
     path("", include("fengqiao.channels.urls")),
     path("", include("fengqiao.atlas.urls")),

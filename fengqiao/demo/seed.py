@@ -675,3 +675,6 @@ class DemoBuilder:
         from fengqiao.early_warning.demo import seed_warnings
 
         self.log(f"预警研判: {seed_warnings()}\n")
+        from fengqiao.knowledge.demo import seed_knowledge
+
+        self.log(f"知识库: {seed_knowledge(self)}\n")

@@ -36,6 +36,7 @@ from fengqiao.portal.models import Submission
 SESSION_KEY = "portal_phone"
 SESSION_TTL = dt.timedelta(minutes=30)
 WECHAT_KEY = "portal_wechat"
+PREFILL_KEY = "portal_prefill"  # text another portal page (the help assistant) hands to the form, kept in the session
 SUBMIT_PER_IP_HOUR = 10
 SUBMIT_PER_PHONE_DAY = 5
 
@@ -208,7 +209,10 @@ def submit(request: HttpRequest, unit_code: str = "") -> HttpResponse:
         raise Http404
     kwargs = {"allow_anonymous": bool(unit and unit.allows_anonymous), "has_unit": unit is not None}
     if request.method == "GET":
-        form = SubmitForm(initial={"token": secrets.token_urlsafe(24), "unit": unit.code if unit else ""}, **kwargs)
+        initial = {"token": secrets.token_urlsafe(24), "unit": unit.code if unit else ""}
+        prefill = request.session.pop(PREFILL_KEY, None) or {}
+        initial.update({k: str(v)[:5000] for k, v in prefill.items() if k in {"description", "category"}})
+        form = SubmitForm(initial=initial, **kwargs)
         return _submit_page(request, form, unit)
 
     form = SubmitForm(request.POST, request.FILES, **kwargs)
