@@ -14,13 +14,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from fengqiao.cases.actions import ActionError, Actor, register_case
 from fengqiao.cases.filtersets import CaseFilterSet
 from fengqiao.cases.models import Case, Party
 from fengqiao.channels import ledger, prelit, stats
-from fengqiao.core import audit, crypto
+from fengqiao.core import audit, crypto, formerrors
 from fengqiao.org.choices import Role
 from fengqiao.web.views.common import case_queryset, get_case_or_404, staff_required, staff_user
 from fengqiao.web.views.workbench import _categories
@@ -74,7 +74,7 @@ def hotline(request: HttpRequest) -> HttpResponse:
         try:
             case, _ = register_case(Actor.staff(user), data, via="hotline-screen")
         except ActionError as exc:
-            errors = [exc.message] + [f"{k}: {ledger._flatten(v)}" for k, v in exc.errors.items()]
+            errors = [exc.message, *_hotline_errors(exc.errors)]
         else:
             request.session.pop(PHONE_KEY, None)
             messages.success(request, gettext("已登记：%(code)s") % {"code": case.display_code})
@@ -101,6 +101,27 @@ def hotline(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------------------------------------
 # ledgers
+
+
+# The hotline form's words for the action input's fields, so an error reads "来电号码：…", never "parties: …".
+_HOTLINE_LABELS = {
+    "parties": gettext_lazy("来电号码"),
+    "title": gettext_lazy("标题"),
+    "description": gettext_lazy("诉求内容"),
+    "category": gettext_lazy("纠纷类型"),
+    "address_text": gettext_lazy("地址"),
+}
+
+
+def _hotline_errors(errors: Any) -> list[str]:
+    out: list[str] = []
+    for path, msg in formerrors.walk(errors):
+        head = str(path[0]) if path else ""
+        label = _HOTLINE_LABELS.get(head)
+        text = f"{label}：{msg}" if label else msg
+        if text not in out:
+            out.append(text)
+    return out
 
 
 def _upload_path(token: str) -> Path:

@@ -27,6 +27,7 @@ from fengqiao.cases.choices import AttachmentKind, PartyRole, Satisfaction
 from fengqiao.cases.events import public_wording
 from fengqiao.cases.models import Attachment, Case
 from fengqiao.cases.workflow import TRANSITIONS, State
+from fengqiao.core import formerrors
 from fengqiao.core.middleware import client_ip
 from fengqiao.org.models import Unit
 from fengqiao.portal import verify
@@ -286,14 +287,34 @@ def submit(request: HttpRequest, unit_code: str = "") -> HttpResponse:
     except (ActionError, uploads.UploadError) as exc:
         _discard(stored)
         form.add_error(None, exc.message)
-        for field, errs in getattr(exc, "errors", {}).items():
-            if field in form.fields:
-                form.add_error(field, [str(e) for e in errs] if isinstance(errs, list) else str(errs))
+        for field, msgs in _portal_errors(getattr(exc, "errors", {}), form).items():
+            for msg in msgs:
+                form.add_error(field or None, msg)
         return _submit_page(request, form, unit, status=400)
     except Exception:
         _discard(stored)
         raise
     return redirect("portal:receipt", secret=case.tracking_secret)
+
+
+# An applicant's error in the action's input (``parties[0].phone``) is the portal form's ``phone``;
+# the respondent's (``parties[1]``) its ``respondent_*`` field.
+_PARTY_FIELD = {0: {"phone": "phone", "name": "name"}, 1: {"phone": "respondent_phone", "name": "respondent_name"}}
+
+
+def _portal_errors(errors: Any, form: SubmitForm) -> dict[str, list[str]]:
+    """``ActionError.errors`` as messages under the portal form's own fields ("" = the whole form)."""
+    out: dict[str, list[str]] = {}
+    for path, msg in formerrors.walk(errors):
+        head = str(path[0]) if path else ""
+        field = ""
+        if head == "parties" and len(path) > 2 and isinstance(path[1], int):
+            field = _PARTY_FIELD.get(path[1], {}).get(str(path[2]), "")
+        elif head == "address_text" or head in form.fields:
+            field = head
+        if msg not in out.setdefault(field, []):
+            out[field].append(msg)
+    return out
 
 
 def _submit_page(request: HttpRequest, form: SubmitForm, unit: Unit | None, status: int = 200) -> HttpResponse:

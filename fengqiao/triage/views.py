@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fengqiao.cases.actions import ActionError, Actor, perform
 from fengqiao.cases.choices import Channel
 from fengqiao.cases.models import Category, Domain
+from fengqiao.core import formerrors
 from fengqiao.mediation.models import MediatorKind
 from fengqiao.org.choices import Role
 from fengqiao.triage.models import LabelSource, TrainingLabel, TriageResult
@@ -248,7 +249,7 @@ def team_confirm(request: HttpRequest, code: str) -> HttpResponse:
     try:
         perform("attach_team", case, Actor.staff(user), {"members": members}, via="web")
     except ActionError as exc:
-        detail = "；".join(str(v) for vs in exc.errors.values() for v in (vs if isinstance(vs, list) else [vs]))
+        detail = "；".join(formerrors.messages(exc.errors))
         messages.error(request, f"{exc.message}{('（' + detail + '）') if detail else ''}")
         return redirect(back)
     messages.success(request, gettext("调解团队已组建。"))

@@ -23,7 +23,7 @@ from fengqiao.cases.choices import Channel, Colour, Level
 from fengqiao.cases.filtersets import CaseFilterSet
 from fengqiao.cases.models import Case, Category
 from fengqiao.cases.workflow import OPEN_STATES, State
-from fengqiao.core import audit, crypto
+from fengqiao.core import audit, crypto, formerrors
 from fengqiao.core.validators import validate_phone
 from fengqiao.mediation.models import TeamMember
 from fengqiao.org.choices import Role, UnitKind
@@ -278,7 +278,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
             )
             ok.append(case.display_code)
         except ActionError as exc:
-            detail = "；".join(str(m) for v in exc.errors.values() for m in (v if isinstance(v, list) else [v]))
+            detail = "；".join(formerrors.messages(exc.errors))
             failed.append(f"{case.display_code}：{exc.message}{('（' + detail + '）') if detail else ''}")
     if ok:
         messages.success(request, gettext("已指派 %(n)s 件：%(codes)s") % {"n": len(ok), "codes": "、".join(ok)})
