@@ -303,3 +303,9 @@ CELERY_BEAT_SCHEDULE["accountability-detect"] = {
 
 # Absolute base URL used in SMS links (e.g. https://fengqiao.example.gov.cn); relative links when empty.
 FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")
+
+# Oversized form posts go back to the form with a Chinese message (fengqiao.core.limits); it reads
+# the form before the CSRF check would.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "fengqiao.core.limits.RequestLimitsMiddleware"
+)

@@ -20,7 +20,7 @@ from fengqiao.cases.actions import ActionError, Actor, register_case
 from fengqiao.cases.choices import Channel, PartyKind, Priority, Risk
 from fengqiao.cases.models import Case, Domain, Party
 from fengqiao.cases.workflow import OPEN_STATES
-from fengqiao.core import audit, crypto, formerrors
+from fengqiao.core import audit, crypto, formerrors, limits
 from fengqiao.core.validators import validate_phone
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import StandardAddress, Unit
@@ -163,6 +163,9 @@ def _render(
     status: int = 200,
 ) -> HttpResponse:
     user = staff_user(request)
+    if isinstance(values, QueryDict) and len(values.get("description", "")) > limits.ECHO_MAX:
+        values = values.copy()
+        values["description"] = limits.echo(values["description"])
     owner_units = sorted({g.unit for g in user.role_grants() if g.role in REGISTER_ROLES}, key=lambda u: u.path)
     return render(
         request,
