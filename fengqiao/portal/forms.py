@@ -26,7 +26,7 @@ def limit_widgets(form: forms.Form) -> None:
     """State each text field's limit for the counter script instead of the browser's ``maxlength``
     (which cuts a paste silently), give it a plain "too long" message, and mark file inputs with
     the upload limits; a refused text comes back whole (up to :data:`limits.ECHO_MAX`)."""
-    for name, field in form.fields.items():
+    for field in form.fields.values():
         if isinstance(field, MultiFileField):
             field.widget.attrs.update({"data-maxbytes": str(MAX_FILE_BYTES), "data-maxfiles": str(MAX_FILES)})
         elif isinstance(field, forms.CharField) and field.max_length and not field.widget.is_hidden:
@@ -35,7 +35,7 @@ def limit_widgets(form: forms.Form) -> None:
                 field.widget.attrs.pop("maxlength", None)
                 field.widget.attrs["data-maxchars"] = str(field.max_length)
     if form.is_bound:
-        data = form.data.copy()
+        data = form.data.copy()  # type: ignore[attr-defined]
         for name in form.fields:
             value = data.get(name)
             if isinstance(value, str) and len(value) > limits.ECHO_MAX:

@@ -165,7 +165,7 @@ def _render(
     user = staff_user(request)
     if isinstance(values, QueryDict) and len(values.get("description", "")) > limits.ECHO_MAX:
         values = values.copy()
-        values["description"] = limits.echo(values["description"])
+        values["description"] = limits.echo(str(values["description"]))
     owner_units = sorted({g.unit for g in user.role_grants() if g.role in REGISTER_ROLES}, key=lambda u: u.path)
     return render(
         request,
