@@ -29,6 +29,7 @@ from fengqiao.cases.models import Attachment, Case
 from fengqiao.cases.workflow import TRANSITIONS, State
 from fengqiao.core import formerrors
 from fengqiao.core.middleware import client_ip
+from fengqiao.notify.templates import tracking_link
 from fengqiao.org.models import Unit
 from fengqiao.portal import verify
 from fengqiao.portal.forms import FindForm, NoteForm, PhoneStep, RateForm, SubmitForm, WithdrawForm, derive_title
@@ -356,7 +357,7 @@ def _case_by_secret(secret: str) -> Case:
 @never_cache
 def receipt(request: HttpRequest, secret: str) -> HttpResponse:
     case = _case_by_secret(secret)
-    link = request.build_absolute_uri(reverse("portal:track", args=[case.tracking_secret]))
+    link = tracking_link(case, request)
     return _private(
         render(request, "portal/receipt.html", {"case": case, "link": link, "qr": codes.qr_svg(link, scale=4)})
     )

@@ -28,6 +28,7 @@ from fengqiao.cases.models import Attachment, Case, CaseEvent, Party, RevealGran
 from fengqiao.cases.workflow import State
 from fengqiao.core import audit
 from fengqiao.mediation.models import Mediator, SessionOutcome
+from fengqiao.notify.templates import tracking_link
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Unit
 from fengqiao.web.actionforms import FORMS, ORDER, FormContext, build_data, field_errors, initial_values
@@ -483,7 +484,7 @@ def render_case(
     forms = action_forms(case, user, shown, active, values, errors, pool_query, ctx)
     context = {
         "case": case,
-        "qr": codes.qr_svg(case.display_code, scale=3),
+        "qr": codes.qr_svg(tracking_link(case, request), scale=3),
         "colour": case.computed_colour(now),
         "parties": parties,
         "revealed": grant,
@@ -666,10 +667,23 @@ def case_receipt(request: HttpRequest, code: str) -> HttpResponse:
     """The printable receipt (回执) handed to the citizen: code, QR code, what was registered."""
     case = get_case_or_404(staff_user(request), code)
     applicants = [p for p in case.parties.order_by("pk") if p.role == "applicant"]
+    # Headed by the unit that registered it (the centre the citizen stood in), not by the unit
+    # triage routed it to; a case that came in without a staff member falls back to its owner.
+    registered = (
+        case.events.filter(code="case.register").select_related("actor__unit", "actor_unit").order_by("pk").first()
+    )
+    issuer = case.owner_unit
+    if registered is not None:
+        issuer = (registered.actor.unit if registered.actor else None) or registered.actor_unit or issuer
     return render(
         request,
         "web/case/receipt.html",
-        {"case": case, "qr": codes.qr_svg(case.display_code, scale=5), "applicants": applicants},
+        {
+            "case": case,
+            "qr": codes.qr_svg(tracking_link(case, request), scale=5),
+            "applicants": applicants,
+            "issuer": issuer,
+        },
     )
 
 
