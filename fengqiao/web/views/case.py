@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fengqiao.cases import codes, policy, uploads
 from fengqiao.cases.actions import ACTIONS, ActionError, Actor, label_for, perform
 from fengqiao.cases.choices import Channel, Colour, Level, Referral, Satisfaction
+from fengqiao.cases.events import via_label
 from fengqiao.cases.models import Attachment, Case, CaseEvent, Party, RevealGrant
 from fengqiao.cases.workflow import State
 from fengqiao.core import audit
@@ -45,13 +46,6 @@ from fengqiao.web.views.common import (
 REVEAL_MINUTES = 10
 
 ROLE_LABELS: dict[str, Any] = {**dict(Role.choices), "citizen": _("群众"), "system": _("系统")}
-VIA_LABELS: dict[str, Any] = {
-    **dict(Channel.choices),
-    "web": _("工作台"),
-    "api": _("接口"),
-    "portal": _("群众端"),
-    "sweep": _("督办扫描"),
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +188,7 @@ def timeline(case: Case) -> list[dict[str, Any]]:
             "actor": str(e.actor) if e.actor else str(ROLE_LABELS.get(e.actor_role or "system", e.actor_role)),
             "role": ROLE_LABELS.get(e.actor_role, e.actor_role),
             "unit": e.actor_unit.name if e.actor_unit else "",
-            "via": VIA_LABELS.get(e.via, e.via),
+            "via": via_label(e.via),
             "state_before": states.get(e.state_before, e.state_before),
             "state_after": states.get(e.state_after, e.state_after),
             "moved": e.state_before != e.state_after,

@@ -19,8 +19,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
-from fengqiao.cases.choices import Channel, Level
-from fengqiao.cases.events import event_label
+from fengqiao.cases.choices import Level
+from fengqiao.cases.events import event_label, via_label
 from fengqiao.cases.models import Case, CaseEvent, Category
 from fengqiao.cases.workflow import State
 from fengqiao.org.choices import Role
@@ -231,7 +231,6 @@ UNIT_KEYS = ("from", "to", "declined_by", "back_to", "unit", "lead_unit", "owner
 UNIT_FIELDS = {"owner_unit", "pending_unit", "lead_unit", "location_unit", "dispatched_from"}
 USER_FIELDS = {"handler", "registered_by"}
 HIDDEN_FIELDS = {"version", "state", "paused_from"}  # the state change is shown on its own
-VIA_LABELS = {**dict(Channel.choices), "web": _l("工作台"), "test": _l("测试")}
 
 
 def _field_label(name: str) -> str:
@@ -329,7 +328,7 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
                 "e": e,
                 "label": event_label(e.code),
                 "role": roles.get(e.actor_role, e.actor_role),
-                "via": VIA_LABELS.get(e.via, e.via),
+                "via": via_label(e.via),
                 "state_before": _value("state", e.state_before, names) if e.state_before else "",
                 "state_after": _value("state", e.state_after, names),
                 "route": route if len(route) == 2 else [],
