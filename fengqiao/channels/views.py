@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +22,17 @@ from fengqiao.cases.filtersets import CaseFilterSet
 from fengqiao.cases.models import Case, Party
 from fengqiao.channels import ledger, prelit, stats
 from fengqiao.core import audit, crypto, formerrors
-from fengqiao.org.choices import Role
+from fengqiao.web import access
 from fengqiao.web.views.common import case_queryset, get_case_or_404, staff_required, staff_user
 from fengqiao.web.views.workbench import _categories
 
-REGISTER_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
 PHONE_KEY = "channels_hotline_phone"
 UPLOAD_KEY = "channels_ledger_upload"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "fengqiao-ledger"
 PHONE_RE = re.compile(r"^\+?\d[\d\- ]{4,19}$")
 
 
-def _require(request: HttpRequest, roles: set[Any]) -> Any:
+def _require(request: HttpRequest, roles: Collection[Any]) -> Any:
     user = staff_user(request)
     if not any(g.role in roles for g in user.role_grants()):
         raise PermissionDenied(gettext("您没有使用该页面的权限。"))
@@ -47,7 +47,7 @@ def _require(request: HttpRequest, roles: set[Any]) -> Any:
 def hotline(request: HttpRequest) -> HttpResponse:
     """Operator screen. A telephony system opens ``/staff/hotline/?phone=…``: the number goes into the
     session and the page replaces its URL without it (history.replaceState)."""
-    user = _require(request, REGISTER_ROLES)
+    user = _require(request, access.HOTLINE)
     if "phone" in request.GET:
         raw = request.GET.get("phone", "").strip()
         if PHONE_RE.match(raw):
@@ -131,7 +131,7 @@ def _upload_path(token: str) -> Path:
 @staff_required
 def ledger_import(request: HttpRequest) -> HttpResponse:
     """Step 1: upload. Step 2 (``?step=map``): map columns, preview, import."""
-    user = _require(request, REGISTER_ROLES)
+    user = _require(request, access.LEDGER_IMPORT)
     upload = request.session.get(UPLOAD_KEY)
     if request.method == "POST" and "file" in request.FILES:
         f = request.FILES.get("file")
@@ -212,7 +212,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def systems(request: HttpRequest) -> HttpResponse:
-    _require(request, {Role.DISPATCHER, Role.LEADER, Role.SYSTEM_ADMIN, Role.SUPERVISOR})
+    _require(request, access.SYSTEMS)
     return render(request, "channels/systems.html", {"rows": stats.all_systems()})
 
 

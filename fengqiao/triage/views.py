@@ -25,11 +25,12 @@ from fengqiao.core import formerrors
 from fengqiao.mediation.models import MediatorKind
 from fengqiao.org.choices import Role
 from fengqiao.triage.models import LabelSource, TrainingLabel, TriageResult
+from fengqiao.web import access
 from fengqiao.web.views.common import case_queryset, get_case_or_404, staff_required, staff_user
 
 log = logging.getLogger(__name__)
 
-QUEUE_ROLES = (Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER, Role.LEADER, Role.SYSTEM_ADMIN)
+QUEUE_ROLES = tuple(access.TRIAGE_QUEUE)
 DRY_RUN_ROLES = (Role.DISPATCHER, Role.SYSTEM_ADMIN)
 
 

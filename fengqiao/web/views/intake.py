@@ -25,10 +25,11 @@ from fengqiao.core.validators import validate_phone
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import StandardAddress, Unit
 from fengqiao.org.paths import subtree_q
+from fengqiao.web import access
 from fengqiao.web.views.common import case_queryset, staff_required, staff_user
 from fengqiao.web.views.workbench import _categories
 
-REGISTER_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
+REGISTER_ROLES = access.INTAKE
 INTAKE_CHANNELS = [
     Channel.WALK_IN,
     Channel.PHONE,
