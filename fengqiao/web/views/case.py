@@ -59,6 +59,7 @@ class Deadline:
     done_at: dt.datetime | None
     text: str
     overdue: bool
+    ticking: bool = True  # the page's script counts it down (not while the case is paused)
 
 
 def deadlines(case: Case, now: dt.datetime) -> list[Deadline]:
@@ -71,6 +72,9 @@ def deadlines(case: Case, now: dt.datetime) -> list[Deadline]:
         if due is None:
             continue
         live = done is None and case.is_open
+        if live and case.state == State.PAUSED:  # the clock stands still while paused
+            out.append(Deadline(label, due, done, gettext("中止计时中"), False, ticking=False))
+            continue
         out.append(Deadline(label, due, done, relative(due, now) if live else "", live and due < now))
     return out
 

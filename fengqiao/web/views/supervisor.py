@@ -27,8 +27,8 @@ from fengqiao.org.choices import Role
 from fengqiao.org.models import Unit, User
 from fengqiao.web.views.leader import (
     COLOUR_LABELS,
-    OPEN,
     PREVIEW_ROWS,
+    RUNNING,
     area_cases,
     fetch_rows,
     id_page,
@@ -114,7 +114,7 @@ def _lists(user: Any, now: dt.datetime, bounced: list[int]) -> dict[str, QuerySe
         "bounced": area.filter(pk__in=bounced)
         .annotate(moves_n=Coalesce(_move_count(), 0))
         .order_by("-moves_n", "-created_at", "-id"),
-        "stalled": area.filter(state__in=OPEN).filter(~Exists(recent)).order_by("created_at", "id"),
+        "stalled": area.filter(state__in=RUNNING).filter(~Exists(recent)).order_by("created_at", "id"),
     }
 
 
@@ -126,7 +126,7 @@ def _counts(user: Any, now: dt.datetime, bounced: list[int]) -> dict[str, int]:
     return area_cases(user, Role.SUPERVISOR).aggregate(
         overdue=Count("pk", filter=overdue_q(now)),
         bounced=Count("pk", filter=Q(pk__in=bounced)),
-        stalled=Count("pk", filter=Q(state__in=OPEN) & ~Q(pk__in=recent)),
+        stalled=Count("pk", filter=Q(state__in=RUNNING) & ~Q(pk__in=recent)),
     )
 
 
@@ -179,7 +179,7 @@ def _rows(key: str, cases: list[Case], now: dt.datetime) -> list[dict[str, Any]]
             "case": c,
             "colour": c.computed_colour(now),
             "colour_label": COLOUR_LABELS.get(c.computed_colour(now), ""),
-            "overdue_days": (now - c.due_at).days if c.due_at and c.is_open and c.due_at < now else None,
+            "overdue_days": (now - c.due_at).days if c.due_at and c.is_overdue(now) else None,
             "idle_days": (now - c.last_event_at).days if getattr(c, "last_event_at", None) else None,  # type: ignore[attr-defined]
             "chain": chains.get(c.pk, []),
             "pairs": _pairs(chains.get(c.pk, [])),
@@ -342,8 +342,8 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
         "case": case,
         "items": items,
         "colour": case.computed_colour(now),
-        "overdue": case.is_open and case.due_at is not None and case.due_at < now,
-        "idle_days": idle.days if idle is not None and case.is_open and idle >= STALL_AFTER else None,
+        "overdue": case.is_overdue(now),
+        "idle_days": idle.days if idle is not None and case.state in RUNNING and idle >= STALL_AFTER else None,
         "moves": sum(1 for e in events if e.code in MOVE_CODES),
         "instructions": list(case.instructions.select_related("author", "answered_by").order_by("created_at")),
     }
