@@ -17,5 +17,6 @@ urlpatterns = [
     path("staff/", include("fengqiao.supervision.urls")),
     path("staff/", include("fengqiao.triage.urls")),
     path("portal/", include("fengqiao.portal.urls")),
+    path("staff/demo/", include("fengqiao.demo.urls")),
     path("", include("fengqiao.channels.urls")),
 ]
