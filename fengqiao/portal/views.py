@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -565,19 +564,6 @@ def poster(request: HttpRequest, unit_code: str, fmt: str = "png") -> HttpRespon
         response = HttpResponse(poster_png(unit, url), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="poster-{unit.pk}.{fmt}"'
     return response
-
-
-@login_required
-def posters(request: HttpRequest) -> HttpResponse:
-    """Staff page: the 民生码 posters of the units in the user's scope, to print (PDF) or share (PNG)."""
-    from fengqiao.cases.policy import units_in_scope
-
-    query = (request.GET.get("q") or "").strip()[:40]
-    units = units_in_scope(request.user).filter(is_active=True)
-    if query:
-        units = units.filter(Q(name__icontains=query) | Q(code__icontains=query))
-    rows = list(units.order_by("path")[:300])
-    return render(request, "portal/posters.html", {"units": rows, "q": query})
 
 
 @never_cache
