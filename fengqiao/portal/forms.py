@@ -86,10 +86,20 @@ def category_choices() -> list[Any]:
     return list(out)
 
 
+TITLE_MAX = 30
+
+
 def derive_title(text: str) -> str:
+    """The first sentence of the description; a longer one is cut at its last pause (，、：) within
+    30 characters, or else marked as cut ("…"), never mid-phrase without a sign ("…建筑材料和")."""
     text = " ".join((text or "").split())
-    first = re.split(r"[。！？!?；;]", text, maxsplit=1)[0].strip()
-    return (first or text)[:30]
+    first = re.split(r"[。！？!?；;]", text, maxsplit=1)[0].strip() or text
+    if len(first) <= TITLE_MAX:
+        return first
+    cut = max(first.rfind(p, 0, TITLE_MAX + 1) for p in "，,、：: ")
+    if cut >= 8:
+        return first[:cut]
+    return first[: TITLE_MAX - 1] + "…"
 
 
 class PhoneStep(forms.Form):
@@ -124,6 +134,17 @@ class SubmitForm(PhoneStep):
     title = forms.CharField(label="一句话概括（可不填）", max_length=60, required=False)
     category = forms.ChoiceField(label="事情类型（可不选）", required=False)
     address_text = forms.CharField(label="发生地点", max_length=200, required=False)
+    people_count = forms.IntegerField(
+        label="大约涉及多少人（可不填）",
+        min_value=1,
+        max_value=100000,
+        required=False,
+        error_messages={
+            "invalid": "请填写数字，例如 12。",
+            "min_value": "人数至少为 1。",
+            "max_value": "人数不能超过 100000。",
+        },
+    )
     name = forms.CharField(label="您的称呼", max_length=30, required=False)
     respondent_name = forms.CharField(label="对方姓名或单位（可不填）", max_length=60, required=False)
     respondent_phone = forms.CharField(label="对方电话（可不填）", max_length=20, required=False)

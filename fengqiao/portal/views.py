@@ -268,6 +268,7 @@ def submit(request: HttpRequest, unit_code: str = "") -> HttpResponse:
         "anonymous": anonymous,
         "address_text": d.get("address_text", ""),
         "location_unit": unit.pk if unit else None,
+        "people_count": d.get("people_count") or 1,
         "parties": parties,
     }
     stored: list[Attachment] = []
@@ -374,7 +375,8 @@ def _track_context(case: Case, **forms: Any) -> dict[str, Any]:
             text = reason
         if code == "case.resolve" and pk == last_resolve:
             text = case.result_summary
-        events.append({"at": at, "label": public_wording(code), "text": text, "mine": role == "citizen"})
+        events.append({"at": at, "label": public_wording(code), "text": text, "mine": role == "citizen", "files": 0})
+    _confirm_files(case, events)
     return {
         "case": case,
         "plain_state": PLAIN_STATE.get(State(case.state), case.get_state_display()),
@@ -389,6 +391,17 @@ def _track_context(case: Case, **forms: Any) -> dict[str, Any]:
         "attachments": case.attachments.count(),
         "satisfaction_label": Satisfaction(case.satisfaction).label if case.satisfaction else "",
     }
+
+
+def _confirm_files(case: Case, events: list[dict[str, Any]]) -> None:
+    """Each of the citizen's own steps (the submission, a note) says how many files came with it:
+    the citizen's uploads (no staff uploader) are stored in the same transaction as the step."""
+    uploads = sorted(case.attachments.filter(uploaded_by__isnull=True).values_list("uploaded_at", flat=True))
+    mine = [e for e in events if e["mine"]]
+    for at in uploads:
+        before = [e for e in mine if e["at"] <= at + dt.timedelta(seconds=5)]
+        if before:
+            before[-1]["files"] += 1
 
 
 # The tracking page is the citizens' most frequent request and changes only with the case: its HTML is
@@ -500,9 +513,13 @@ def find(request: HttpRequest) -> HttpResponse:
         form.add_error(None, TOO_MANY_LOOKUPS)
         return render(request, "portal/find.html", {"form": form}, status=429)
     if request.POST.get("action") == "send_code":
+        # The code first: no SMS (and no cost) for a code that is mistyped or that no case has.
         form.is_valid()
-        form.errors.pop("code", None)
-        send_code(request, form)
+        code = form.cleaned_data.get("code")
+        if code and not Case.objects.filter(code=code).exists():
+            form.add_error("code", "没有找到这个编号的事项，请核对回执上的12位编号。")
+        if "code" not in form.errors:
+            send_code(request, form)
         return render(request, "portal/find.html", {"form": form}, status=200 if not form.errors else 400)
     if form.is_valid():
         phone = form.cleaned_data["phone"]
