@@ -82,3 +82,14 @@ def test_pages_show_local_times_only(org: Org) -> None:
         assert r.status_code == 200, url
         found = ISO.search(_visible(r.content.decode()))
         assert not found, f"{url}: {found and found.group(0)}"
+
+
+def test_inbox_shows_the_high_risk_label(org: Org) -> None:
+    from fengqiao.notify.models import Notification
+
+    case = new_case(org)
+    user = org.user("handler1")
+    Notification.objects.filter(user=user).delete()
+    Notification.objects.create(user=user, case=case, event=case.events.first(), kind="high_risk")
+    body = signed_in(user).get("/staff/inbox/").content.decode()
+    assert "高风险预警" in body and "high_risk" not in _visible(body)
