@@ -426,3 +426,8 @@ CELERY_BEAT_SCHEDULE["early-warning-run"] = {"task": "fengqiao.early_warning.tas
 INSTALLED_APPS += ["fengqiao.knowledge"]
 # Code of the unit that receives legal aid applications (empty: the unit named 法律援助中心, else 司法局).
 FENGQIAO_LEGAL_AID_UNIT = os.environ.get("FENGQIAO_LEGAL_AID_UNIT", "")
+# Oversized form posts go back to the form with a Chinese message (fengqiao.core.limits); it reads
+# the form before the CSRF check would.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "fengqiao.core.limits.RequestLimitsMiddleware"
+)

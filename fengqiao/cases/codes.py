@@ -47,13 +47,19 @@ def display(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
+def qr(data: str) -> segno.QRCode:
+    """A standard QR code of ``data`` — never a Micro QR, which common phone scanners cannot read
+    (``segno.make`` picks Micro QR for short data)."""
+    return segno.make_qr(data, error="m")
+
+
 def qr_svg(data: str, scale: int = 4) -> str:
     buf = io.BytesIO()
-    segno.make(data, error="m").save(buf, kind="svg", scale=scale, xmldecl=False, svgns=True, title=data)
+    qr(data).save(buf, kind="svg", scale=scale, xmldecl=False, svgns=True, title=data)
     return buf.getvalue().decode()
 
 
 def qr_png(data: str, scale: int = 6) -> bytes:
     buf = io.BytesIO()
-    segno.make(data, error="m").save(buf, kind="png", scale=scale, border=2)
+    qr(data).save(buf, kind="png", scale=scale, border=2)
     return buf.getvalue()

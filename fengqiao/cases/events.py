@@ -71,3 +71,30 @@ def event_label(code: str) -> str:
 
 def public_wording(code: str) -> str:
     return str(PUBLIC_WORDING.get(code, EVENT_LABELS.get(code, code)))
+
+
+# Where an event came through (``CaseEvent.via``): the door, or the background job, that wrote it.
+VIA_LABELS: dict[str, Any] = {
+    "web": _("工作台"),
+    "api": _("系统接口"),
+    "portal": _("群众端"),
+    "sweep": _("督办巡查（系统）"),
+    "demo": _("演示数据"),
+    "bench": _("压测数据"),
+    "import": _("台账导入"),
+    "inbound": _("外部系统推送"),
+    "open311": _("Open311 接口"),
+    "hotline-screen": _("热线坐席"),
+    "test": _("测试"),
+}
+
+
+def via_label(via: str) -> str:
+    """The label of an event's ``via`` (a channel code reads as its channel); never the raw token."""
+    from fengqiao.cases.choices import Channel
+
+    if via in VIA_LABELS:
+        return str(VIA_LABELS[via])
+    if via in Channel.values:
+        return str(Channel(via).label)
+    return str(_("系统")) if via else ""

@@ -25,7 +25,7 @@ from fengqiao.cases.choices import (
     Risk,
     Satisfaction,
 )
-from fengqiao.cases.workflow import OPEN_STATES, State
+from fengqiao.cases.workflow import OPEN_STATES, RUNNING_STATES, State
 from fengqiao.core import crypto
 from fengqiao.core.fields import DocumentJSONField, EncryptedTextField
 from fengqiao.core.labels import choice_label
@@ -306,6 +306,10 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        """Past its deadline while its clock runs (open and not paused)."""
+        return self.state in RUNNING_STATES and self.due_at is not None and self.due_at < (now or timezone.now())
 
     def computed_colour(self, now: dt.datetime | None = None) -> str:
         """The colour the case has now: green, yellow after ``yellow_at``, red after ``red_at``

@@ -31,6 +31,9 @@ OPEN_STATES = frozenset(
     {State.REGISTERED, State.DISPATCHED, State.ACCEPTED, State.IN_PROGRESS, State.MEDIATING, State.PAUSED}
 )
 WORKING_STATES = frozenset({State.ACCEPTED, State.IN_PROGRESS, State.MEDIATING})
+# Open states whose deadline clock runs: while a case is paused (中止等待) its clock stands still
+# (its deadlines move on by the paused time when it resumes), so it is neither overdue nor stalled.
+RUNNING_STATES = OPEN_STATES - {State.PAUSED}
 ENDED_STATES = frozenset({State.RESOLVED, State.UNRESOLVED})
 FINAL_STATES = frozenset({State.CLOSED, State.WITHDRAWN, State.MERGED, State.ARCHIVED})
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.cases.actions import Actor, register_many, validate_many
 from fengqiao.cases.inputs import RegisterInput
 from fengqiao.cases.models import Category, Party
-from fengqiao.core import crypto
+from fengqiao.core import crypto, formerrors
 from fengqiao.org.models import Unit, User
 
 
@@ -255,17 +255,13 @@ def plan_import(headers: list[str], rows: list[list[Any]], mapping: dict[str, in
 
 def _error_column(key: str, errs: Any, label: dict[str, str]) -> str:
     if key == "parties":
-        text = str(errs)
-        return label["phone"] if "phone" in text else label["name"]
+        fields = {str(p) for path, _msg in formerrors.walk(errs) for p in path}
+        return label["phone"] if "phone" in fields else label["name"]
     return label.get({"address_text": "address", "location_unit": "location_code"}.get(key, key), key)
 
 
 def _flatten(errs: Any) -> str:
-    if isinstance(errs, dict):
-        return "；".join(_flatten(v) for v in errs.values())
-    if isinstance(errs, list):
-        return "；".join(_flatten(v) for v in errs if v)
-    return str(errs)
+    return "；".join(formerrors.messages(errs))
 
 
 @dataclass

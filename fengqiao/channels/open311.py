@@ -31,6 +31,7 @@ from fengqiao.cases.events import public_wording
 from fengqiao.cases.models import Case, CaseEvent, Category
 from fengqiao.cases.workflow import OPEN_STATES
 from fengqiao.channels.models import ExternalSystem, InboundRecord
+from fengqiao.core import formerrors
 
 MAX_RESULTS = 1000
 DEFAULT_DAYS = 90
@@ -247,7 +248,7 @@ def create_request(request: HttpRequest, fmt: str) -> HttpResponse:
                 system=system, case=case, external_ref=token, original_category=code, mapped=True
             )
     except ActionError as exc:
-        detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in exc.errors.items()) if exc.errors else ""
+        detail = "; ".join(f"{'.'.join(map(str, path))}: {msg}" for path, msg in formerrors.walk(exc.errors))
         return error(fmt, exc.status, f"{exc.message} {detail}".strip())
     row = {"service_request_id": case.code, "token": token, "service_notice": "", "account_id": None}
     return respond(fmt, "service_requests", [row], 201)

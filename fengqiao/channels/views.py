@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +15,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from fengqiao.cases.actions import ActionError, Actor, register_case
 from fengqiao.cases.filtersets import CaseFilterSet
 from fengqiao.cases.models import Case, Party
 from fengqiao.channels import ledger, prelit, stats
-from fengqiao.core import audit, crypto
-from fengqiao.org.choices import Role
+from fengqiao.core import audit, crypto, formerrors
+from fengqiao.web import access
 from fengqiao.web.views.common import case_queryset, get_case_or_404, staff_required, staff_user
 from fengqiao.web.views.workbench import _categories
 
-REGISTER_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
 PHONE_KEY = "channels_hotline_phone"
 UPLOAD_KEY = "channels_ledger_upload"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "fengqiao-ledger"
 PHONE_RE = re.compile(r"^\+?\d[\d\- ]{4,19}$")
 
 
-def _require(request: HttpRequest, roles: set[Any]) -> Any:
+def _require(request: HttpRequest, roles: Collection[Any]) -> Any:
     user = staff_user(request)
     if not any(g.role in roles for g in user.role_grants()):
         raise PermissionDenied(gettext("您没有使用该页面的权限。"))
@@ -47,7 +47,7 @@ def _require(request: HttpRequest, roles: set[Any]) -> Any:
 def hotline(request: HttpRequest) -> HttpResponse:
     """Operator screen. A telephony system opens ``/staff/hotline/?phone=…``: the number goes into the
     session and the page replaces its URL without it (history.replaceState)."""
-    user = _require(request, REGISTER_ROLES)
+    user = _require(request, access.HOTLINE)
     if "phone" in request.GET:
         raw = request.GET.get("phone", "").strip()
         if PHONE_RE.match(raw):
@@ -74,7 +74,7 @@ def hotline(request: HttpRequest) -> HttpResponse:
         try:
             case, _ = register_case(Actor.staff(user), data, via="hotline-screen")
         except ActionError as exc:
-            errors = [exc.message] + [f"{k}: {ledger._flatten(v)}" for k, v in exc.errors.items()]
+            errors = [exc.message, *_hotline_errors(exc.errors)]
         else:
             request.session.pop(PHONE_KEY, None)
             messages.success(request, gettext("已登记：%(code)s") % {"code": case.display_code})
@@ -103,6 +103,27 @@ def hotline(request: HttpRequest) -> HttpResponse:
 # ledgers
 
 
+# The hotline form's words for the action input's fields, so an error reads "来电号码：…", never "parties: …".
+_HOTLINE_LABELS = {
+    "parties": gettext_lazy("来电号码"),
+    "title": gettext_lazy("标题"),
+    "description": gettext_lazy("诉求内容"),
+    "category": gettext_lazy("纠纷类型"),
+    "address_text": gettext_lazy("地址"),
+}
+
+
+def _hotline_errors(errors: Any) -> list[str]:
+    out: list[str] = []
+    for path, msg in formerrors.walk(errors):
+        head = str(path[0]) if path else ""
+        label = _HOTLINE_LABELS.get(head)
+        text = f"{label}：{msg}" if label else msg
+        if text not in out:
+            out.append(text)
+    return out
+
+
 def _upload_path(token: str) -> Path:
     return UPLOAD_DIR / f"{token}.bin"
 
@@ -110,7 +131,7 @@ def _upload_path(token: str) -> Path:
 @staff_required
 def ledger_import(request: HttpRequest) -> HttpResponse:
     """Step 1: upload. Step 2 (``?step=map``): map columns, preview, import."""
-    user = _require(request, REGISTER_ROLES)
+    user = _require(request, access.LEDGER_IMPORT)
     upload = request.session.get(UPLOAD_KEY)
     if request.method == "POST" and "file" in request.FILES:
         f = request.FILES.get("file")
@@ -196,7 +217,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def systems(request: HttpRequest) -> HttpResponse:
-    _require(request, {Role.DISPATCHER, Role.LEADER, Role.SYSTEM_ADMIN, Role.SUPERVISOR})
+    _require(request, access.SYSTEMS)
     return render(request, "channels/systems.html", {"rows": stats.all_systems()})
 
 

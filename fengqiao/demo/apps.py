@@ -6,3 +6,13 @@ class DemoConfig(AppConfig):
     name = "fengqiao.demo"
     label = "demo"
     verbose_name = _("演示数据")
+
+    def ready(self) -> None:
+        from fengqiao.demo import sms
+
+        if sms.available():  # development SMS backends only; never in production
+            from fengqiao.core.menu import MenuItem, register
+            from fengqiao.web import access
+
+            roles = access.WORKBENCH | access.LEADER | access.SUPERVISOR | access.SYSTEMS
+            register(MenuItem("demo-sms", _("演示短信"), "demo:sms", roles, order=98, staff=True))

@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest
 from django.urls import reverse
 
 from fengqiao.cases.choices import PartyRole
@@ -51,9 +52,14 @@ class _Safe(dict):
         return ""
 
 
-def tracking_link(case: Case) -> str:
+def tracking_link(case: Case, request: HttpRequest | None = None) -> str:
+    """The citizen's tracking page of ``case``: absolute under FENGQIAO_PUBLIC_URL when it is set,
+    else under the address ``request`` came to (a printed QR code must hold a full URL)."""
     base = getattr(settings, "FENGQIAO_PUBLIC_URL", "") or os.environ.get("FENGQIAO_PUBLIC_URL", "")
-    return base.rstrip("/") + reverse("portal:track", args=[case.tracking_secret])
+    path = reverse("portal:track", args=[case.tracking_secret])
+    if not base and request is not None:
+        return request.build_absolute_uri(path)
+    return base.rstrip("/") + path
 
 
 def applicant_phone(case: Case) -> str:

@@ -12,9 +12,35 @@ from django.core.exceptions import ValidationError
 from fengqiao.cases import codes
 from fengqiao.cases.choices import Satisfaction
 from fengqiao.cases.models import Category
+from fengqiao.core import limits
 from fengqiao.core.validators import validate_phone
 
 REQUIRED = {"required": "请填写此项。"}
+# Django's own "确保该变量包含不超过 N 字符" reads like a machine; these say what to do.
+TOO_LONG = {"max_length": "最多 %(limit_value)d 字，您写了 %(show_value)d 字，请精简后再提交（您写的内容已保留）。"}
+MAX_FILES = 5
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def limit_widgets(form: forms.Form) -> None:
+    """State each text field's limit for the counter script instead of the browser's ``maxlength``
+    (which cuts a paste silently), give it a plain "too long" message, and mark file inputs with
+    the upload limits; a refused text comes back whole (up to :data:`limits.ECHO_MAX`)."""
+    for field in form.fields.values():
+        if isinstance(field, MultiFileField):
+            field.widget.attrs.update({"data-maxbytes": str(MAX_FILE_BYTES), "data-maxfiles": str(MAX_FILES)})
+        elif isinstance(field, forms.CharField) and field.max_length and not field.widget.is_hidden:
+            field.error_messages = {**field.error_messages, **TOO_LONG}
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs.pop("maxlength", None)
+                field.widget.attrs["data-maxchars"] = str(field.max_length)
+    if form.is_bound:
+        data = form.data.copy()  # type: ignore[attr-defined]
+        for name in form.fields:
+            value = data.get(name)
+            if isinstance(value, str) and len(value) > limits.ECHO_MAX:
+                data[name] = limits.echo(value)
+        form.data = data
 
 
 class MultiFileInput(forms.ClearableFileInput):
@@ -60,10 +86,20 @@ def category_choices() -> list[Any]:
     return list(out)
 
 
+TITLE_MAX = 30
+
+
 def derive_title(text: str) -> str:
+    """The first sentence of the description; a longer one is cut at its last pause (，、：) within
+    30 characters, or else marked as cut ("…"), never mid-phrase without a sign ("…建筑材料和")."""
     text = " ".join((text or "").split())
-    first = re.split(r"[。！？!?；;]", text, maxsplit=1)[0].strip()
-    return (first or text)[:30]
+    first = re.split(r"[。！？!?；;]", text, maxsplit=1)[0].strip() or text
+    if len(first) <= TITLE_MAX:
+        return first
+    cut = max(first.rfind(p, 0, TITLE_MAX + 1) for p in "，,、：: ")
+    if cut >= 8:
+        return first[:cut]
+    return first[: TITLE_MAX - 1] + "…"
 
 
 class PhoneStep(forms.Form):
@@ -98,6 +134,17 @@ class SubmitForm(PhoneStep):
     title = forms.CharField(label="一句话概括（可不填）", max_length=60, required=False)
     category = forms.ChoiceField(label="事情类型（可不选）", required=False)
     address_text = forms.CharField(label="发生地点", max_length=200, required=False)
+    people_count = forms.IntegerField(
+        label="大约涉及多少人（可不填）",
+        min_value=1,
+        max_value=100000,
+        required=False,
+        error_messages={
+            "invalid": "请填写数字，例如 12。",
+            "min_value": "人数至少为 1。",
+            "max_value": "人数不能超过 100000。",
+        },
+    )
     name = forms.CharField(label="您的称呼", max_length=30, required=False)
     respondent_name = forms.CharField(label="对方姓名或单位（可不填）", max_length=60, required=False)
     respondent_phone = forms.CharField(label="对方电话（可不填）", max_length=20, required=False)
@@ -114,6 +161,9 @@ class SubmitForm(PhoneStep):
         self.fields["category"].choices = category_choices()  # type: ignore[attr-defined]
         if not allow_anonymous:
             del self.fields["anonymous"]
+        self.fields["title"].widget.attrs.pop("maxlength", None)
+        self.fields["title"].widget.attrs["data-maxchars"] = "60"
+        limit_widgets(self)
 
     def clean_respondent_phone(self) -> str:
         value = (self.cleaned_data.get("respondent_phone") or "").replace(" ", "")
@@ -131,8 +181,8 @@ class SubmitForm(PhoneStep):
             self.add_error("phone", "请填写手机号码，用于接收验证码和办理进度。")
         if not self.has_unit and not (data.get("address_text") or "").strip():
             self.add_error("address_text", "请写明事情发生的地点，例如：白塔镇白塔村3组。")
-        if len(data.get("materials") or []) > 5:
-            self.add_error("materials", "一次最多上传5个文件。")
+        if len(data.get("materials") or []) > MAX_FILES:
+            self.add_error("materials", f"一次最多上传{MAX_FILES}个文件。")
         return data
 
 
@@ -150,12 +200,16 @@ class NoteForm(forms.Form):
     text = forms.CharField(label="补充说明", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
     materials = MultiFileField(label="补充材料（照片或PDF）", required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_widgets(self)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not (data.get("text") or "").strip() and not data.get("materials"):
             raise ValidationError("请填写补充说明或选择要上传的材料。")
-        if len(data.get("materials") or []) > 5:
-            self.add_error("materials", "一次最多上传5个文件。")
+        if len(data.get("materials") or []) > MAX_FILES:
+            self.add_error("materials", f"一次最多上传{MAX_FILES}个文件。")
         return data
 
 

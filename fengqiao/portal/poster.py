@@ -45,7 +45,7 @@ def poster_png(unit: Unit, url: str) -> bytes:
     _centre(draw, 50, "民生码 · 有事扫一扫", 84, (255, 255, 255))
     y = _centre(draw, 280, unit.name, 64, INK)
     buf = io.BytesIO()
-    segno.make(url, error="m").save(buf, kind="png", scale=20, border=2)
+    segno.make_qr(url, error="m").save(buf, kind="png", scale=20, border=2)
     qr = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     side = 820
     qr = qr.resize((side, side), Image.Resampling.NEAREST)
@@ -91,7 +91,7 @@ def poster_pdf(unit: Unit, url: str) -> bytes:
 
     centre(page_h - 26 * mm, "民生码 · 有事扫一扫", 34, (255, 255, 255))
     centre(page_h - 58 * mm, unit.name, 26, INK)
-    qr = segno.make(url, error="m")
+    qr = segno.make_qr(url, error="m")
     matrix = list(qr.matrix)
     side = 140 * mm
     cell = side / len(matrix)

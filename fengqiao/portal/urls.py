@@ -5,7 +5,7 @@ from typing import Any
 from django.urls import path
 from django.utils import translation
 
-from fengqiao.portal import views
+from fengqiao.portal import posters_page, views
 
 
 def zh(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -29,7 +29,7 @@ urlpatterns = [
     path("u/<str:unit_code>/", zh(views.submit), name="unit"),
     path("u/<str:unit_code>/poster.png", zh(views.poster), name="poster"),
     path("u/<str:unit_code>/poster.pdf", zh(views.poster), {"fmt": "pdf"}, name="poster_pdf"),
-    path("posters/", zh(views.posters), name="posters"),
+    path("posters/", zh(posters_page.posters), name="posters"),
     path("wx/", zh(views.wechat_entry), name="wechat"),
     path("t/<str:secret>/", zh(views.track), name="track"),
     path("t/<str:secret>/receipt/", zh(views.receipt), name="receipt"),

@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -27,7 +26,9 @@ from fengqiao.cases.choices import AttachmentKind, PartyRole, Satisfaction
 from fengqiao.cases.events import public_wording
 from fengqiao.cases.models import Attachment, Case
 from fengqiao.cases.workflow import TRANSITIONS, State
+from fengqiao.core import formerrors
 from fengqiao.core.middleware import client_ip
+from fengqiao.notify.templates import tracking_link
 from fengqiao.org.models import Unit
 from fengqiao.portal import verify
 from fengqiao.portal.forms import FindForm, NoteForm, PhoneStep, RateForm, SubmitForm, WithdrawForm, derive_title
@@ -271,6 +272,7 @@ def submit(request: HttpRequest, unit_code: str = "") -> HttpResponse:
         "anonymous": anonymous,
         "address_text": d.get("address_text", ""),
         "location_unit": unit.pk if unit else None,
+        "people_count": d.get("people_count") or 1,
         "parties": parties,
     }
     stored: list[Attachment] = []
@@ -290,14 +292,34 @@ def submit(request: HttpRequest, unit_code: str = "") -> HttpResponse:
     except (ActionError, uploads.UploadError) as exc:
         _discard(stored)
         form.add_error(None, exc.message)
-        for field, errs in getattr(exc, "errors", {}).items():
-            if field in form.fields:
-                form.add_error(field, [str(e) for e in errs] if isinstance(errs, list) else str(errs))
+        for field, msgs in _portal_errors(getattr(exc, "errors", {}), form).items():
+            for msg in msgs:
+                form.add_error(field or None, msg)
         return _submit_page(request, form, unit, status=400)
     except Exception:
         _discard(stored)
         raise
     return redirect("portal:receipt", secret=case.tracking_secret)
+
+
+# An applicant's error in the action's input (``parties[0].phone``) is the portal form's ``phone``;
+# the respondent's (``parties[1]``) its ``respondent_*`` field.
+_PARTY_FIELD = {0: {"phone": "phone", "name": "name"}, 1: {"phone": "respondent_phone", "name": "respondent_name"}}
+
+
+def _portal_errors(errors: Any, form: SubmitForm) -> dict[str, list[str]]:
+    """``ActionError.errors`` as messages under the portal form's own fields ("" = the whole form)."""
+    out: dict[str, list[str]] = {}
+    for path, msg in formerrors.walk(errors):
+        head = str(path[0]) if path else ""
+        field = ""
+        if head == "parties" and len(path) > 2 and isinstance(path[1], int):
+            field = _PARTY_FIELD.get(path[1], {}).get(str(path[2]), "")
+        elif head == "address_text" or head in form.fields:
+            field = head
+        if msg not in out.setdefault(field, []):
+            out[field].append(msg)
+    return out
 
 
 def _submit_page(request: HttpRequest, form: SubmitForm, unit: Unit | None, status: int = 200) -> HttpResponse:
@@ -339,7 +361,7 @@ def _case_by_secret(secret: str) -> Case:
 @never_cache
 def receipt(request: HttpRequest, secret: str) -> HttpResponse:
     case = _case_by_secret(secret)
-    link = request.build_absolute_uri(reverse("portal:track", args=[case.tracking_secret]))
+    link = tracking_link(case, request)
     return _private(
         render(request, "portal/receipt.html", {"case": case, "link": link, "qr": codes.qr_svg(link, scale=4)})
     )
@@ -357,7 +379,8 @@ def _track_context(case: Case, **forms: Any) -> dict[str, Any]:
             text = reason
         if code == "case.resolve" and pk == last_resolve:
             text = case.result_summary
-        events.append({"at": at, "label": public_wording(code), "text": text, "mine": role == "citizen"})
+        events.append({"at": at, "label": public_wording(code), "text": text, "mine": role == "citizen", "files": 0})
+    _confirm_files(case, events)
     return {
         "case": case,
         "plain_state": PLAIN_STATE.get(State(case.state), case.get_state_display()),
@@ -372,6 +395,17 @@ def _track_context(case: Case, **forms: Any) -> dict[str, Any]:
         "attachments": case.attachments.count(),
         "satisfaction_label": Satisfaction(case.satisfaction).label if case.satisfaction else "",
     }
+
+
+def _confirm_files(case: Case, events: list[dict[str, Any]]) -> None:
+    """Each of the citizen's own steps (the submission, a note) says how many files came with it:
+    the citizen's uploads (no staff uploader) are stored in the same transaction as the step."""
+    uploads = sorted(case.attachments.filter(uploaded_by__isnull=True).values_list("uploaded_at", flat=True))
+    mine = [e for e in events if e["mine"]]
+    for at in uploads:
+        before = [e for e in mine if e["at"] <= at + dt.timedelta(seconds=5)]
+        if before:
+            before[-1]["files"] += 1
 
 
 # The tracking page is the citizens' most frequent request and changes only with the case: its HTML is
@@ -483,9 +517,13 @@ def find(request: HttpRequest) -> HttpResponse:
         form.add_error(None, TOO_MANY_LOOKUPS)
         return render(request, "portal/find.html", {"form": form}, status=429)
     if request.POST.get("action") == "send_code":
+        # The code first: no SMS (and no cost) for a code that is mistyped or that no case has.
         form.is_valid()
-        form.errors.pop("code", None)
-        send_code(request, form)
+        code = form.cleaned_data.get("code")
+        if code and not Case.objects.filter(code=code).exists():
+            form.add_error("code", "没有找到这个编号的事项，请核对回执上的12位编号。")
+        if "code" not in form.errors:
+            send_code(request, form)
         return render(request, "portal/find.html", {"form": form}, status=200 if not form.errors else 400)
     if form.is_valid():
         phone = form.cleaned_data["phone"]
@@ -547,19 +585,6 @@ def poster(request: HttpRequest, unit_code: str, fmt: str = "png") -> HttpRespon
         response = HttpResponse(poster_png(unit, url), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="poster-{unit.pk}.{fmt}"'
     return response
-
-
-@login_required
-def posters(request: HttpRequest) -> HttpResponse:
-    """Staff page: the 民生码 posters of the units in the user's scope, to print (PDF) or share (PNG)."""
-    from fengqiao.cases.policy import units_in_scope
-
-    query = (request.GET.get("q") or "").strip()[:40]
-    units = units_in_scope(request.user).filter(is_active=True)
-    if query:
-        units = units.filter(Q(name__icontains=query) | Q(code__icontains=query))
-    rows = list(units.order_by("path")[:300])
-    return render(request, "portal/posters.html", {"units": rows, "q": query})
 
 
 @never_cache

@@ -11,12 +11,13 @@ from typing import Any
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from fengqiao.cases.events import event_label
+from fengqiao.cases.events import event_label, via_label
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.cases.workflow import OPEN_STATES, State
 from fengqiao.core.inputcheck import strip_control
 from fengqiao.org.models import User
 from fengqiao.supervision.models import AccountabilityRecord, Instruction, ReverseCheck
+from fengqiao.supervision.pdftext import glyph_safe
 
 FONT_CANDIDATES = [
     os.environ.get("FENGQIAO_PDF_FONT", ""),
@@ -28,13 +29,20 @@ FONT_CANDIDATES = [
 
 def case_file(case: Case) -> dict[str, Any]:
     events = list(case.events.select_related("actor", "actor_unit").order_by("at", "pk"))
+    team = list(case.team.select_related("mediator"))
+    sessions = list(case.sessions.select_related("recorded_by").order_by("held_at", "pk"))
+    for s in sessions:  # the mediators of a session are the case's team, and whoever recorded it
+        names = [m.mediator.name for m in team]
+        if s.recorded_by is not None and str(s.recorded_by) not in names:
+            names.append(str(s.recorded_by))
+        s.mediator_names = "、".join(names)  # type: ignore[attr-defined]
     return {
         "case": case,
         "parties": list(case.parties.all()),
-        "events": [(e, event_label(e.code)) for e in events],
-        "sessions": list(case.sessions.all()),
-        "meetings": list(case.meetings.all()),
-        "team": list(case.team.select_related("mediator")),
+        "events": [(e, event_label(e.code), str(e.actor) if e.actor else via_label(e.via)) for e in events],
+        "sessions": sessions,
+        "meetings": list(case.meetings.order_by("held_at", "pk")),
+        "team": team,
         "attachments": list(case.attachments.all()),
         "instructions": list(case.instructions.select_related("author", "answered_by")),
         "generated_at": timezone.now(),
@@ -64,6 +72,28 @@ class PersonFile:
     def satisfaction_rate(self) -> float | None:
         valid = sum(self.ratings.values())
         return (self.ratings.get("satisfied", 0) + self.ratings.get("basic", 0)) / valid if valid else None
+
+    @property
+    def on_time_text(self) -> str:
+        return rate_text(self.on_time, self.closed)
+
+    @property
+    def satisfaction_text(self) -> str:
+        return rate_text(self.ratings.get("satisfied", 0) + self.ratings.get("basic", 0), sum(self.ratings.values()))
+
+    @property
+    def subtitle(self) -> str:
+        """Title and unit, whichever are known, without a dangling separator."""
+        return " · ".join(x for x in (self.person.title, self.person.unit.name if self.person.unit else "") if x)
+
+
+def rate_text(part: int, whole: int) -> str:
+    """A rate as people read it: "80%（4/5）"; "—" when there is nothing to divide by."""
+    if not whole:
+        return "—"
+    pct = 100 * part / whole
+    shown = f"{pct:.0f}" if pct == int(pct) or pct >= 10 else f"{pct:.1f}"
+    return f"{shown}%（{part}/{whole}）"
 
 
 def person_file(person: User) -> PersonFile:
@@ -125,7 +155,7 @@ def case_file_pdf(case: Case) -> bytes:
 
     def p(text: Any, style: ParagraphStyle = body) -> Paragraph:
         # Control characters (stored before input refused them) would break reportlab's markup parser.
-        return Paragraph(escape(strip_control(str(text or ""))).replace("\n", "<br/>"), style)
+        return Paragraph(glyph_safe(escape(strip_control(str(text or ""))), font).replace("\n", "<br/>"), style)
 
     story: list[Any] = [
         p(f"一事一档 · 案件 {case.display_code}", h1),
@@ -159,8 +189,8 @@ def case_file_pdf(case: Case) -> bytes:
     story.append(p("全程记录（时间轴）", h2))
     rows = [[p("时间"), p("事件"), p("操作人/单位"), p("说明")]]
     costs = [1]  # estimated rendered lines per row
-    for e, label in data["events"]:
-        who = " / ".join(x for x in (str(e.actor or e.via or ""), e.actor_unit.name if e.actor_unit else "") if x)
+    for e, label, actor in data["events"]:
+        who = " / ".join(x for x in (actor, e.actor_unit.name if e.actor_unit else "") if x)
         # The whole text, in pieces of at most ~30 lines, one row each: a note of any length flows over
         # pages (a single cell taller than a page made reportlab fail the whole file).
         for i, piece in enumerate(text_pieces(e.reason)):
@@ -178,6 +208,23 @@ def case_file_pdf(case: Case) -> bytes:
     for i, (start, end) in enumerate(page_chunks(costs)):
         widths = [30 * mm, 32 * mm, 45 * mm, 63 * mm]
         story.append(_table(rows[start:end], widths, font, colors, Table, TableStyle, i == 0))
+    if data["sessions"]:
+        story.append(p("调解记录", h2))
+        rows = [[p("时间"), p("地点"), p("参加人员"), p("调解员"), p("结果"), p("记录")]]
+        rows += [
+            [
+                p(f"{timezone.localtime(x.held_at):%Y-%m-%d %H:%M}"),
+                p(x.place or ("线上" if x.online_url else "—")),
+                p(x.participants or "—"),
+                p(x.mediator_names or "—"),
+                p(x.get_outcome_display()),
+                p(x.notes[:600]),
+            ]
+            for x in data["sessions"]
+        ]
+        story.append(
+            _table(rows, [24 * mm, 24 * mm, 30 * mm, 26 * mm, 16 * mm, 50 * mm], font, colors, Table, TableStyle)
+        )
     if data["attachments"]:
         story += [p("附件", h2)] + [
             p(f"{a.get_kind_display()}：{a.original_name}（{a.size} 字节）") for a in data["attachments"]

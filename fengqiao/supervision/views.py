@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.cases import codes, policy
-from fengqiao.cases.events import event_label
-from fengqiao.cases.models import Case, CaseEvent
+from fengqiao.cases.models import Case
 from fengqiao.core import audit
 from fengqiao.org.choices import Role
 from fengqiao.org.models import User
+from fengqiao.supervision.evidence import evidence_of
 from fengqiao.supervision.files import case_file, case_file_pdf, person_file
 from fengqiao.supervision.models import AccountabilityKind, AccountabilityRecord, RecordStatus, ReverseCheck
 
@@ -77,17 +77,12 @@ class CheckForm(forms.Form):
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = _supervisor(request)
     record = get_object_or_404(records_in_scope(user).select_related("case", "unit", "person"), pk=pk)
-    event_ids = [int(e) for e in (record.evidence or {}).get("events", []) if str(e).isdigit()]
-    evidence = [
-        (e, event_label(e.code))
-        for e in CaseEvent.objects.filter(pk__in=event_ids).select_related("case", "actor", "actor_unit").order_by("at")
-    ]
     return render(
         request,
         "supervision/record.html",
         {
             "record": record,
-            "evidence": evidence,
+            "evidence": evidence_of(record),
             "checks": record.checks.select_related("opened_by"),
             "form": CheckForm(),
             "open_check": record.checks.filter(concluded_at__isnull=True).first(),

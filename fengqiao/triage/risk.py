@@ -50,6 +50,29 @@ EXCLAIM = re.compile(r"[!！]")
 # wage arrears phrased freely: "拖欠我们三十多个工人的工资", "两个月没发工资"
 WAGE_ARREARS = re.compile(r"(拖欠|欠|不发|没发|没有发|不给|不付)[^，,。！!？?；;]{0,12}(工资|工钱|薪水|薪资|劳务费)")
 WAGE_WEIGHT = 35
+# Mass-incident wording phrased freely, which the fixed phrases miss: "扬言要去县政府门口讨说法",
+# "准备集体到镇里上访", "一起去堵路". Each is (pattern, category, weight, what the reason calls it).
+_CLAUSE = r"[^，,。！!？?；;]"
+MASS_PATTERNS: list[tuple[re.Pattern[str], str, int]] = [
+    # a threat or plan to go to a government office or higher up
+    (
+        re.compile(
+            rf"(扬言|声称|威胁|准备|打算|商量|要|约好|相约){_CLAUSE}{{0,8}}(去|到|上|找){_CLAUSE}{{0,6}}"
+            r"(政府|县委|镇里|县里|市里|省里|北京|信访|门口)"
+        ),
+        "gathering",
+        60,
+    ),
+    # many people acting together
+    (
+        re.compile(rf"(集体|一起|一块儿?|大家|几十个人|全村){_CLAUSE}{{0,6}}(讨薪|上访|去|到|围|堵|闹|静坐|拉横幅)"),
+        "gathering",
+        60,
+    ),
+    (re.compile(r"拉横幅|静坐|围堵|堵(路|门|桥|厂门|大门|工地)"), "gathering", 60),
+    # "讨说法": going to demand an answer in person
+    (re.compile(r"讨(个)?说法|要(个)?说法|讨个公道|讨回公道"), "petition", 40),
+]
 INTENSIFIERS = ("非常", "特别", "极其", "实在", "太", "简直", "根本", "到底", "究竟", "一再", "再三", "多次", "反复")
 NEGATIVE = (
     "愤怒",
@@ -258,6 +281,10 @@ def assess(
         m = WAGE_ARREARS.search(text)
         if m:
             hits.append(Hit(m.group(0), "wages", WAGE_WEIGHT, m.start()))
+    for pattern, category, weight in MASS_PATTERNS:
+        m = pattern.search(text)
+        if m and not any(h.start <= m.start() < h.start + len(h.phrase) and h.weight >= weight for h in hits):
+            hits.append(Hit(m.group(0), category, weight, m.start()))
     reasons: list[str] = []
     best: dict[str, Hit] = {}
     for h in hits:
@@ -286,6 +313,10 @@ def assess(
         reasons.append(f"情绪激烈（情绪分 {emotion:.2f}{'：' + shown if shown else ''}）")
 
     people = max(1, int(people or 1))
+    stated, phrase = people_in_text(text)
+    if stated > people:
+        people = stated
+        reasons.append(f"文中提到涉及人数（“{phrase}”）")
     if people >= 30:
         score += 30
         reasons.append(f"涉及人数多（{people} 人），有群体性风险")
@@ -318,3 +349,59 @@ def assess(
         emotion=emotion,
         categories=[h.category for h in ordered],
     )
+
+
+# --- the number of people a text mentions -----------------------------------------------------
+
+_DIGITS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_NUMBER = r"(\d{1,5}|[一两二三四五六七八九十百几]{1,5}|上百|上千|数十|数百)"
+_PEOPLE = re.compile(
+    rf"(共|一共|总共|有|约|大约|近|将近|超过|上|我们|涉及)?{_NUMBER}(多|余|来)?(名|个|位|户|家|口|人)"
+    r"(工人|农民工|村民|居民|业主|群众|住户|人家|家庭|租户|学员|员工|职工|人)?"
+)
+_WHOLE = re.compile(r"全村|全组|整个小区|全体业主|全体村民")
+
+
+def chinese_number(token: str) -> int | None:
+    """A count as written ("12", "十二", "二十", "十几", "几十", "上百"): its lower bound."""
+    if token.isdigit():
+        return int(token)
+    fixed = {"上百": 100, "上千": 1000, "数十": 20, "数百": 200, "几十": 20, "十几": 11, "几": None}
+    if token in fixed:
+        return fixed[token]
+    if "几" in token:  # "二十几", "三十几"
+        base = chinese_number(token.replace("几", ""))
+        return base + 1 if base else None
+    total, current = 0, 0
+    for ch in token:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current or None
+
+
+def people_in_text(text: str) -> tuple[int, str]:
+    """The largest number of people (or households) the text mentions — "共12名工人", "十几户",
+    "三十多个村民" — and the words it was read from; (0, "") when it names none. A household counts
+    as one person (a lower bound). Numbers of other things ("三个月", "5000元") are not counted."""
+    best, phrase = 0, ""
+    for m in _PEOPLE.finditer(text or ""):
+        unit, noun = m.group(4), m.group(5)
+        if unit in ("个", "家") and not noun:  # "三个月", "两家公司" say nothing about people
+            continue
+        if unit == "口" and not m.group(1):  # "一口井"
+            continue
+        n = chinese_number(m.group(2))
+        if n is not None and 2 <= n <= 100000 and n > best:
+            best, phrase = n, m.group(0)
+    whole = _WHOLE.search(text or "")
+    if whole and best < 30:
+        best, phrase = 30, whole.group(0)
+    return best, phrase

@@ -21,14 +21,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fengqiao.cases.actions import ActionError, Actor, perform
 from fengqiao.cases.choices import Channel
 from fengqiao.cases.models import Category, Domain
+from fengqiao.core import formerrors
 from fengqiao.mediation.models import MediatorKind
 from fengqiao.org.choices import Role
 from fengqiao.triage.models import LabelSource, TrainingLabel, TriageResult
+from fengqiao.web import access
 from fengqiao.web.views.common import case_queryset, get_case_or_404, staff_required, staff_user
 
 log = logging.getLogger(__name__)
 
-QUEUE_ROLES = (Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER, Role.LEADER, Role.SYSTEM_ADMIN)
+QUEUE_ROLES = tuple(access.TRIAGE_QUEUE)
 DRY_RUN_ROLES = (Role.DISPATCHER, Role.SYSTEM_ADMIN)
 
 
@@ -248,7 +250,7 @@ def team_confirm(request: HttpRequest, code: str) -> HttpResponse:
     try:
         perform("attach_team", case, Actor.staff(user), {"members": members}, via="web")
     except ActionError as exc:
-        detail = "；".join(str(v) for vs in exc.errors.values() for v in (vs if isinstance(vs, list) else [vs]))
+        detail = "；".join(formerrors.messages(exc.errors))
         messages.error(request, f"{exc.message}{('（' + detail + '）') if detail else ''}")
         return redirect(back)
     messages.success(request, gettext("调解团队已组建。"))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.cases import inputs, policy
 from fengqiao.cases.choices import Priority, Risk
 from fengqiao.cases.models import Case
+from fengqiao.core import formerrors
 from fengqiao.core.labels import choice_label
 from fengqiao.mediation.models import Mediator, SessionOutcome, TeamMember
 from fengqiao.org.choices import Role, UnitKind
@@ -528,24 +529,5 @@ def build_data(name: str, post: QueryDict, case: Case) -> dict[str, Any]:
 
 def field_errors(errors: Any) -> tuple[dict[str, list[str]], list[str]]:
     """Split ``ActionError.errors`` (DRF's nested error structure) into messages per form field and
-    messages for the whole form."""
-    per_field: dict[str, list[str]] = {}
-    general: list[str] = []
-
-    def flatten(value: Any) -> list[str]:
-        if isinstance(value, dict):
-            return [m for v in value.values() for m in flatten(v)]
-        if isinstance(value, list | tuple):
-            return [m for v in value for m in flatten(v)]
-        return [str(value)]
-
-    if isinstance(errors, dict):
-        for key, value in errors.items():
-            target = {"members": "mediators"}.get(str(key), str(key))
-            if key in ("non_field_errors", "detail"):
-                general.extend(flatten(value))
-            else:
-                per_field.setdefault(target, []).extend(flatten(value))
-    elif errors:
-        general.extend(flatten(errors))
-    return per_field, general
+    messages for the whole form (fengqiao.core.formerrors: never a Python repr)."""
+    return formerrors.split(errors, aliases={"members": "mediators"})

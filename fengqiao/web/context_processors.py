@@ -14,13 +14,14 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         return {}
     from fengqiao.core.menu import items_for
     from fengqiao.notify.models import Notification
+    from fengqiao.web import access
 
     roles = {g.role for g in user.role_grants()}
     return {
         "unread_count": Notification.objects.filter(user=user, read_at__isnull=True).count(),
         "nav": {
-            "workbench": bool(roles & {Role.DISPATCHER, Role.HANDLER, Role.MEDIATOR, Role.GRID_WORKER}),
-            "intake": bool(roles & {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}),
+            "workbench": bool(roles & access.WORKBENCH),
+            "intake": bool(roles & access.INTAKE),
             "leader": Role.LEADER in roles,
             "supervisor": Role.SUPERVISOR in roles,
             "admin": user.is_staff,

@@ -55,4 +55,4 @@ def secret_text(device: TOTPDevice) -> str:
 
 
 def qr_svg(data: str) -> str:
-    return str(segno.make(data, error="m").svg_inline(scale=4, border=2, title="TOTP"))
+    return str(segno.make_qr(data, error="m").svg_inline(scale=4, border=2, title="TOTP"))

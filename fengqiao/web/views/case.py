@@ -24,10 +24,12 @@ from django.views.decorators.http import require_GET, require_POST
 from fengqiao.cases import codes, policy, uploads
 from fengqiao.cases.actions import ACTIONS, ActionError, Actor, label_for, perform
 from fengqiao.cases.choices import Channel, Colour, Level, Referral, Satisfaction
+from fengqiao.cases.events import via_label
 from fengqiao.cases.models import Attachment, Case, CaseEvent, Party, RevealGrant
 from fengqiao.cases.workflow import State
 from fengqiao.core import audit
 from fengqiao.mediation.models import Mediator, SessionOutcome
+from fengqiao.notify.templates import tracking_link
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Unit
 from fengqiao.web.actionforms import FORMS, ORDER, FormContext, build_data, field_errors, initial_values
@@ -44,13 +46,6 @@ from fengqiao.web.views.common import (
 REVEAL_MINUTES = 10
 
 ROLE_LABELS: dict[str, Any] = {**dict(Role.choices), "citizen": _("群众"), "system": _("系统")}
-VIA_LABELS: dict[str, Any] = {
-    **dict(Channel.choices),
-    "web": _("工作台"),
-    "api": _("接口"),
-    "portal": _("群众端"),
-    "sweep": _("督办扫描"),
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,6 +59,7 @@ class Deadline:
     done_at: dt.datetime | None
     text: str
     overdue: bool
+    ticking: bool = True  # the page's script counts it down (not while the case is paused)
 
 
 def deadlines(case: Case, now: dt.datetime) -> list[Deadline]:
@@ -76,6 +72,9 @@ def deadlines(case: Case, now: dt.datetime) -> list[Deadline]:
         if due is None:
             continue
         live = done is None and case.is_open
+        if live and case.state == State.PAUSED:  # the clock stands still while paused
+            out.append(Deadline(label, due, done, gettext("中止计时中"), False, ticking=False))
+            continue
         out.append(Deadline(label, due, done, relative(due, now) if live else "", live and due < now))
     return out
 
@@ -193,7 +192,7 @@ def timeline(case: Case) -> list[dict[str, Any]]:
             "actor": str(e.actor) if e.actor else str(ROLE_LABELS.get(e.actor_role or "system", e.actor_role)),
             "role": ROLE_LABELS.get(e.actor_role, e.actor_role),
             "unit": e.actor_unit.name if e.actor_unit else "",
-            "via": VIA_LABELS.get(e.via, e.via),
+            "via": via_label(e.via),
             "state_before": states.get(e.state_before, e.state_before),
             "state_after": states.get(e.state_after, e.state_after),
             "moved": e.state_before != e.state_after,
@@ -483,7 +482,7 @@ def render_case(
     forms = action_forms(case, user, shown, active, values, errors, pool_query, ctx)
     context = {
         "case": case,
-        "qr": codes.qr_svg(case.display_code, scale=3),
+        "qr": codes.qr_svg(tracking_link(case, request), scale=3),
         "colour": case.computed_colour(now),
         "parties": parties,
         "revealed": grant,
@@ -666,10 +665,23 @@ def case_receipt(request: HttpRequest, code: str) -> HttpResponse:
     """The printable receipt (回执) handed to the citizen: code, QR code, what was registered."""
     case = get_case_or_404(staff_user(request), code)
     applicants = [p for p in case.parties.order_by("pk") if p.role == "applicant"]
+    # Headed by the unit that registered it (the centre the citizen stood in), not by the unit
+    # triage routed it to; a case that came in without a staff member falls back to its owner.
+    registered = (
+        case.events.filter(code="case.register").select_related("actor__unit", "actor_unit").order_by("pk").first()
+    )
+    issuer = case.owner_unit
+    if registered is not None:
+        issuer = (registered.actor.unit if registered.actor else None) or registered.actor_unit or issuer
     return render(
         request,
         "web/case/receipt.html",
-        {"case": case, "qr": codes.qr_svg(case.display_code, scale=5), "applicants": applicants},
+        {
+            "case": case,
+            "qr": codes.qr_svg(tracking_link(case, request), scale=5),
+            "applicants": applicants,
+            "issuer": issuer,
+        },
     )
 
 

@@ -29,6 +29,7 @@ KIND_LABELS: dict[str, Any] = {
     "colour_yellow": _("黄码督办"),
     "colour_red": _("红码督办"),
     "deadline": _("时限提醒"),
+    "high_risk": _("高风险预警"),
 }
 
 
@@ -43,7 +44,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "n": n,
-            "kind": KIND_LABELS.get(n.kind, n.kind),
+            "kind": KIND_LABELS.get(n.kind, _("系统通知")),  # never the raw code
             "event": event_title(n.event.code),
             "reason": n.event.reason,
         }

@@ -19,15 +19,16 @@ from fengqiao.cases.actions import ActionError, Actor, register_case
 from fengqiao.cases.choices import Channel, PartyKind, Priority, Risk
 from fengqiao.cases.models import Case, Domain, Party
 from fengqiao.cases.workflow import OPEN_STATES
-from fengqiao.core import audit, crypto, inputcheck
+from fengqiao.core import audit, crypto, formerrors, inputcheck, limits
 from fengqiao.core.validators import validate_phone
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import StandardAddress, Unit
 from fengqiao.org.paths import subtree_q
+from fengqiao.web import access
 from fengqiao.web.views.common import case_queryset, staff_required, staff_user
 from fengqiao.web.views.workbench import _categories
 
-REGISTER_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
+REGISTER_ROLES = access.INTAKE
 INTAKE_CHANNELS = [
     Channel.WALK_IN,
     Channel.PHONE,
@@ -39,6 +40,18 @@ INTAKE_CHANNELS = [
 ]
 PARTY_FIELDS = ("name", "phone", "id_number", "address")
 DONE_KEY = "web_intake_done"
+# The fields the intake form shows errors under; an error on any other goes on top of the form.
+SHOWN_FIELDS = {
+    *(f"{prefix}_{f}" for prefix in ("applicant", "respondent") for f in PARTY_FIELDS),
+    "title",
+    "description",
+    "category",
+    "channel",
+    "people_count",
+    "address_text",
+    "location_unit",
+    "owner_unit",
+}
 
 
 def _party(post: QueryDict, prefix: str, role: str) -> dict[str, Any] | None:
@@ -79,26 +92,30 @@ def build_register_data(post: QueryDict) -> tuple[dict[str, Any], list[str]]:
 
 
 def map_errors(errors: Any, prefixes: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """``ActionError.errors`` as messages under the intake form's own fields: a party's error
+    (``{"parties": {0: {"phone": [...]}}}``) goes under that party's field (``applicant_phone``)."""
     per_field: dict[str, list[str]] = {}
     general: list[str] = []
-    if not isinstance(errors, dict):
-        return per_field, [str(errors)]
-    for key, value in errors.items():
-        if key == "parties":
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                for i, item in enumerate(value):
-                    prefix = prefixes[i] if i < len(prefixes) else "applicant"
-                    for fname, msgs in item.items():
-                        per_field.setdefault(f"{prefix}_{fname}", []).extend(str(m) for m in msgs)
+    for path, msg in formerrors.walk(errors):
+        head = str(path[0]) if path else ""
+        if not path or head in formerrors.GENERAL_KEYS:
+            target = general
+        elif head == "parties":
+            index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
+            fname = next((str(p) for p in path[1:] if isinstance(p, str)), "")
+            if index is None or fname not in PARTY_FIELDS:
+                # a whole-list error ("请填写申请人") or a field the form does not show
+                prefix = prefixes[index] if index is not None and index < len(prefixes) else "applicant"
+                target = per_field.setdefault(f"{prefix}_name", [])
             else:
-                items = value if isinstance(value, list) else [value]
-                per_field.setdefault("applicant_name", []).extend(str(m) for m in items)
-        elif key == "non_field_errors":
-            general.extend(str(m) for m in value)
-        elif key in ("standard_address", "location_unit"):
-            per_field.setdefault("location_unit", []).extend(str(m) for m in value)
+                prefix = prefixes[index] if index < len(prefixes) else "applicant"
+                target = per_field.setdefault(f"{prefix}_{fname}", [])
+        elif head in ("standard_address", "location_unit"):
+            target = per_field.setdefault("location_unit", [])
         else:
-            per_field.setdefault(key, []).extend(str(m) for m in (value if isinstance(value, list) else [value]))
+            target = per_field.setdefault(head, [])
+        if msg not in target:
+            target.append(msg)
     return per_field, general
 
 
@@ -146,6 +163,9 @@ def _render(
     status: int = 200,
 ) -> HttpResponse:
     user = staff_user(request)
+    if isinstance(values, QueryDict) and len(values.get("description", "")) > limits.ECHO_MAX:
+        values = values.copy()
+        values["description"] = limits.echo(str(values["description"]))
     owner_units = sorted({g.unit for g in user.role_grants() if g.role in REGISTER_ROLES}, key=lambda u: u.path)
     return render(
         request,
@@ -202,6 +222,8 @@ def intake(request: HttpRequest) -> HttpResponse:
         case, _created = register_case(Actor.staff(user), data, via="web")
     except ActionError as exc:
         per_field, general = map_errors(exc.errors, prefixes)
+        for key in [k for k in per_field if k not in SHOWN_FIELDS]:  # a field without its own place on the form
+            general.extend(per_field.pop(key))
         return _render(request, post, errors=per_field, page_errors=[exc.message, *general], status=exc.status)
     if token:
         done[token] = case.display_code

@@ -33,7 +33,7 @@ from fengqiao.cases import policy
 from fengqiao.cases.actions import ActionError, Actor, perform
 from fengqiao.cases.choices import Colour, Level
 from fengqiao.cases.models import Case
-from fengqiao.cases.workflow import OPEN_STATES, TRANSITIONS, State
+from fengqiao.cases.workflow import OPEN_STATES, RUNNING_STATES, TRANSITIONS, State
 from fengqiao.core import audit
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.paths import subtree_q
@@ -41,6 +41,7 @@ from fengqiao.supervision.models import Follow, Instruction
 from fengqiao.web.views.common import get_case_or_404, staff_required
 
 OPEN = sorted(OPEN_STATES)
+RUNNING = sorted(RUNNING_STATES)  # a paused case's clock stands still: never overdue
 COLOUR_LABELS = dict(Colour.choices)
 PREVIEW_ROWS = 10  # rows per list on the overview; "查看全部" pages through the rest
 PAGE_ROWS = 50
@@ -110,7 +111,7 @@ def colour_q(colour: str, now: dt.datetime) -> Q:
 
 
 def overdue_q(now: dt.datetime) -> Q:
-    return Q(state__in=OPEN, due_at__lt=now)
+    return Q(state__in=RUNNING, due_at__lt=now)
 
 
 def overdue_first(qs: QuerySet[Case], n: int) -> list[int]:
@@ -118,7 +119,7 @@ def overdue_first(qs: QuerySet[Case], n: int) -> list[int]:
     each open state along the (state, due_at) index, merged here. One query over all open states
     had to sort every overdue case of the county to find the first ten."""
     rows: list[tuple[int, dt.datetime]] = []
-    for state in OPEN:
+    for state in RUNNING:
         found = qs.filter(state=state, due_at__isnull=False).order_by("due_at", "id").values_list("pk", "due_at")[:n]
         rows.extend((pk, due) for pk, due in found if due is not None)
     return [pk for pk, _due in sorted(rows, key=lambda r: (r[1], r[0]))[:n]]
@@ -224,7 +225,7 @@ def _rows(cases: list[Case], now: dt.datetime) -> list[dict[str, Any]]:
             "case": c,
             "colour": c.computed_colour(now),
             "colour_label": COLOUR_LABELS.get(c.computed_colour(now), ""),
-            "overdue": c.is_open and c.due_at is not None and c.due_at < now,
+            "overdue": c.is_overdue(now),
             "can_instruct": c.state in INSTRUCTABLE,
         }
         for c in cases

@@ -19,16 +19,16 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _l
 
-from fengqiao.cases.choices import Channel, Level
-from fengqiao.cases.events import event_label
+from fengqiao.cases.choices import Level
+from fengqiao.cases.events import event_label, via_label
 from fengqiao.cases.models import Case, CaseEvent, Category
 from fengqiao.cases.workflow import State
 from fengqiao.org.choices import Role
 from fengqiao.org.models import Unit, User
 from fengqiao.web.views.leader import (
     COLOUR_LABELS,
-    OPEN,
     PREVIEW_ROWS,
+    RUNNING,
     area_cases,
     fetch_rows,
     id_page,
@@ -114,7 +114,7 @@ def _lists(user: Any, now: dt.datetime, bounced: list[int]) -> dict[str, QuerySe
         "bounced": area.filter(pk__in=bounced)
         .annotate(moves_n=Coalesce(_move_count(), 0))
         .order_by("-moves_n", "-created_at", "-id"),
-        "stalled": area.filter(state__in=OPEN).filter(~Exists(recent)).order_by("created_at", "id"),
+        "stalled": area.filter(state__in=RUNNING).filter(~Exists(recent)).order_by("created_at", "id"),
     }
 
 
@@ -126,7 +126,7 @@ def _counts(user: Any, now: dt.datetime, bounced: list[int]) -> dict[str, int]:
     return area_cases(user, Role.SUPERVISOR).aggregate(
         overdue=Count("pk", filter=overdue_q(now)),
         bounced=Count("pk", filter=Q(pk__in=bounced)),
-        stalled=Count("pk", filter=Q(state__in=OPEN) & ~Q(pk__in=recent)),
+        stalled=Count("pk", filter=Q(state__in=RUNNING) & ~Q(pk__in=recent)),
     )
 
 
@@ -179,7 +179,7 @@ def _rows(key: str, cases: list[Case], now: dt.datetime) -> list[dict[str, Any]]
             "case": c,
             "colour": c.computed_colour(now),
             "colour_label": COLOUR_LABELS.get(c.computed_colour(now), ""),
-            "overdue_days": (now - c.due_at).days if c.due_at and c.is_open and c.due_at < now else None,
+            "overdue_days": (now - c.due_at).days if c.due_at and c.is_overdue(now) else None,
             "idle_days": (now - c.last_event_at).days if getattr(c, "last_event_at", None) else None,  # type: ignore[attr-defined]
             "chain": chains.get(c.pk, []),
             "pairs": _pairs(chains.get(c.pk, [])),
@@ -231,7 +231,6 @@ UNIT_KEYS = ("from", "to", "declined_by", "back_to", "unit", "lead_unit", "owner
 UNIT_FIELDS = {"owner_unit", "pending_unit", "lead_unit", "location_unit", "dispatched_from"}
 USER_FIELDS = {"handler", "registered_by"}
 HIDDEN_FIELDS = {"version", "state", "paused_from"}  # the state change is shown on its own
-VIA_LABELS = {**dict(Channel.choices), "web": _l("工作台"), "test": _l("测试")}
 
 
 def _field_label(name: str) -> str:
@@ -329,7 +328,7 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
                 "e": e,
                 "label": event_label(e.code),
                 "role": roles.get(e.actor_role, e.actor_role),
-                "via": VIA_LABELS.get(e.via, e.via),
+                "via": via_label(e.via),
                 "state_before": _value("state", e.state_before, names) if e.state_before else "",
                 "state_after": _value("state", e.state_after, names),
                 "route": route if len(route) == 2 else [],
@@ -343,8 +342,8 @@ def timeline(request: HttpRequest, code: str) -> HttpResponse:
         "case": case,
         "items": items,
         "colour": case.computed_colour(now),
-        "overdue": case.is_open and case.due_at is not None and case.due_at < now,
-        "idle_days": idle.days if idle is not None and case.is_open and idle >= STALL_AFTER else None,
+        "overdue": case.is_overdue(now),
+        "idle_days": idle.days if idle is not None and case.state in RUNNING and idle >= STALL_AFTER else None,
         "moves": sum(1 for e in events if e.code in MOVE_CODES),
         "instructions": list(case.instructions.select_related("author", "answered_by").order_by("created_at")),
     }

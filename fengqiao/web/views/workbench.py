@@ -22,8 +22,8 @@ from fengqiao.cases.actions import ActionError, Actor
 from fengqiao.cases.choices import Channel, Colour, Level
 from fengqiao.cases.filtersets import CaseFilterSet
 from fengqiao.cases.models import Case, Category
-from fengqiao.cases.workflow import OPEN_STATES, State
-from fengqiao.core import audit, crypto
+from fengqiao.cases.workflow import RUNNING_STATES, State
+from fengqiao.core import audit, crypto, formerrors
 from fengqiao.core.validators import validate_phone
 from fengqiao.mediation.models import TeamMember
 from fengqiao.org.choices import Role, UnitKind
@@ -64,7 +64,7 @@ _PERSONAL = re.compile(r"^(\+?86)?(1[3-9]\d{9}|0\d{2,3}\d{7,8}|\d{17}[\dXx])$")
 
 def group_filters(user: Any, now: dt.datetime) -> dict[str, Q]:
     """The "my tasks" groups as conditions on the cases the user may see (``policy.visible_q``)."""
-    open_states = [str(s) for s in OPEN_STATES]
+    running = [str(s) for s in RUNNING_STATES]
     mine = Q(handler=user) | Q(pk__in=TeamMember.objects.filter(mediator__user=user).values("case_id"))
     unanswered = Instruction.objects.filter(answered_at__isnull=True).values("case_id")
     return {
@@ -72,8 +72,9 @@ def group_filters(user: Any, now: dt.datetime) -> dict[str, Q]:
         "to_accept": Q(state__in=[State.REGISTERED, State.DISPATCHED]) & policy.anchor_q(user, "accept"),
         "todo": Q(handler=user, state__in=[State.ACCEPTED, State.IN_PROGRESS]),
         "mediating": mine & Q(state=State.MEDIATING),
-        "due_soon": Q(state__in=open_states, due_at__gte=now, due_at__lt=now + dt.timedelta(hours=48)),
-        "overdue": Q(state__in=open_states, due_at__lt=now),
+        # a paused case's clock stands still: it is neither due soon nor overdue
+        "due_soon": Q(state__in=running, due_at__gte=now, due_at__lt=now + dt.timedelta(hours=48)),
+        "overdue": Q(state__in=running, due_at__lt=now),
         "instructions": Q(pk__in=unanswered),
     }
 
@@ -278,7 +279,7 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
             )
             ok.append(case.display_code)
         except ActionError as exc:
-            detail = "；".join(str(m) for v in exc.errors.values() for m in (v if isinstance(v, list) else [v]))
+            detail = "；".join(formerrors.messages(exc.errors))
             failed.append(f"{case.display_code}：{exc.message}{('（' + detail + '）') if detail else ''}")
     if ok:
         messages.success(request, gettext("已指派 %(n)s 件：%(codes)s") % {"n": len(ok), "codes": "、".join(ok)})

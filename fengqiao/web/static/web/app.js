@@ -226,6 +226,6 @@
   /* Print; one submission per click. */
   $$("[data-print]").forEach(function (b) { b.addEventListener("click", function () { window.print(); }); });
   $$("button[data-once]").forEach(function (b) {
-    b.form && b.form.addEventListener("submit", function () { setTimeout(function () { b.disabled = true; }, 0); });
+    b.form && b.form.addEventListener("submit", function (e) { setTimeout(function () { if (!e.defaultPrevented) b.disabled = true; }, 0); });
   });
 })();
