@@ -13,96 +13,69 @@ every metric and every points rule has data.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import random
 import time
 
 from common import print_table, setup_django, summary, timed, write_result
 
+OUTCOME_SQL = [
+    # one handler per owner unit
+    """UPDATE cases_case c SET handler_id = u.id FROM org_user u WHERE u.unit_id = c.owner_unit_id
+       AND u.username LIKE 'h%%'""",
+    "UPDATE cases_case SET accepted_at = created_at + random() * 30 * interval '1 hour'",
+    """UPDATE cases_case SET resolved_at = least(now(), created_at + (0.5 + random() * 25) * interval '1 day'),
+       matter_settled = random() < 0.85, grievance_settled = random() < 0.8
+       WHERE state IN ('resolved', 'closed', 'archived')""",
+    """UPDATE cases_case SET closed_at = least(now(), resolved_at + random() * 72 * interval '1 hour'),
+       satisfaction = (ARRAY['satisfied','satisfied','satisfied','satisfied','satisfied','satisfied','satisfied',
+                             'basic','basic','unsatisfied'])[1 + floor(random() * 10)::int]
+       WHERE state IN ('closed', 'archived')""",
+    """INSERT INTO mediation_teammember (case_id, mediator_id, is_lead, reason, added_at)
+       SELECT c.id, %(m0)s + (c.id %% %(mn)s), true, '', c.created_at FROM cases_case c
+       WHERE c.resolved_at IS NOT NULL AND random() < 0.2""",
+]
+EVENT_SQL = """INSERT INTO cases_caseevent (case_id, code, actor_id, actor_role, via, at, state_before, state_after,
+       before, after, reason, data, public, version)
+       SELECT id, %(code)s, {actor}, '', 'bench', {at}, '', '', '{{}}', '{{}}', '', {data}, false, 1
+       FROM cases_case WHERE {where}"""
+EVENTS = [
+    ("case.resolve", "handler_id", "resolved_at", "'{}'", "resolved_at IS NOT NULL"),
+    ("case.close", "handler_id", "closed_at", "'{}'", "closed_at IS NOT NULL"),
+    (
+        "case.rate",
+        "NULL",
+        "closed_at + interval '2 hours'",
+        "json_build_object('satisfaction', satisfaction)",
+        "satisfaction <> ''",
+    ),
+]
+
 
 def outcomes(rng: random.Random) -> dict[str, int]:
-    from django.db import transaction
-    from django.utils import timezone
+    """Outcomes written in bulk with SQL (PostgreSQL): fixture loading for the measurement only."""
+    from django.db import connection, transaction
 
-    from fengqiao.cases.models import Case, CaseEvent
-    from fengqiao.cases.workflow import State
+    from fengqiao.cases.models import CaseEvent
     from fengqiao.mediation.models import Mediator, TeamMember
     from fengqiao.org.choices import Role, UnitKind
     from fengqiao.org.models import RoleAssignment, Unit, User
 
     towns = list(Unit.objects.filter(kind=UnitKind.TOWN))
-    handlers = []
     for i, unit in enumerate(Unit.objects.filter(kind__in=[UnitKind.SUBCENTRE, UnitKind.DEPARTMENT])):
         u = User.objects.create_user(f"h{i}", password="x-bench-pass-1", unit=unit)
         RoleAssignment.objects.create(user=u, unit=unit, role=Role.HANDLER)
-        handlers.append(u)
-    by_unit = {u.unit_id: u.pk for u in handlers}
     mediators = Mediator.objects.bulk_create(
         [Mediator(name=f"调解员{i}", kind="people", unit=rng.choice(towns)) for i in range(300)]
     )
-    now = timezone.now()
-    done = {State.RESOLVED, State.CLOSED, State.ARCHIVED}
-    counts = {"events": 0, "teams": 0}
-    last = 0
-    while True:
-        rows = list(
-            Case.objects.filter(pk__gt=last)
-            .order_by("pk")
-            .values_list("pk", "created_at", "state", "owner_unit_id")[:5000]
-        )
-        if not rows:
-            break
-        last = rows[-1][0]
-        updates, events, teams = [], [], []
-        for pk, created, state, owner in rows:
-            c = Case(pk=pk)
-            c.accepted_at = created + dt.timedelta(hours=rng.uniform(0.5, 30))
-            c.handler_id = by_unit.get(owner)
-            c.resolved_at = c.closed_at = None
-            c.satisfaction = ""
-            if state in done:
-                c.resolved_at = min(now, created + dt.timedelta(days=rng.uniform(0.5, 25)))
-                c.matter_settled = c.grievance_settled = rng.random() < 0.8
-                events.append(
-                    CaseEvent(case_id=pk, code="case.resolve", at=c.resolved_at, actor_id=c.handler_id, via="bench")
-                )
-                if state != State.RESOLVED:
-                    c.closed_at = min(now, c.resolved_at + dt.timedelta(hours=rng.uniform(1, 72)))
-                    events.append(
-                        CaseEvent(case_id=pk, code="case.close", at=c.closed_at, actor_id=c.handler_id, via="bench")
-                    )
-                    c.satisfaction = rng.choices(["satisfied", "basic", "unsatisfied"], [70, 22, 8])[0]
-                    events.append(
-                        CaseEvent(
-                            case_id=pk,
-                            code="case.rate",
-                            at=c.closed_at + dt.timedelta(hours=2),
-                            via="bench",
-                            data={"satisfaction": c.satisfaction},
-                        )
-                    )
-                if rng.random() < 0.2:
-                    teams.append(TeamMember(case_id=pk, mediator=rng.choice(mediators), is_lead=True, added_at=created))
-            updates.append(c)
-        with transaction.atomic():
-            Case.objects.bulk_update(
-                updates,
-                [
-                    "accepted_at",
-                    "handler_id",
-                    "resolved_at",
-                    "closed_at",
-                    "satisfaction",
-                    "matter_settled",
-                    "grievance_settled",
-                ],
-                batch_size=1000,
-            )
-            CaseEvent.objects.bulk_create(events, batch_size=2000)
-            TeamMember.objects.bulk_create(teams, batch_size=2000)
-        counts["events"] += len(events)
-        counts["teams"] += len(teams)
-    return counts
+    ids = sorted(m.pk for m in mediators)
+    assert ids[-1] - ids[0] == len(ids) - 1
+    before = CaseEvent.objects.count()
+    with transaction.atomic(), connection.cursor() as cur:
+        for sql in OUTCOME_SQL:
+            cur.execute(sql, {"m0": ids[0], "mn": len(ids)} if "%(" in sql else None)
+        for code, actor, at, data, where in EVENTS:
+            cur.execute(EVENT_SQL.format(actor=actor, at=at, data=data, where=where), {"code": code})
+    return {"events": CaseEvent.objects.count() - before, "teams": TeamMember.objects.count()}
 
 
 def main() -> None:

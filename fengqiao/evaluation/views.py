@@ -191,6 +191,7 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             "page": page,
             "num_ids": num_ids,
             "hidden": len(result.den_ids) - den.count(),
+            "months": _month_choices(),
         },
     )
 
