@@ -54,7 +54,7 @@ def dashboard(request: HttpRequest, code: str | None = None) -> HttpResponse:
         "data_url": data_url,
         "config": map_config(scope),
         "illustrative": illustrative(),
-        "formulas": rates.FORMULAS,
+        "formulas": {k: v for k, v in rates.FORMULAS.items() if k != "close_rate"},  # the rates the screen shows
         "towns": towns,
         "has_rankings": figures.rankings_available(),
         "refresh": _refresh(request),

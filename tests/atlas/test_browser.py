@@ -137,6 +137,7 @@ def test_dashboard_big_screen_and_phone(open_session: Any, county: dict[str, Any
     with s.page.expect_response(lambda r: "/staff/dashboard/data/" in r.url, timeout=30_000):
         pass
     assert s.page.evaluate("performance.getEntriesByType('navigation').length") == before
+    s.page.close()  # stop its polling: the test server is shared by the next windows
 
     t = window(open_session, BIG, "atlas_county")
     t.goto(f"/staff/dashboard/{county['town'].code}/")

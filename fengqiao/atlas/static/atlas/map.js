@@ -114,7 +114,7 @@
           var pts = kinds[k];
           out.push({ type: "scattermap", mode: "markers", name: pts[0].kind_label,
             lon: pts.map(function (r) { return r.lon; }), lat: pts.map(function (r) { return r.lat; }),
-            marker: { size: 11, color: RESOURCE_COLOURS[k] || "#667085" },
+            marker: { size: 11, color: opts.dark && k === "centre" ? "#e2e8f0" : RESOURCE_COLOURS[k] || "#667085" },
             text: pts.map(function (r) { return r.kind_label + "：" + r.name; }), hovertemplate: "%{text}<extra></extra>" });
         });
       }
