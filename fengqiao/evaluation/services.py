@@ -60,10 +60,10 @@ def compute_index(period: Period, kind: str, *, now: dt.datetime | None = None) 
         for k, r in results.items():
             r.shrunk = engine.shrink(r, pooled[k], tree.shrink_k)
     scores = index.score(roots, {u: index.leaf_values(rs) for u, rs in per_unit.items()})
-    volumes = {u: _volume(rs) for u, rs in per_unit.items()}
-    for uid, vol in volumes.items():
+    volumes = {pk: _volume(rs) for pk, rs in per_unit.items()}
+    for pk, vol in volumes.items():
         if vol < MIN_VOLUME:  # no case of its own in the period: its figures would all be the county's
-            scores[uid]["__total__"] = None
+            scores[pk]["__total__"] = None
     ranks = index.rank({u: s["__total__"] for u, s in scores.items()})
     rows = []
     for u in units:
