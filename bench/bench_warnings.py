@@ -35,7 +35,7 @@ FAMILIES = {
     "person": {"person_repeat", "person_revisit", "person_multichannel", "person_rising_risk"},
     "group": {"issue_group", "issue_growth", "network_group"},
     "network": {"network_group"},
-    "area": {"area_surge"},
+    "area": {"area_surge", "domain_surge"},  # at small sizes a hot town lifts its type county-wide
     "domain": {"domain_surge", "area_surge"},
     "crime": {"crime_risk"},
 }
@@ -97,7 +97,7 @@ class World:
 
         cat = category or self.rng.choice(self.cats)
         village = self.rng.choice(self.villages[town.pk])
-        old = when < self.now - dt.timedelta(days=20)
+        old = when < self.now - dt.timedelta(days=14)  # closed before the 15-day deadline
         closed = ended or (when + dt.timedelta(days=5) if old else None)
         case = Case(
             code=codes.new_code(),
@@ -268,9 +268,11 @@ def main() -> None:
         by_model[w.model.code][1] += w.pk in matched
 
     # 1,000 new cases, then an incremental run
-    later = now + dt.timedelta(minutes=5)
+    # new cases at the background's own rate (1,000 cases are ~9 hours of a 1M-a-year county)
+    span_new = max(300, int(args.new * args.days * 86400 / args.cases))
+    later = now + dt.timedelta(seconds=span_new)
     for _ in range(args.new):
-        world.add(later - dt.timedelta(seconds=rng.randint(0, 240)), rng.choice(world.towns))
+        world.add(later - dt.timedelta(seconds=rng.randint(0, span_new)), rng.choice(world.towns))
     world.flush()
     a = time.perf_counter()
     inc = run(now=later, full=False)
