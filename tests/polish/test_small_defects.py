@@ -93,3 +93,16 @@ def test_inbox_shows_the_high_risk_label(org: Org) -> None:
     Notification.objects.create(user=user, case=case, event=case.events.first(), kind="high_risk")
     body = signed_in(user).get("/staff/inbox/").content.decode()
     assert "高风险预警" in body and "high_risk" not in _visible(body)
+
+
+def test_routing_rule_admin_title_is_text_and_channels_are_labelled(org: Org) -> None:
+    from fengqiao.org.models import User
+    from tests.oversight.test_admin_import import verified_client
+
+    admin_client = verified_client(User.objects.create_superuser("root", password="Fengqiao-pw-1x", unit=org.county))
+    r = admin_client.get("/admin/triage/routingrule/")
+    assert r.status_code == 200
+    body = r.content.decode()
+    title = re.search(r"<title>(.*?)</title>", body, re.S)
+    assert title and "<a" not in title.group(1) and "&lt;a" not in title.group(1)
+    assert "12345热线" in body and "试运行" in body
