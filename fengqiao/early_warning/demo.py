@@ -149,9 +149,9 @@ def seed_warnings() -> str:
         for n in ("张强", "李勇", "王海", "赵军", "陈斌", "周涛", "吴磊", "郑伟")
     ]
     boss = {"role": "respondent", "kind": "org", "name": "宏远建筑公司"}
-    for i, days in enumerate((10.0, 6.0, 4.5, 3.0, 2.0)):
+    for i, ago in enumerate((10.0, 6.0, 4.5, 3.0, 2.0)):
         group = [workers[i]] if i != 2 else workers[2:5]
-        p.register(disp, days, WAGE[i], "0701", village, [*group, boss], people_count=len(group))
+        p.register(disp, ago, WAGE[i], "0701", village, [*group, boss], people_count=len(group))
     p.register(disp, 1, WAGE[5], "0701", village, [workers[5], workers[6], boss], people_count=2, channel="hotline")
 
     # 3. a surging area: a week of noise complaints in another town (and a few elsewhere)
