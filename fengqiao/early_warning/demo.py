@@ -101,9 +101,9 @@ def seed_warnings() -> str:
     )
     p = _Planter()
     disp, handler, leader = (_user(baita, r) for r in (Role.DISPATCHER, Role.HANDLER, Role.LEADER))
-    odisp = _user(other, Role.DISPATCHER) or disp
     if disp is None or handler is None:
         return "缺少白塔镇人员"
+    odisp: User = _user(other, Role.DISPATCHER) or disp
     village = Unit.objects.filter(parent=baita, kind=UnitKind.VILLAGE).order_by("code").first() or baita
     ovillages = list(Unit.objects.filter(parent=other, kind=UnitKind.VILLAGE).order_by("code")) or [other]
 
@@ -149,9 +149,9 @@ def seed_warnings() -> str:
         for n in ("张强", "李勇", "王海", "赵军", "陈斌", "周涛", "吴磊", "郑伟")
     ]
     boss = {"role": "respondent", "kind": "org", "name": "宏远建筑公司"}
-    for i, days in enumerate((10, 6, 4.5, 3, 2)):
+    for i, ago in enumerate((10.0, 6.0, 4.5, 3.0, 2.0)):
         group = [workers[i]] if i != 2 else workers[2:5]
-        p.register(disp, days, WAGE[i], "0701", village, [*group, boss], people_count=len(group))
+        p.register(disp, ago, WAGE[i], "0701", village, [*group, boss], people_count=len(group))
     p.register(disp, 1, WAGE[5], "0701", village, [workers[5], workers[6], boss], people_count=2, channel="hotline")
 
     # 3. a surging area: a week of noise complaints in another town (and a few elsewhere)
