@@ -12,7 +12,7 @@ Django staff (administrators). An entry with neither is shown to nobody.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.urls import NoReverseMatch, reverse
@@ -27,6 +27,7 @@ class MenuItem:
     roles: frozenset[str] = field(default_factory=frozenset)
     order: int = 100
     staff: bool = False
+    when: Callable[[], bool] | None = None  # shown only while this answers True (e.g. a demo-only page)
 
     def __init__(
         self,
@@ -36,6 +37,7 @@ class MenuItem:
         roles: Iterable[str] = (),
         order: int = 100,
         staff: bool = False,
+        when: Callable[[], bool] | None = None,
     ) -> None:
         object.__setattr__(self, "key", key)
         object.__setattr__(self, "label", label)
@@ -43,8 +45,11 @@ class MenuItem:
         object.__setattr__(self, "roles", frozenset(str(r) for r in roles))
         object.__setattr__(self, "order", order)
         object.__setattr__(self, "staff", staff)
+        object.__setattr__(self, "when", when)
 
     def visible_to(self, roles: set[str], is_staff: bool) -> bool:
+        if self.when is not None and not self.when():
+            return False
         return bool(self.roles & roles) or (self.staff and is_staff)
 
 

@@ -8,11 +8,10 @@ class DemoConfig(AppConfig):
     verbose_name = _("演示数据")
 
     def ready(self) -> None:
+        from fengqiao.core.menu import MenuItem, register
         from fengqiao.demo import sms
+        from fengqiao.web import access
 
-        if sms.available():  # development SMS backends only; never in production
-            from fengqiao.core.menu import MenuItem, register
-            from fengqiao.web import access
-
-            roles = access.WORKBENCH | access.LEADER | access.SUPERVISOR | access.SYSTEMS
-            register(MenuItem("demo-sms", _("演示短信"), "demo:sms", roles, order=98, staff=True))
+        roles = access.WORKBENCH | access.LEADER | access.SUPERVISOR | access.SYSTEMS
+        # shown only while the page exists: development SMS backends, never in production
+        register(MenuItem("demo-sms", _("演示短信"), "demo:sms", roles, order=98, staff=True, when=sms.available))

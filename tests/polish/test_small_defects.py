@@ -69,7 +69,6 @@ def test_pages_show_local_times_only(org: Org) -> None:
     perform("accept", case, org.actor("handler1"), {})
     perform("attach_team", case, org.actor("handler1"), valid_input("attach_team", org))
     perform("record_session", case, org.actor("handler1"), valid_input("record_session", org))
-    perform("extend", case, org.actor("handler1"), {"days": 5, "consent": "双方当事人同意延长"})
     handler = signed_in(org.user("handler1"))
     sup = signed_in(org.user("supervisor"))
     for client, url in (

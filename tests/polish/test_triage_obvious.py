@@ -72,7 +72,7 @@ def test_chinese_numbers() -> None:
 def test_title_cut_at_a_pause_not_mid_phrase() -> None:
     long = "村口那条路上最近有人乱堆建筑材料和生活垃圾，晚上路灯又不亮，老人小孩经过很容易摔倒受伤"
     title = derive_title(long)
-    assert title == "村口那条路上最近有人乱堆建筑材料和生活垃圾" and len(title) <= 30
+    assert title == "村口那条路上最近有人乱堆建筑材料和生活垃圾，晚上路灯又不亮" and len(title) <= 30
     unbroken = "甲" * 50
     assert derive_title(unbroken) == "甲" * 29 + "…"
     assert derive_title("隔壁猪圈气味很大。多次协商无果") == "隔壁猪圈气味很大"
