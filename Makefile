@@ -57,8 +57,11 @@ checks: venv messages
 	  $(FQ) check --deploy --fail-level WARNING
 	$(FQ) makemigrations --check --dry-run
 
+# Browser tests run in their own process, one at a time: Playwright's sync API refuses to start in a
+# worker where an earlier test left an asyncio loop running (async views run through asgiref).
 pytest: venv messages
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS) -m "not browser"
+	$(BIN)/pytest -p no:cacheprovider -m browser
 
 test: lint typecheck checks pytest
 

@@ -163,8 +163,9 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
     try:
         from fengqiao.evaluation.services import ranking  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
-        kind = "village" if scope.root is not None and scope.root.kind == UnitKind.TOWN else "town"
-        rows = ranking("month", kind)
+        if scope.root is not None and scope.root.kind == UnitKind.TOWN:
+            return None  # the index ranks towns and departments; a town's screen has no peers to rank
+        rows = ranking(timezone.localdate().strftime("%Y-%m"), "town")
     except Exception:  # the slot stays empty rather than break the screen
         log.exception("evaluation ranking unavailable")
         return None
