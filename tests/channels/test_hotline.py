@@ -12,10 +12,6 @@ from tests.conftest import Org
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    reason="integration regression of this wave (the phone shows unmasked on the hotline page); fix next session",
-    strict=False,
-)
 def test_phone_from_url_goes_to_session_and_shows_recent_cases(org: Org, new_case: Case) -> None:
     c = Client()
     c.force_login(org.user("dispatcher"))

@@ -395,9 +395,6 @@ def test_action_through_its_form(org: Org, name: str) -> None:
     assert event.code == f"case.{name}" and event.via == "web"
 
 
-@pytest.mark.xfail(
-    reason="integration regression of this wave (sweep events missing on the timeline); fix next session", strict=False
-)
 def test_sweep_events_read_well_on_the_timeline(org: Org) -> None:
     case = new_case(org)
     CaseEvent.objects.create(
@@ -409,4 +406,4 @@ def test_sweep_events_read_well_on_the_timeline(org: Org) -> None:
         data={"colour": "red"},
     )
     body = signed_in(org.user("handler1")).get(page(case)).content.decode()
-    assert "督办变色" in body and "督办扫描" in body and "红码" in body and "case.colour" not in body
+    assert "督办变色" in body and "督办巡查（系统）" in body and "红码" in body and "case.colour" not in body
