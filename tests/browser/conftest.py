@@ -6,6 +6,7 @@ of the main pages are written to docs/screenshots/.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 from collections.abc import Iterator
@@ -29,11 +30,19 @@ if not os.path.exists(CHROMIUM):  # pragma: no cover - depends on the machine
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
+_SHARED: dict[str, Any] = {}
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(
+
+def _shared_browser() -> Browser:
+    """One Playwright and one Chromium per process, whichever test module asks first.
+
+    Other test packages import this ``browser`` fixture into their own modules, which makes pytest
+    hold several session fixtures at once; two live ``sync_playwright()`` instances in one thread are
+    refused ("Sync API inside the asyncio loop"), so they all share this one."""
+    if "browser" not in _SHARED:
+        pw = sync_playwright().start()
+        _SHARED["pw"] = pw
+        _SHARED["browser"] = pw.chromium.launch(
             executable_path=CHROMIUM,
             args=[
                 "--no-sandbox",
@@ -43,8 +52,21 @@ def browser() -> Iterator[Browser]:
                 "--no-first-run",
             ],
         )
-        yield b
-        b.close()
+        atexit.register(_close_shared)
+    return _SHARED["browser"]
+
+
+def _close_shared() -> None:
+    try:
+        _SHARED["browser"].close()
+        _SHARED["pw"].stop()
+    except Exception:
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    yield _shared_browser()
 
 
 class Session:
