@@ -8,6 +8,7 @@ same weeks one year earlier against that year's surrounding weeks."""
 from __future__ import annotations
 
 import datetime as dt
+from abc import abstractmethod
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -64,8 +65,9 @@ class SurgeDetector(Detector):
                 current[k].append(r.id)
         return counts, current
 
+    @abstractmethod
     def series_key(self, r: Any) -> Any:
-        raise NotImplementedError
+        """The series a case counts in (area × type, or type)."""
 
     def test(
         self, counts: Counter[tuple[Any, ...]], key: Any, params: dict[str, Any], season: float = 1.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -46,7 +47,7 @@ class Finding:
         return hashlib.sha256(f"{code}|{self.key}".encode()).hexdigest()
 
 
-class Detector:
+class Detector(ABC):
     """A built-in warning model. Subclasses set ``code``, ``name``, ``kind``, ``params``, ``thresholds``
     and implement :meth:`detect`; the class docstring is the model's explanation."""
 
@@ -119,8 +120,9 @@ class Detector:
                 level = i
         return level
 
+    @abstractmethod
     def detect(self, snap: Snapshot, params: dict[str, Any], touched: Touched | None, scope: str = "") -> list[Finding]:
-        raise NotImplementedError
+        """The findings of this model over ``snap`` (each concrete model defines it)."""
 
     def covers(self, subject: dict[str, Any], touched: Touched | None) -> bool:
         """Whether a run with ``touched`` recomputed this subject (so a missing finding means the
