@@ -206,6 +206,8 @@ SPECTACULAR_SETTINGS = {
         "PartyKindEnum": "fengqiao.cases.choices.PartyKind",
         "PartyRoleEnum": "fengqiao.cases.choices.PartyRole",
         "ChannelEnum": "fengqiao.cases.choices.Channel",
+        "WarningKindEnum": "fengqiao.early_warning.models.Kind",
+        "ArticleKindEnum": "fengqiao.knowledge.choices.ArticleKind",
     },
 }
 

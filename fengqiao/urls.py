@@ -1,7 +1,5 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
 from fengqiao.core import health
@@ -25,7 +23,7 @@ urlpatterns = [
     path("", include("fengqiao.knowledge.urls")),
     path("portal/", include("fengqiao.portal.urls")),
     path("staff/demo/", include("fengqiao.demo.urls")),
-    path("favicon.ico", RedirectView.as_view(url=static("core/favicon.svg"), permanent=True)),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("", include("fengqiao.channels.urls")),
     path("", include("fengqiao.atlas.urls")),
     path("", include("fengqiao.early_warning.urls")),

@@ -63,7 +63,7 @@ class WarningSerializer(serializers.ModelSerializer[Warning]):
         return allowed_actions(self.context["request"].user, obj)
 
 
-class ActionInput(serializers.Serializer[Any]):
+class WarningActionInput(serializers.Serializer[Any]):
     unit = serializers.IntegerField(required=False, help_text="assign: 承办单位 id")
     note = serializers.CharField(required=False, allow_blank=True, help_text="assign: 交办要求")
     verification = serializers.CharField(required=False, help_text="verify: 核实情况")
@@ -116,7 +116,7 @@ class WarningDetail(generics.RetrieveAPIView[Warning]):
 
 class WarningAction(APIView):
     @extend_schema(
-        request=ActionInput,
+        request=WarningActionInput,
         responses=WarningSerializer,
         parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=[*actions.TRANSITIONS, "notice"])],
     )

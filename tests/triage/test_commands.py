@@ -161,9 +161,6 @@ def test_eval_bad_input(tmp_path: Path) -> None:
         call_command("triage-eval", "--csv", str(DOMAIN_CSV), "--cv", "1", stdout=StringIO())
 
 
-@pytest.mark.xfail(
-    reason="the legal-aid type (knowledge migration) has no classifier class yet; fix next session", strict=False
-)
 def test_setup_is_idempotent_and_fingerprints_match_the_project_files(shipped_dir: Path) -> None:
     with override_settings(FENGQIAO_MODEL_DIR=shipped_dir, TRIAGE_REGISTRY_CHECK_SECONDS=0):
         registry.clear_cache()
