@@ -24,6 +24,8 @@ class Gateway:
         self.seen: Counter[str] = Counter()
         self.refused = 0
         self.requests = 0
+        self.queries = 0
+        self.records: dict[str, list[dict[str, str]]] = {}
         self.lock = threading.Lock()
         self.rng = random.Random(30)
         gateway = self
@@ -31,7 +33,11 @@ class Gateway:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                if (query.get("Action") or [""])[0] == "QuerySendDetails":
+                    self.query_details(query)
+                    return
                 out_id = (query.get("OutId") or [""])[0]
+                phone = (query.get("PhoneNumbers") or [""])[0]
                 with gateway.lock:
                     gateway.requests += 1
                     gateway.seen[out_id] += 1
@@ -45,10 +51,34 @@ class Gateway:
                     body = {"Code": "isp.SYSTEM_ERROR", "Message": "gateway busy", "RequestId": secrets.token_hex(8)}
                     status = 500
                 else:
+                    biz_id = secrets.token_hex(10)
                     with gateway.lock:
                         gateway.accepted[out_id] += 1
-                    body = {"Code": "OK", "Message": "OK", "BizId": secrets.token_hex(10), "RequestId": "r"}
+                        gateway.records.setdefault(phone, []).append({"OutId": out_id, "BizId": biz_id})
+                    body = {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": "r"}
                     status = 200
+                self.answer(status, body)
+
+            def query_details(self, query: dict[str, list[str]]) -> None:
+                """Aliyun's ``QuerySendDetails`` for one phone: what this gateway accepted (every day is
+                today here), 50 per page; as unreliable and slow as sending."""
+                phone = (query.get("PhoneNumber") or [""])[0]
+                page = int((query.get("CurrentPage") or ["1"])[0])
+                with gateway.lock:
+                    gateway.queries += 1
+                    fail = gateway.rng.random() < gateway.fail_rate
+                    delay = gateway.latency_s
+                    rows = list(gateway.records.get(phone, []))
+                if delay:
+                    time.sleep(delay)
+                if fail:
+                    self.answer(500, {"Code": "isp.SYSTEM_ERROR", "Message": "gateway busy"})
+                    return
+                chunk = [{**r, "PhoneNum": phone, "SendStatus": 3} for r in rows[(page - 1) * 50 : page * 50]]
+                body = {"Code": "OK", "TotalCount": str(len(rows)), "SmsSendDetailDTOs": {"SmsSendDetailDTO": chunk}}
+                self.answer(200, body)
+
+            def answer(self, status: int, body: dict[str, object]) -> None:
                 raw = json.dumps(body).encode()
                 try:
                     self.send_response(status)

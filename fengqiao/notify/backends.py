@@ -7,6 +7,7 @@ caller can retry. The console and file backends are for development and the demo
 from __future__ import annotations
 
 import abc
+import datetime as dt
 import json
 import logging
 import re
@@ -45,11 +46,23 @@ class SMSMessage:
 
 
 class BaseSMSBackend(abc.ABC):
-    """The contract of an SMS backend (console, file, Aliyun …): subclasses implement ``send``."""
+    """The contract of an SMS backend (console, file, Aliyun …): subclasses implement ``send``.
+
+    A backend that can tell whether the gateway already accepted a message (by the outbox's dedup key,
+    which it sends along) sets ``can_look_up`` and implements ``find_sent``: the relay then asks before
+    it hands a message over a second time, so a relay that died mid-call, or a call that timed out after
+    the gateway accepted it, never makes a phone ring twice."""
+
+    can_look_up = False
 
     @abc.abstractmethod
     def send(self, message: SMSMessage) -> str:
         """Send one message; return the gateway's message id."""
+
+    def find_sent(self, message: SMSMessage, since: dt.datetime) -> str | None:
+        """The gateway's id of ``message`` if the gateway accepted it at or after ``since``, else None.
+        Raises :class:`DeliveryError` when the gateway cannot answer (the message stays in doubt)."""
+        raise NotImplementedError("this backend cannot look up sent messages")
 
 
 class ConsoleSMSBackend(BaseSMSBackend):
@@ -80,6 +93,27 @@ class FileSMSBackend(BaseSMSBackend):
         with open(folder / f"sms-{timezone.now():%Y%m%d}.jsonl", "a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
         return msg_id
+
+    can_look_up = True
+
+    def find_sent(self, message: SMSMessage, since: dt.datetime) -> str | None:
+        if not message.dedup_key:
+            return None
+        folder = Path(settings.FENGQIAO_SMS_FILE_PATH)
+        day, last = since.date(), timezone.now().date()
+        while day <= last:
+            path = folder / f"sms-{day:%Y%m%d}.jsonl"
+            if path.exists():
+                with open(path, encoding="utf-8") as fh:
+                    for raw in fh:
+                        try:
+                            line = json.loads(raw)
+                        except ValueError:
+                            continue
+                        if line.get("dedup_key") == message.dedup_key and line.get("phone") == message.phone:
+                            return str(line.get("id", ""))
+            day += dt.timedelta(days=1)
+        return None
 
 
 def get_backend() -> BaseSMSBackend:

@@ -77,6 +77,15 @@ def _handler(fake: Fake) -> type[BaseHTTPRequestHandler]:
                 return self._json(400, {"Code": "SignatureDoesNotMatch", "Message": "bad signature"})
             if fake.refuse_code:
                 return self._json(200, {"Code": fake.refuse_code, "Message": "refused"})
+            if query.get("Action") == "QuerySendDetails":
+                with fake.lock:
+                    rows = [
+                        {"OutId": m.get("OutId", ""), "PhoneNum": m["PhoneNumbers"], "SendStatus": 3}
+                        for m in fake.sent
+                        if m.get("PhoneNumbers") == query.get("PhoneNumber")
+                    ]
+                body = {"Code": "OK", "TotalCount": str(len(rows)), "SmsSendDetailDTOs": {"SmsSendDetailDTO": rows}}
+                return self._json(200, body)
             with fake.lock:
                 fake.sent.append(query)
                 n = len(fake.sent)
