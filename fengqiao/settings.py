@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "import_export",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "fengqiao.core.thirdparty.TOTPConfig",  # django_otp.plugins.otp_totp, named in Chinese
     "fengqiao.core",
     "fengqiao.org",
     "fengqiao.cases",
@@ -313,7 +313,7 @@ FENGQIAO_PUBLIC_URL = os.environ.get("FENGQIAO_PUBLIC_URL", "").rstrip("/")
 # the API token endpoint): django-axes, counted in the database so every worker shares the counter.
 # Five failures lock the account for 15 minutes, per username (whatever the client address) and per
 # (username, address); the address is REMOTE_ADDR, or X-Forwarded-For only from FENGQIAO_TRUSTED_PROXIES.
-INSTALLED_APPS.append("axes")
+INSTALLED_APPS.append("fengqiao.core.thirdparty.AxesConfig")  # axes, named in Chinese
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"

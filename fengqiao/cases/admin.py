@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _l
 
 from fengqiao.cases.models import Case, CaseEvent, Category, Domain
+from fengqiao.core import adminlabels
 
 
 class CategoryLevelFilter(admin.SimpleListFilter):
@@ -75,8 +76,16 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(CaseEvent)
 class CaseEventAdmin(admin.ModelAdmin):
-    list_display = ["case", "code", "actor", "actor_role", "actor_unit", "at", "public"]
-    list_filter = ["code", "public", "via"]
+    list_display = [
+        "case",
+        adminlabels.column("code", "event", _l("事件")),
+        "actor",
+        adminlabels.column("actor_role", "role", _l("角色")),
+        "actor_unit",
+        "at",
+        "public",
+    ]
+    list_filter = [adminlabels.list_filter("code", "event", _l("事件")), "public", "via"]
     search_fields = ["case__code"]
     list_select_related = ["case", "actor", "actor_unit"]
     readonly_fields = [f.name for f in CaseEvent._meta.fields]

@@ -18,12 +18,13 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from import_export import resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 from import_export.results import Result
 
-from fengqiao.core import audit
+from fengqiao.core import adminlabels, audit
 from fengqiao.core.models import AuditEntry
 
 PASSWORD_HEADERS = {"password", "密码", "口令", "初始密码"}
@@ -174,8 +175,21 @@ class FengqiaoImportExportAdmin(ImportExportModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["seq", "at", "username", "role", "action", "object_type", "object_id", "result"]
-    list_filter = ["action", "result", "role"]
+    list_display = [
+        "seq",
+        "at",
+        "username",
+        adminlabels.column("role", "role", _l("角色")),
+        adminlabels.column("action", "event", _l("操作")),
+        "object_type",
+        "object_id",
+        "result",
+    ]
+    list_filter = [
+        adminlabels.list_filter("action", "event", _l("操作")),
+        "result",
+        adminlabels.list_filter("role", "role", _l("角色")),
+    ]
     search_fields = ["username", "object_id", "request_id", "action"]
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEntry._meta.fields]

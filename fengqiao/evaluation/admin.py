@@ -8,7 +8,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core import adminlabels
 from fengqiao.evaluation import index
 from fengqiao.evaluation.models import IndexNode, IndexTree, PointsRule
 
@@ -57,7 +59,13 @@ class IndexTreeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(PointsRule)
 class PointsRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("code", "name", "trigger", "beneficiary", "points", "is_active")
+    list_display = (
+        "name",
+        adminlabels.column("trigger", "points_trigger", _("触发")),
+        "beneficiary",
+        "points",
+        "is_active",
+    )
     list_editable = ("points", "is_active")
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:

@@ -15,6 +15,10 @@ class EvaluationConfig(AppConfig):
 
         post_save.connect(on_event_saved, sender=CaseEvent, dispatch_uid="evaluation-points-per-event")
         _register_menu()
+        from fengqiao.core import adminlabels
+        from fengqiao.evaluation.points import TRIGGER_LABELS
+
+        adminlabels.register("points_trigger", TRIGGER_LABELS.items())
 
 
 def _register_menu() -> None:

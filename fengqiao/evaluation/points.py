@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.cases.workflow import OPEN_STATES, State
@@ -41,6 +42,16 @@ TRIGGER_CODES = {
     "rate_basic": "case.rate",
     "dual": "case.return_visit",
     "reopen": "case.reopen",
+}
+TRIGGER_LABELS = {
+    "close": _("办结"),
+    "resolve": _("化解成功"),
+    "resolve_difficult": _("化解疑难复杂纠纷"),
+    "rate_satisfied": _("群众满意"),
+    "rate_basic": _("群众基本满意"),
+    "dual": _("事心双解（回访确认）"),
+    "reopen": _("重新办理（扣分）"),
+    "star": _("加星事项"),
 }
 ACTOR_TRIGGERS = {"close", "resolve", "dual"}  # the cadre is the one who acted; otherwise the handler
 BATCH = 2000

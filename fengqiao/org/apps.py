@@ -8,4 +8,8 @@ class OrgConfig(AppConfig):
     verbose_name = _("组织机构")
 
     def ready(self) -> None:
+        from fengqiao.core import adminlabels
         from fengqiao.org import signals  # noqa: F401
+        from fengqiao.org.choices import Role
+
+        adminlabels.register("role", Role.choices)

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.choices import Channel, Level
+from fengqiao.core import adminlabels
 from fengqiao.supervision import calendar
 from fengqiao.supervision.models import (
     AccountabilityRecord,
@@ -54,7 +55,7 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "category",
-        "channel",
+        adminlabels.column("channel", "channel", _("来源渠道")),
         "level",
         "unit",
         "complete_days",
@@ -63,7 +64,7 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
         "priority",
         "is_active",
     ]
-    list_filter = ["is_active", "unit", "channel"]
+    list_filter = ["is_active", "unit", adminlabels.list_filter("channel", "channel", _("来源渠道"))]
     list_editable = ["is_active"]
     search_fields = ["name"]
     autocomplete_fields = ["category"]
