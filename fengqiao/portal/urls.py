@@ -5,7 +5,7 @@ from typing import Any
 from django.urls import path
 from django.utils import translation
 
-from fengqiao.portal import posters_page, views
+from fengqiao.portal import posters_page, views, views_track
 
 
 def zh(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,11 +31,11 @@ urlpatterns = [
     path("u/<str:unit_code>/poster.pdf", zh(views.poster), {"fmt": "pdf"}, name="poster_pdf"),
     path("posters/", zh(posters_page.posters), name="posters"),
     path("wx/", zh(views.wechat_entry), name="wechat"),
-    path("t/<str:secret>/", zh(views.track), name="track"),
-    path("t/<str:secret>/receipt/", zh(views.receipt), name="receipt"),
-    path("t/<str:secret>/note/", zh(views.track_note), name="note"),
-    path("t/<str:secret>/withdraw/", zh(views.track_withdraw), name="withdraw"),
-    path("t/<str:secret>/rate/", zh(views.track_rate), name="rate"),
+    path("t/<str:secret>/", zh(views_track.track), name="track"),
+    path("t/<str:secret>/receipt/", zh(views_track.receipt), name="receipt"),
+    path("t/<str:secret>/note/", zh(views_track.track_note), name="note"),
+    path("t/<str:secret>/withdraw/", zh(views_track.track_withdraw), name="withdraw"),
+    path("t/<str:secret>/rate/", zh(views_track.track_rate), name="rate"),
     path("track/", zh(views.find), name="find"),
     path("mine/", zh(views.mine), name="mine"),
 ]

@@ -232,7 +232,7 @@ def test_tracking_page_is_kept_per_case_version_with_each_visitors_csrf_token(or
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from fengqiao.portal.views import CSRF_MARK
+    from fengqiao.portal.views_track import CSRF_MARK
 
     cache.clear()
     case = new_case(org)
