@@ -79,4 +79,4 @@ class GeoImport(models.Model):
         return f"{self.get_kind_display()} · {self.file_name}"
 
 
-from fengqiao.atlas.models_rollup import CaseDayStat, CaseMonthStat, RollupMonth  # noqa: E402,F401
+from fengqiao.atlas.models_rollup import CaseDayStat, CaseMonthGrid, CaseMonthMix, CaseMonthStat, RollupMonth  # noqa: E402,F401

@@ -55,6 +55,33 @@ class CaseDayStat(_Counts):
         indexes = [models.Index(fields=["day", "basis"], name="atlas_daystat_day")]
 
 
+class CaseMonthMix(models.Model):
+    """Per month × first-level type × channel (registered cases): the screens' year breakdowns,
+    a few hundred rows a month whatever the volume."""
+
+    month = models.DateField(_("月份"))
+    category_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="atlas_monthmix_month")]
+
+
+class CaseMonthGrid(models.Model):
+    """Per month × grid (where it happened) × stored colour × response level (registered cases):
+    the map's town / village / grid layers for whole months."""
+
+    month = models.DateField(_("月份"))
+    location_unit_id = models.BigIntegerField()
+    colour = models.CharField(max_length=8)
+    level = models.SmallIntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="atlas_monthgrid_month")]
+
+
 class RollupMonth(models.Model):
     """One month's refresh state: ``dirty`` once a case registered or ended in it changed."""
 

@@ -27,7 +27,14 @@ from django.db.models import Count, Min, Q
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from fengqiao.atlas.models_rollup import Basis, CaseDayStat, CaseMonthStat, RollupMonth
+from fengqiao.atlas.models_rollup import (
+    Basis,
+    CaseDayStat,
+    CaseMonthGrid,
+    CaseMonthMix,
+    CaseMonthStat,
+    RollupMonth,
+)
 from fengqiao.cases.choices import Level, Satisfaction
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import OPEN_STATES
@@ -117,10 +124,29 @@ def rebuild_month(month: dt.date, towns: dict[int, int | None] | None = None) ->
     RollupMonth.objects.update_or_create(month=month, defaults={"dirty": False})
     month_rows, day_rows = _rows(month, towns if towns is not None else _towns())
     start, end = month_bounds(month)
+    mix: dict[tuple[Any, str], int] = defaultdict(int)
+    for r in month_rows:
+        if r.basis == Basis.REGISTERED:
+            mix[(r.category_id, r.channel)] += r.n
+    grid = [
+        CaseMonthGrid(month=month, location_unit_id=loc, colour=colour, level=level, n=n)
+        for loc, colour, level, n in Case.objects.filter(
+            created_at__gte=start, created_at__lt=end, location_unit_id__isnull=False
+        )
+        .values_list("location_unit_id", "colour", "level")
+        .annotate(n=Count("id"))
+        .order_by()
+    ]
     with transaction.atomic():
         CaseMonthStat.objects.filter(month=month).delete()
+        CaseMonthMix.objects.filter(month=month).delete()
+        CaseMonthGrid.objects.filter(month=month).delete()
+        CaseMonthGrid.objects.bulk_create(grid, batch_size=5000)
         CaseDayStat.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
         CaseMonthStat.objects.bulk_create(month_rows, batch_size=5000)
+        CaseMonthMix.objects.bulk_create(
+            [CaseMonthMix(month=month, category_id=c, channel=ch, n=n) for (c, ch), n in mix.items()]
+        )
         CaseDayStat.objects.bulk_create(day_rows, batch_size=5000)
         RollupMonth.objects.filter(month=month).update(refreshed_at=now)
     return len(month_rows)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.atlas import crosstab, rates
 from fengqiao.atlas.filters import CaseFilter, period_bounds
-from fengqiao.atlas.models_rollup import Basis, CaseDayStat, CaseMonthStat
+from fengqiao.atlas.models_rollup import Basis, CaseDayStat, CaseMonthGrid, CaseMonthMix, CaseMonthStat
 from fengqiao.atlas.rollup import MEASURES, freshness, month_of
 from fengqiao.atlas.scope import Scope, covers_all_units
 from fengqiao.cases.choices import Colour
@@ -55,10 +55,12 @@ def dashboard_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
     from fengqiao.atlas.figures import _colour_q  # the live part: open cases now
 
     open_ = sorted(OPEN_STATES)
+    # Counting a column of the partial index atlas_case_open (migration 0004; state is never NULL)
+    # keeps this an index-only scan of the open cases.
     live = Case.objects.filter(state__in=open_).aggregate(
-        open=Count("id"),
-        overdue=Count("id", filter=Q(due_at__lt=now)),
-        **{f"colour_{c}": Count("id", filter=_colour_q(c, now)) for c in Colour.values},
+        open=Count("state"),
+        overdue=Count("state", filter=Q(due_at__lt=now)),
+        **{f"colour_{c}": Count("state", filter=_colour_q(c, now)) for c in Colour.values},
     )
     periods = []
     for key, label in PERIOD_KEYS:
@@ -103,24 +105,36 @@ def dashboard_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
 
 
 def _breakdowns(first_month: dt.date) -> dict[str, list[dict[str, Any]]]:
+    """The year's cases by type and by channel (one GROUP BY over the month × type × channel mix) and by town
+    (over the day rollup, which is keyed by town and far smaller)."""
     from fengqiao.cases.choices import Channel
 
-    year = CaseMonthStat.objects.filter(basis=Basis.REGISTERED, month__gte=first_month)
     names = dict(Category.objects.values_list("pk", "name"))
     towns = dict(Unit.objects.values_list("pk", "name"))
     channel_labels = dict(Channel.choices)
+    by_type: dict[str, int] = defaultdict(int)
+    by_channel: dict[str, int] = defaultdict(int)
+    by_place: dict[str, int] = defaultdict(int)
+    for cat, channel, n in (
+        CaseMonthMix.objects.filter(month__gte=first_month)
+        .values_list("category_id", "channel")
+        .annotate(n=Sum("n"))
+        .order_by()
+    ):
+        by_type[names.get(cat, _("未分类")) if cat else _("未分类")] += n
+        by_channel[str(channel_labels.get(channel, channel))] += n
+    for town, n in (
+        CaseDayStat.objects.filter(basis=Basis.REGISTERED, day__gte=first_month)
+        .values_list("town_id")
+        .annotate(n=Sum("n"))
+        .order_by()
+    ):
+        by_place[towns.get(town, "?") if town else _("本级及未定位")] += n
 
-    def rows(field: str, label: Any) -> list[dict[str, Any]]:
-        acc: dict[str, int] = defaultdict(int)
-        for value, n in year.values_list(field).annotate(n=Sum("n")).order_by():
-            acc[label(value)] += n
+    def rows(acc: dict[str, int]) -> list[dict[str, Any]]:
         return [{"label": k, "n": v} for k, v in sorted(acc.items(), key=lambda kv: -kv[1]) if v]
 
-    return {
-        "by_type": rows("category_id", lambda v: names.get(v, _("未分类")) if v else _("未分类")),
-        "by_channel": rows("channel", lambda v: str(channel_labels.get(v, v))),
-        "by_place": rows("town_id", lambda v: towns.get(v, "?") if v else _("本级及未定位")),
-    }
+    return {"by_type": rows(by_type), "by_channel": rows(by_channel), "by_place": rows(by_place)}
 
 
 # --- the statistics cross-tab --------------------------------------------------------------------
@@ -135,14 +149,10 @@ ROLLUP_COLUMNS = {
 }
 
 
-def crosstab_rows(scope: Scope, form: CaseFilter, dims: list[str]) -> tuple[list[dict[str, Any]], str] | None:
-    """The grouped rows of a cross-tab from the month rollup (same measures as the direct GROUP BY),
-    with the refresh time; None when the rollup cannot answer exactly (see the module doc)."""
-    if any(d not in ROLLUP_COLUMNS for d in dims) or not covers_all_units(scope):
-        return None
+def whole_months(form: CaseFilter) -> tuple[list[dt.date], dt.datetime] | None:
+    """The months a filter's period covers when it is whole months (本月, 本年, 全部, a custom range
+    from a 1st to a month's end), with the rollup's refresh time; None otherwise or when unbuilt."""
     data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
-    if data.get("colour"):
-        return None  # the colour is not a rollup key
     period = data.get("period") or "90d"
     start, end = form.bounds()
     today = timezone.localdate()
@@ -159,8 +169,42 @@ def crosstab_rows(scope: Scope, form: CaseFilter, dims: list[str]) -> tuple[list
     last_month = (end.date() - dt.timedelta(days=1)) if end is not None else today
     months = months_between(first_month, min(last_month, today))
     fresh = freshness(months)
-    if fresh is None:
+    return (months, fresh) if fresh is not None else None
+
+
+def map_rows(scope: Scope, form: CaseFilter, colour_by: str) -> tuple[list[dict[str, Any]], str] | None:
+    """The map's unit-level buckets (location × colour or level) from the grid rollup, when the
+    filter is whole months and nothing else (type, state, channel and colour are not its keys)."""
+    data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
+    if any(data.get(k) for k in ("category", "state", "channel", "colour")) or not covers_all_units(scope):
         return None
+    got = whole_months(form)
+    if got is None:
+        return None
+    months, fresh = got
+    key = "level" if colour_by == "level" else "colour"
+    rows = [
+        {"location_unit_id": loc, key: value, "n": n}
+        for loc, value, n in CaseMonthGrid.objects.filter(month__in=months)
+        .values_list("location_unit_id", key)
+        .annotate(n=Sum("n"))
+        .order_by()
+    ]
+    return rows, timezone.localtime(fresh).strftime("%H:%M")
+
+
+def crosstab_rows(scope: Scope, form: CaseFilter, dims: list[str]) -> tuple[list[dict[str, Any]], str] | None:
+    """The grouped rows of a cross-tab from the month rollup (same measures as the direct GROUP BY),
+    with the refresh time; None when the rollup cannot answer exactly (see the module doc)."""
+    if any(d not in ROLLUP_COLUMNS for d in dims) or not covers_all_units(scope):
+        return None
+    data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
+    if data.get("colour"):
+        return None  # the colour is not a rollup key
+    got = whole_months(form)
+    if got is None:
+        return None
+    months, fresh = got
     qs = CaseMonthStat.objects.filter(basis=Basis.REGISTERED, month__in=months)
     if data.get("category"):
         top = Category.objects.filter(code=data["category"], parent__isnull=True).values_list("pk", flat=True).first()

@@ -143,3 +143,23 @@ def test_saves_mark_months_dirty_and_refresh_catches_up(
         a, b = _tables(world, dims, "year")
         a.pop("data_updated"), b.pop("data_updated")
         assert a == b
+
+
+@pytest.mark.parametrize("level", ["town", "village", "grid"])
+@pytest.mark.parametrize("colour_by", ["colour", "level"])
+def test_map_layer_from_rollup_equals_direct(world: World, level: str, colour_by: str) -> None:
+    from fengqiao.atlas import mapdata
+    from fengqiao.atlas.scope import located_cases
+
+    _rebuild()
+    user = world.org.user("county_leader")
+    scope = user_scope(user)
+    with time_machine.travel(NOW, tick=False):
+        form = case_filter({"period": "year"})
+        qs = form.apply(located_cases(user, scope))
+        got = rollup_read.map_rows(scope, form, colour_by)
+        assert got is not None and got[1]
+        fast = mapdata.case_buckets(qs, level, colour_by=colour_by, rows=got[0])
+        direct = mapdata.case_buckets(qs, level, colour_by=colour_by)
+        assert rollup_read.map_rows(scope, case_filter({"period": "year", "channel": "hotline"}), colour_by) is None
+    assert fast == direct and fast["total"] == 8
