@@ -55,6 +55,28 @@ def build(cases: int, addresses: int, gpv: int) -> dict[str, Any]:
     return {"users": users, "grids": counts["grids"], "addresses": counts["addresses"]}
 
 
+def reuse_world(url: str) -> dict[str, Any]:
+    import seed_scale
+
+    seed_scale.reuse(url)
+    from fengqiao.cases.models import Case
+    from fengqiao.org.choices import UnitKind
+    from fengqiao.org.models import StandardAddress, Unit
+
+    town = Unit.objects.filter(kind=UnitKind.TOWN).order_by("code").first()
+    assert town is not None
+    users = {
+        "county_leader": seed_scale.leader("county_leader"),
+        "town_leader": seed_scale.leader("town_leader", town.code),
+    }
+    return {
+        "users": users,
+        "grids": Unit.objects.filter(kind=UnitKind.GRID).count(),
+        "addresses": StandardAddress.objects.count(),
+        "cases": Case.objects.count(),
+    }
+
+
 def measure(world: dict[str, Any], n: int) -> list[dict[str, Any]]:
     from django.core.cache import cache
     from django.test import Client
@@ -119,13 +141,27 @@ def main() -> None:
     ap.add_argument("--addresses", type=int, default=500_000)
     ap.add_argument("--grids-per-village", type=int, default=2)
     ap.add_argument("--n", type=int, default=30)
+    ap.add_argument("--reuse", default="", help="a database seeded by bench/seed_scale.py (not dropped)")
     args = ap.parse_args()
     os.environ.setdefault("FENGQIAO_INPROCESS_TASKS", "sync")
-    url = setup_django(args.db)
-    world = build(args.cases, args.addresses, args.grids_per_village)
+    if args.reuse:
+        world = reuse_world(args.reuse)
+        url, args.cases, args.db = args.reuse, world["cases"], "postgres"
+    else:
+        url = setup_django(args.db)
+        world = build(args.cases, args.addresses, args.grids_per_village)
     rows = measure(world, args.n)
     print_table(rows, ["who", "what", "n", "p50_ms", "p95_ms", "p99_ms"])
-    meta = {"db": args.db, "cases": args.cases, "addresses": world["addresses"], "grids": world["grids"], "url": url}
+    import subprocess
+
+    meta = {
+        "load": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
+        "db": args.db,
+        "cases": args.cases,
+        "addresses": world["addresses"],
+        "grids": world["grids"],
+        "url": url,
+    }
     print(write_result(f"atlas-{args.db}-{args.cases}", rows, meta))
 
 

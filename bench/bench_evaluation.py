@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import subprocess
 import time
+from typing import Any
 
 from common import print_table, setup_django, summary, timed, write_result
 
@@ -84,8 +86,15 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--reuse", default="", help="a database seeded by bench/seed_scale.py (not dropped)")
+    parser.add_argument("--skip-points", action="store_true", help="leave out the ledger rebuild")
     args = parser.parse_args()
-    setup_django(args.db)
+    if args.reuse:
+        import seed_scale
+
+        seed_scale.reuse(args.reuse)
+    else:
+        setup_django(args.db)
     from django.db import connection
     from django.test import Client
     from django.test.utils import setup_test_environment
@@ -100,17 +109,24 @@ def main() -> None:
 
     setup_test_environment()
     rng = random.Random(14)
-    load_county("331024", grids_per_village=1)
-    county = Unit.objects.get(code="331024")
     t0 = time.perf_counter()
-    generate_cases(args.cases, days=args.days, now=timezone.now())
-    extra = outcomes(rng)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+    if args.reuse:
+        import seed_scale
+
+        leader: Any = seed_scale.leader("county_head")
+        extra = {"events": 0, "teams": 0}
+        args.cases = Case.objects.count()
+    else:
+        load_county("331024", grids_per_village=1)
+        county = Unit.objects.get(code="331024")
+        generate_cases(args.cases, days=args.days, now=timezone.now())
+        extra = outcomes(rng)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE")
+        leader = User.objects.create_user("county_head", password="x-bench-pass-1", unit=county)
+        RoleAssignment.objects.create(user=leader, unit=county, role=Role.LEADER)
     load_s = time.perf_counter() - t0
-    leader = User.objects.create_user("county_head", password="x-bench-pass-1", unit=county)
-    RoleAssignment.objects.create(user=leader, unit=county, role=Role.LEADER)
     month = periods.current_month().previous()
     in_month = Case.objects.filter(created_at__gte=month.start, created_at__lt=month.end).count()
     rows = []
@@ -122,22 +138,23 @@ def main() -> None:
         {"what": f"index {month.code}, towns + departments (recompute)", "seconds": round(time.perf_counter() - t, 2)}
     )
 
-    t = time.perf_counter()
-    report = points.rebuild(from_scratch=True)
-    rows.append(
-        {
-            "what": f"points ledger rebuilt from scratch ({report.events} events → {report.total_entries} entries)",
-            "seconds": round(time.perf_counter() - t, 2),
-        }
-    )
-    t = time.perf_counter()
-    again = points.rebuild()
-    rows.append(
-        {
-            "what": f"points ledger re-derived, idempotent (added {again.added})",
-            "seconds": round(time.perf_counter() - t, 2),
-        }
-    )
+    if not args.skip_points:
+        t = time.perf_counter()
+        report = points.rebuild(from_scratch=True)
+        rows.append(
+            {
+                "what": f"points ledger rebuilt from scratch ({report.events} events → {report.total_entries} entries)",
+                "seconds": round(time.perf_counter() - t, 2),
+            }
+        )
+        t = time.perf_counter()
+        again = points.rebuild()
+        rows.append(
+            {
+                "what": f"points ledger re-derived, idempotent (added {again.added})",
+                "seconds": round(time.perf_counter() - t, 2),
+            }
+        )
 
     client = Client()
     client.force_login(leader)
@@ -158,6 +175,7 @@ def main() -> None:
     print()
     print_table(timings, ["page", "n", "p50_ms", "p95_ms", "p99_ms"])
     meta = {
+        "load": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(),
         "db": connection.vendor,
         "cases": args.cases,
         "days": args.days,

@@ -8,10 +8,17 @@ class AtlasConfig(AppConfig):
     verbose_name = _("一张图")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save, pre_save
+
+        from fengqiao.atlas import rollup
         from fengqiao.atlas.scope import ATLAS_ROLES
+        from fengqiao.cases.models import Case
         from fengqiao.core.menu import MenuItem, register
         from fengqiao.org.choices import Role
 
         register(MenuItem("atlas-map", _("一张图"), "atlas:map", ATLAS_ROLES, order=55))
         register(MenuItem("atlas-dashboard", _("大屏"), "atlas:dashboard", {Role.LEADER, Role.SUPERVISOR}, order=56))
         register(MenuItem("atlas-stats", _("统计"), "atlas:stats", ATLAS_ROLES, order=57))
+        # The rollups (atlas/rollup.py): a case save marks the months it touches for the next refresh.
+        pre_save.connect(rollup.before_case_save, sender=Case, dispatch_uid="atlas-rollup-before")
+        post_save.connect(rollup.after_case_save, sender=Case, dispatch_uid="atlas-rollup-after")

@@ -8,6 +8,7 @@ Python over the grouped rows, which are few.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,9 @@ FORMULAS = {
 }
 
 
+MEASURES = ("n", "handled", "ended", "rated", "satisfied")
+
+
 class CrossTabError(ValueError):
     pass
 
@@ -66,6 +70,7 @@ class Table:
     total: int = 0
     row_rates: dict[tuple[str, ...], dict[str, float | None]] = field(default_factory=dict)
     total_rates: dict[str, float | None] = field(default_factory=dict)
+    fresh: str = ""  # "HH:MM" when read from the rollup (the page says 数据更新于)
 
     def headers(self) -> list[str]:
         row_dims = [self.dims[0], *self.dims[2:]]
@@ -93,6 +98,7 @@ class Table:
             "total": self.total,
             **self.total_rates,
             "formulas": {k: str(v) for k, v in FORMULAS.items()},
+            "data_updated": self.fresh,
         }
 
 
@@ -131,7 +137,9 @@ class _Labels:
 
     def _label(self, dim: str, value: Any) -> str:
         if dim == "period":
-            return timezone.localtime(value).strftime("%Y-%m") if value else _("未知")
+            if isinstance(value, dt.datetime):
+                value = timezone.localtime(value)
+            return value.strftime("%Y-%m") if value else _("未知")
         if dim == "town":
             return self.place(value, UnitKind.TOWN)
         if dim == "village":
@@ -160,8 +168,8 @@ def parse_dims(values: list[str]) -> list[str]:
     return dims
 
 
-def crosstab(qs: QuerySet[Case], scope: Scope, dims: list[str]) -> Table:
-    dims = parse_dims(dims)
+def grouped(qs: QuerySet[Case], dims: list[str]) -> list[dict[str, Any]]:
+    """One GROUP BY over the cases: a dict per group with the raw columns and the measures."""
     cols = [COLUMN[d] for d in dims]
     if "period" in dims:
         qs = qs.annotate(month=TruncMonth("created_at"))
@@ -169,7 +177,6 @@ def crosstab(qs: QuerySet[Case], scope: Scope, dims: list[str]) -> Table:
         qs = qs.annotate(top_category=Coalesce("category__parent_id", "category_id"))
     handled = Q(resolved_at__isnull=False) | Q(state__in=sorted(OPEN_STATES))
     group = list(dict.fromkeys(cols))
-    measures = ("n", "handled", "ended", "rated", "satisfied")
     rows = (
         qs.values(*group)
         .annotate(
@@ -180,14 +187,22 @@ def crosstab(qs: QuerySet[Case], scope: Scope, dims: list[str]) -> Table:
             satisfied=Count("id", filter=Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])),
         )
         .order_by()
-        .values_list(*group, *measures)
+        .values_list(*group, *MEASURES)
     )
+    return [dict(zip((*group, *MEASURES), raw, strict=True)) for raw in rows]
+
+
+def crosstab(qs: QuerySet[Case], scope: Scope, dims: list[str], rows: list[dict[str, Any]] | None = None) -> Table:
+    """The table of ``dims`` over ``qs``, or over already grouped ``rows`` (the rollup's, keyed by
+    :data:`COLUMN` like :func:`grouped`'s)."""
+    dims = parse_dims(dims)
+    if rows is None:
+        rows = grouped(qs, dims)
     labels = _Labels(scope)
     table = Table(dims)
     extra: dict[tuple[str, ...], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
-    for raw in rows:
-        r = dict(zip((*group, *measures), raw, strict=True))
+    for r in rows:
         keys = [labels.label(d, r[COLUMN[d]]) for d in dims]
         rk = (keys[0], *keys[2:])
         ck = keys[1]

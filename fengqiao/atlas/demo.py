@@ -75,4 +75,7 @@ def seed_atlas(seed: int = 20261204) -> dict[str, int]:
         data = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode()
         _row, report = import_resources(None, "demo-resources.geojson", data=data)
         points = len(report.matched) if report.ok else 0
-    return {"addresses": len(placed), "resource_points": points}
+    from fengqiao.atlas.rollup import rebuild_all
+
+    months = rebuild_all()  # the county's screen, cross-tab and map layers read the rollups at once
+    return {"addresses": len(placed), "resource_points": points, "rollup_months": months}

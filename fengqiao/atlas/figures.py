@@ -180,7 +180,9 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
     return out
 
 
-def dashboard_payload(qs: QuerySet[Case], scope: Scope, *, use_cache: bool = True) -> dict[str, Any]:
+def dashboard_payload(
+    qs: QuerySet[Case], scope: Scope, *, use_cache: bool = True, use_rollup: bool = True
+) -> dict[str, Any]:
     key = f"atlas:dash:{scope.key}:{translation.get_language()}"
     if use_cache:
         hit = cache.get(key)
@@ -189,12 +191,15 @@ def dashboard_payload(qs: QuerySet[Case], scope: Scope, *, use_cache: bool = Tru
     now = timezone.now()
     year_start, _end = period_bounds("year", now)
     assert year_start is not None
+    from fengqiao.atlas.rollup_read import dashboard_blocks
+
+    blocks = dashboard_blocks(scope, now) if use_rollup else None
+    if blocks is None:  # a town's scope, or the rollup not built yet: straight from the cases
+        blocks = {**headline(qs, now), "trend": trend(qs, now), **breakdowns(qs, scope, year_start), "fresh": ""}
     data: dict[str, Any] = {
         "title": scope.root.name if scope.root is not None else _("本辖区"),
         "generated": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
-        **headline(qs, now),
-        "trend": trend(qs, now),
-        **breakdowns(qs, scope, year_start),
+        **blocks,
         "latest": latest_resolved(qs),
         "rankings": rankings(scope),
         "formulas": {k: str(v) for k, v in rates.FORMULAS.items()},

@@ -70,8 +70,10 @@ def case_buckets(
     colour_by: str = "colour",
     bbox: tuple[float, float, float, float] | None = None,
     zoom: float = 10.0,
+    rows: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Buckets of ``qs`` at ``level``: one per unit (town/village/grid) or per square cell."""
+    """Buckets of ``qs`` at ``level``: one per unit (town/village/grid) or per square cell. ``rows``:
+    the unit-level counts already grouped (the grid rollup's), instead of grouping ``qs``."""
     key = _key_field(colour_by)
     buckets: dict[Any, dict[str, Any]] = {}
     unplaced = 0
@@ -103,7 +105,8 @@ def case_buckets(
         unit_level = LEVELS[UnitKind.GRID]
     else:
         unit_level = LEVELS[LEVEL_KINDS[level]]
-    rows = qs.values("location_unit_id", key).annotate(n=Count("id")).order_by()
+    if rows is None or level == "cell":
+        rows = list(qs.values("location_unit_id", key).annotate(n=Count("id")).order_by())
     for r in rows:
         area = geo.rollup(r["location_unit_id"], unit_level) if r["location_unit_id"] else None
         if area is None or area.point is None:

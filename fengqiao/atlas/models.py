@@ -77,3 +77,6 @@ class GeoImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.file_name}"
+
+
+from fengqiao.atlas.models_rollup import CaseDayStat, CaseMonthGrid, CaseMonthMix, CaseMonthStat, RollupMonth  # noqa: E402,F401

@@ -60,6 +60,7 @@ def map_config(scope: Scope) -> dict[str, Any]:
             "click_area": _("点击区域或圆点查看数据"),
             "none": _("该处没有案件"),
             "unplaced": _("未定位"),
+            "rollup": _("数据更新于"),
             "satisfaction": _("满意率"),
             "types": _("主要类型"),
             "open_case": _("查看案件"),
@@ -122,7 +123,12 @@ def map_cases(request: HttpRequest) -> HttpResponse:
         raise Http404
     colour_by = "level" if request.GET.get("colour_by") == "level" else "colour"
     qs = form.apply(located_cases(request.user, scope))
-    return _json(mapdata.case_buckets(qs, level, colour_by=colour_by, bbox=_bbox(request), zoom=zoom))
+    from fengqiao.atlas.rollup_read import map_rows
+
+    got = map_rows(scope, form, colour_by) if level != "cell" else None
+    rows, fresh = got if got is not None else (None, "")
+    data = mapdata.case_buckets(qs, level, colour_by=colour_by, bbox=_bbox(request), zoom=zoom, rows=rows)
+    return _json({**data, "data_updated": fresh})
 
 
 @atlas_view

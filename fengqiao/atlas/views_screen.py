@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fengqiao.atlas import crosstab, figures, rates
+from fengqiao.atlas import crosstab, figures, rates, rollup_read
 from fengqiao.atlas.filters import case_filter
 from fengqiao.atlas.scope import ATLAS_ROLES, scope_cases, user_scope
 from fengqiao.atlas.views_map import illustrative, map_config
@@ -67,6 +67,7 @@ def dashboard(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "trend_res": _("化解"),
             "none": _("暂无"),
             "updated": _("更新于"),
+            "rollup": _("数据更新于"),
             "failed": _("数据刷新失败，稍后重试"),
         },
     }
@@ -93,7 +94,7 @@ def stats(request: HttpRequest) -> HttpResponse:
     dims = _dims(request.GET)
     table = error = None
     try:
-        table = crosstab.crosstab(form.apply(scope_cases(request.user, scope)), scope, dims)
+        table = rollup_read.table(form.apply(scope_cases(request.user, scope)), scope, form, dims)
     except crosstab.CrossTabError as exc:
         error = str(exc)
     ctx = {
@@ -113,7 +114,7 @@ def stats_export(request: HttpRequest) -> HttpResponse:
     scope = user_scope(request.user)
     form = case_filter(request.GET)
     try:
-        table = crosstab.crosstab(form.apply(scope_cases(request.user, scope)), scope, _dims(request.GET))
+        table = rollup_read.table(form.apply(scope_cases(request.user, scope)), scope, form, _dims(request.GET))
     except crosstab.CrossTabError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     title = _("矛盾纠纷统计（%(scope)s，导出于 %(at)s）") % {
@@ -155,7 +156,7 @@ class StatsAPI(APIView):
         if form.errors:
             raise ValidationError(form.errors.get_json_data())
         try:
-            table = crosstab.crosstab(form.apply(scope_cases(user, scope)), scope, _dims(request.query_params))
+            table = rollup_read.table(form.apply(scope_cases(user, scope)), scope, form, _dims(request.query_params))
         except crosstab.CrossTabError as exc:
             raise ValidationError({"dimensions": [str(exc)]}) from exc
         return Response(table.as_dict())

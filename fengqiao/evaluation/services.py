@@ -55,12 +55,13 @@ def compute_index(period: Period, kind: str, *, now: dt.datetime | None = None) 
     tree, roots = active_tree()
     units = ranked_units(kind)
     keys = sorted({n.metric for n in index.leaves(roots)})
-    per_unit, pooled = engine.compute_many(keys, period, units, now)
+    # Every metric is computed and stored (the scorecard reads them); the index uses its leaves.
+    per_unit, pooled = engine.compute_many(sorted({*keys, *ALL_METRICS}), period, units, now)
     for results in per_unit.values():
         for k, r in results.items():
             r.shrunk = engine.shrink(r, pooled[k], tree.shrink_k)
     scores = index.score(roots, {u: index.leaf_values(rs) for u, rs in per_unit.items()})
-    volumes = {pk: _volume(rs) for pk, rs in per_unit.items()}
+    volumes = {pk: _volume({k: rs[k] for k in keys}) for pk, rs in per_unit.items()}
     for pk, vol in volumes.items():
         if vol < MIN_VOLUME:  # no case of its own in the period: its figures would all be the county's
             scores[pk]["__total__"] = None
@@ -194,6 +195,32 @@ def kind_of(unit: Unit) -> str | None:
 # --- scorecard and drill-down ----------------------------------------------------------------------
 
 
+def stored_metrics(unit: Unit, period: Period, keys: list[str]) -> tuple[list[Result], dt.datetime] | None:
+    """A ranked unit's figures as the last index computation stored them (every metric, with its
+    numerator and denominator), and when that was: the scorecard reads these instead of
+    recomputing the period's facts; the drill-down recomputes (it lists the exact cases)."""
+    kind = kind_of(unit)
+    if not kind:
+        return None
+    tree, _roots = active_tree()
+    stored = IndexScore.objects.filter(tree=tree, period=period.code, kind=kind, unit=unit).first()
+    if stored is None:
+        scores(period, kind)  # first visit of a period: compute and store it for every unit
+        stored = IndexScore.objects.filter(tree=tree, period=period.code, kind=kind, unit=unit).first()
+    values = stored.detail.get("values", {}) if stored else {}
+    if stored is None or any(k not in values for k in keys):
+        return None  # stored before every metric was kept: compute live
+    out = []
+    for k in keys:
+        m, v = REGISTRY[k], values[k]
+        value = v.get("value")
+        r = Result(k, str(m.name), str(m.formula), m.proposed, v["numerator"], v["denominator"], value, m.kind)
+        if v.get("shrunk") is not None and not m.external:
+            r.shrunk = v["shrunk"]
+        out.append(r)
+    return out, stored.computed_at
+
+
 def unit_metrics(unit: Unit, period: Period, keys: list[str] | None = None) -> list[Result]:
     results = engine.compute(keys or ALL_METRICS, period, unit=unit)
     kind = kind_of(unit)
@@ -233,7 +260,11 @@ def scorecard(unit: Unit, period: Period) -> dict[str, Any]:
                     "avg": avg,
                 }
             )
-    ctx["results"] = unit_metrics(unit, period)
+    kept = stored_metrics(unit, period, ALL_METRICS)
+    if kept is not None:
+        ctx["results"], ctx["fresh"] = kept
+    else:
+        ctx["results"], ctx["fresh"] = unit_metrics(unit, period), None
     return ctx
 
 

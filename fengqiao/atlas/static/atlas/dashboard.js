@@ -76,7 +76,8 @@
   function render(data) {
     document.getElementById("k-open").textContent = data.open;
     document.getElementById("k-overdue").textContent = data.overdue;
-    document.getElementById("s-updated").textContent = TEXT.updated + " " + data.generated;
+    document.getElementById("s-updated").textContent = TEXT.updated + " " + data.generated +
+      (data.fresh ? " · " + TEXT.rollup + " " + data.fresh : "");
     periods(data);
     var t = data.trend;
     var days = t.dates.map(function (d) { return d.slice(5); });

@@ -151,7 +151,8 @@
         .then(function (res) {
           if (seq !== state.seq) { return; }
           state.level = level; state.buckets = res[2]; state.heat = res[3];
-          status(cfg.levels[level] + " · " + cfg.text.cases + " " + res[2].total + (res[2].unplaced ? " · " + cfg.text.unplaced + " " + res[2].unplaced : ""));
+          status(cfg.levels[level] + " · " + cfg.text.cases + " " + res[2].total + (res[2].unplaced ? " · " + cfg.text.unplaced + " " + res[2].unplaced : "") +
+            (res[2].data_updated ? " · " + cfg.text.rollup + " " + res[2].data_updated : ""));
           return draw();
         })
         .catch(function () { status(cfg.text.failed); });
