@@ -433,3 +433,5 @@ FENGQIAO_LEGAL_AID_UNIT = os.environ.get("FENGQIAO_LEGAL_AID_UNIT", "")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "fengqiao.core.limits.RequestLimitsMiddleware"
 )
+CELERY_BEAT_SCHEDULE["atlas-rollups"] = {"task": "fengqiao.atlas.tasks.refresh_rollups", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["atlas-rollups-rebuild"] = {"task": "fengqiao.atlas.tasks.rebuild_rollups", "schedule": 86400.0}
