@@ -69,7 +69,7 @@ def clean_draft(case: Case, data: dict[str, Any]) -> dict[str, Any]:
             out[key] = _text(data, key, label, limit, required)
         except ActionInvalid as exc:
             errors.update(exc.errors)
-    party_ids = set(case.parties.values_list("pk", flat=True))
+    party_ids = {p.pk for p in agreements.signing_parties(case)}
     obligations = []
     for i, row in enumerate(list(data.get("obligations") or [])[:MAX_OBLIGATIONS]):
         content = str(row.get("content") or "").strip()
@@ -135,7 +135,10 @@ def draft_agreement(user: Any, case: Case | int, data: dict[str, Any], *, via: s
             text_sha256=agreements.sha256(text),
             created_by=user,
         )
-        signatures = [Signature.objects.create(agreement=agreement, party=p) for p in c.parties.order_by("pk")]
+        signatures = [
+            Signature.objects.create(agreement=agreement, party=p)
+            for p in sorted(agreements.signing_parties(c), key=lambda p: p.pk)
+        ]
         event = events.record(
             c,
             "mediation.agreement_draft",

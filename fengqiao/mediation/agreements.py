@@ -133,10 +133,19 @@ def fill(body: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), body)
 
 
+def signing_parties(case: Any) -> list[Any]:
+    """The parties who sign: all of the case's parties except, on a court referral, the referring court
+    (recorded as a third-party organisation so that it is reported to)."""
+    parties = list(case.parties.order_by("role", "pk"))
+    if case.channel == "court":
+        parties = [p for p in parties if not (p.role == PartyRole.THIRD and p.kind != PartyKind.PERSON)]
+    return parties
+
+
 def render_text(case: Any, draft: dict[str, Any], version: int, body: str, now: Any = None) -> str:
     """The agreement's full text for ``case`` from the mediator's ``draft`` (facts, responsibilities,
     obligations, performance, organisation)."""
-    parties = list(case.parties.order_by("role", "pk"))
+    parties = signing_parties(case)
     by_pk = {p.pk: p for p in parties}
     mediators = "、".join(m.mediator.name for m in case.team.select_related("mediator").order_by("-is_lead", "pk"))
     when = timezone.localtime(now or timezone.now())

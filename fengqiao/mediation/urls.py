@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 
-from fengqiao.mediation import portal_views, views
+from fengqiao.core.ratelimit import rate_limited
+from fengqiao.mediation import api, portal_views, views
 from fengqiao.portal.urls import zh
 
 staff = [
@@ -24,4 +25,9 @@ portal = [
 urlpatterns = [
     path("staff/mediation/", include((staff, "mediation"))),
     path("portal/agreement/", include((portal, "mediation_portal"))),
+    path(
+        "api/v1/inbound/judicial-confirmations",
+        rate_limited("inbound", methods=("POST",))(api.court_ruling),
+        name="mediation_court_ruling",
+    ),
 ]

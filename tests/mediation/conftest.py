@@ -33,7 +33,12 @@ def draft_data(case: Case, **over: Any) -> dict[str, Any]:
         "performance": "以银行转账方式一次性支付。",
         "organisation": "白塔镇人民调解委员会",
         "obligations": [
-            {"party": respondent.pk, "content": "向申请人支付采光损失补偿款", "amount": "5000", "deadline": "2026-12-31"},
+            {
+                "party": respondent.pk,
+                "content": "向申请人支付采光损失补偿款",
+                "amount": "5000",
+                "deadline": "2026-12-31",
+            },
             {"party": "", "content": "双方今后互不追究", "amount": "", "deadline": ""},
         ],
     }

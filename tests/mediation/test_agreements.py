@@ -57,8 +57,9 @@ def test_docx_and_pdf_render(org: Org) -> None:
     _, a = drafted(org)
     docx = agreements.to_docx(a.text)
     assert docx[:2] == b"PK"
-    from docx import Document
     import io
+
+    from docx import Document
 
     body = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
     assert "人民调解协议书" in body and "金额人民币5,000.00元" in body
