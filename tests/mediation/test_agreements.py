@@ -144,7 +144,7 @@ def test_one_party_refuses(org: Org, client: Any) -> None:
 
 
 def test_wrong_code_changes_nothing(org: Org, client: Any) -> None:
-    case, a = drafted(org)
+    _, a = drafted(org)
     s = a.signatures.get(party__role="applicant")
     url = f"/portal/agreement/{s.token}/"
     assert client.post(url, {"action": "send_code"}).status_code == 302
