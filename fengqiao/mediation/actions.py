@@ -147,7 +147,7 @@ def draft_agreement(user: Any, case: Case | int, data: dict[str, Any], *, via: s
             unit=g.unit,
             via=via,
             public=True,
-            data={"agreement": agreement.pk, "version": version, "text_sha256": agreement.text_sha256},
+            data={"agreement_id": agreement.pk, "version": version, "text_sha256": agreement.text_sha256},
         )
         for s in signatures:
             notices.invite_to_sign(c, s)
@@ -198,7 +198,7 @@ def decide(token: str, decision: str, reason: str = "", *, phone_hash: str, via:
             public=True,
             reason=reason,
             actor_name=f"citizen:{s.party.role}",
-            data={"agreement": a.pk, "version": a.version, "party_role": s.party.role, "text_sha256": a.text_sha256},
+            data={"agreement_id": a.pk, "version": a.version, "party_role": s.party.role, "text_sha256": a.text_sha256},
         )
         notices.inbox(c, event, "agreement_refused" if decision == Decision.REFUSED else "agreement_confirmed")
         if decision == Decision.REFUSED:
@@ -232,7 +232,7 @@ def offline_confirm(user: Any, signature: Signature | int, note: str, *, via: st
             via=via,
             public=True,
             reason=note,
-            data={"agreement": a.pk, "version": a.version, "party_role": s.party.role, "offline": True},
+            data={"agreement_id": a.pk, "version": a.version, "party_role": s.party.role, "offline": True},
         )
         if not a.signatures.exclude(decision=Decision.CONFIRMED).exists():
             seal(c, a, via=via)
@@ -269,8 +269,9 @@ def seal(case: Case, agreement: Agreement, *, via: str = "") -> None:
         role="system",
         actor_name="system:mediation",
         public=True,
+        reason=f"PDF SHA-256：{digest}",
         data={
-            "agreement": agreement.pk,
+            "agreement_id": agreement.pk,
             "version": agreement.version,
             "pdf_sha256": digest,
             "text_sha256": agreement.text_sha256,
@@ -309,7 +310,7 @@ def court_apply(user: Any, agreement: Agreement | int, court: str, *, via: str =
             unit=g.unit,
             via=via,
             public=True,
-            data={"agreement": a.pk, "court": court, "pdf_sha256": a.pdf_sha256},
+            data={"agreement_id": a.pk, "court": court, "pdf_sha256": a.pdf_sha256},
         )
     return a
 
@@ -347,7 +348,7 @@ def court_ruling(
             public=True,
             reason=reason,
             actor_name="" if actor else "system:court",
-            data={"agreement": a.pk, "result": result, "court_ref": a.court_ref},
+            data={"agreement_id": a.pk, "result": result, "court_ref": a.court_ref},
         )
         notices.court_result(c, a)
         notices.inbox(c, event, "court_ruling")

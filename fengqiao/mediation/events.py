@@ -40,11 +40,27 @@ PUBLIC: dict[str, Any] = {
 }
 
 
+# Kinds of the staff inbox notifications this app writes (fengqiao.mediation.notices.inbox).
+INBOX_KINDS: dict[str, Any] = {
+    "agreement": _("调解协议待确认"),
+    "agreement_confirmed": _("当事人确认协议"),
+    "agreement_refused": _("当事人拒绝协议"),
+    "agreement_sealed": _("协议已封存"),
+    "court_ruling": _("司法确认结果"),
+    "session_scheduled": _("调解安排"),
+}
+
+
 def register_labels() -> None:
     from fengqiao.cases import events
 
     events.EVENT_LABELS.update(LABELS)
     events.PUBLIC_WORDING.update(PUBLIC)
+    try:
+        from fengqiao.web.views.inbox import KIND_LABELS
+    except ImportError:  # pragma: no cover - the staff pages are not installed
+        return
+    KIND_LABELS.update(INBOX_KINDS)
 
 
 def record(
