@@ -23,7 +23,7 @@ WIDE = {"width": 1366, "height": 900}
 APPLICANT = "13812341234"
 
 
-def test_party_confirms_on_a_phone_and_the_mediators_pages(org: Org, open_session: Any, settings: Any) -> None:
+def test_party_confirms_on_a_phone_and_the_mediators_pages(org: Org, open_session: Any, settings: Any) -> None:  # noqa: F811
     settings.FENGQIAO_SMS_BACKEND = "tests.portal.sms_backend.MemorySMSBackend"
     case = mediating_case(org)
     a = actions.draft_agreement(org.user("handler1"), case, draft_data(case))

@@ -69,7 +69,7 @@ def test_out_of_scope_staff_get_nothing(org: Org, client: Any) -> None:
     client.force_login(org.user("dispatcher"))  # sees the case, may not draft
     assert client.get(f"/staff/mediation/cases/{case.display_code}/agreement/").status_code == 403
     html = client.get(f"/staff/cases/{case.display_code}/").content.decode()
-    assert "/agreement/\"" not in html and "修改协议（生成新版本）" not in html
+    assert '/agreement/"' not in html and "修改协议（生成新版本）" not in html
     client.force_login(org.user("nobody"))
     assert client.get("/staff/mediation/calendar/").status_code == 403
     assert client.get("/staff/mediation/visits/").status_code == 403
@@ -91,7 +91,9 @@ def test_schedule_form_and_calendar(org: Org, client: Any) -> None:
     week = client.get("/staff/mediation/calendar/", {"date": when.date().isoformat()}).content.decode()
     assert case.title in week
     client.force_login(org.user("handler2"))
-    assert case.title not in client.get("/staff/mediation/calendar/", {"date": when.date().isoformat()}).content.decode()
+    assert (
+        case.title not in client.get("/staff/mediation/calendar/", {"date": when.date().isoformat()}).content.decode()
+    )
     client.force_login(org.user("handler1"))
     r = client.post(f"/staff/mediation/plans/{plan.pk}/cancel/", {"reason": ""}, follow=True)
     assert "请填写取消原因" in r.content.decode()
@@ -104,3 +106,13 @@ def test_menu_lists_the_pages(org: Org, client: Any) -> None:
     client.force_login(org.user("mediator_user"))
     html = client.get("/staff/mediation/calendar/").content.decode()
     assert "调解日程" in html and "回访计划" in html
+
+
+def test_demo_seed(org: Org) -> None:
+    from fengqiao.mediation.demo import seed_mediation
+
+    for _ in range(3):
+        mediating_case(org)
+    made = seed_mediation()
+    assert made == {"agreements": 3, "sealed": 1, "refused": 1, "plans": 3}
+    assert seed_mediation()["agreements"] == 3  # idempotent
