@@ -22,6 +22,8 @@ from fengqiao.mediation.agreements import PLACEHOLDERS, REQUIRED
 from fengqiao.mediation.models import (
     Agreement,
     AgreementTemplate,
+    CannedReply,
+    DifficultCase,
     JointMeeting,
     MediationSession,
     Mediator,
@@ -276,5 +278,23 @@ class SessionPlanAdmin(ReadOnlyAdmin):
 class VisitPlanAdmin(ReadOnlyAdmin):
     list_display = ["case", "days", "due_at", "status", "done_at"]
     list_filter = ["status", "days"]
+    list_select_related = ["case"]
+    search_fields = ["case__code"]
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """常用语: placeholders {code} {title} {unit} {handler} {date} are filled from the case."""
+
+    list_display = ["title", "unit", "category", "is_active", "sort"]
+    list_filter = ["is_active"]
+    search_fields = ["title", "text"]
+    autocomplete_fields = ["unit", "category"]
+
+
+@admin.register(DifficultCase)
+class DifficultCaseAdmin(ReadOnlyAdmin):
+    list_display = ["case", "status", "next_review_at", "flagged_at"]
+    list_filter = ["status"]
     list_select_related = ["case"]
     search_fields = ["case__code"]

@@ -14,7 +14,7 @@ class MediationConfig(AppConfig):
         from fengqiao.core.menu import MenuItem, register
         from fengqiao.core.panels import register_case_panel
         from fengqiao.mediation import events
-        from fengqiao.mediation.access import DUE_LISTS
+        from fengqiao.mediation.access import DIFFICULT_LIST, DUE_LISTS
         from fengqiao.mediation.signals import case_event_saved
 
         events.register_labels()
@@ -22,3 +22,4 @@ class MediationConfig(AppConfig):
         register_case_panel("mediation", "fengqiao.mediation.panels.case_panel")
         register(MenuItem("mediation-calendar", _("调解日程"), "mediation:calendar", DUE_LISTS, order=35))
         register(MenuItem("mediation-visits", _("回访计划"), "mediation:visits", DUE_LISTS, order=36))
+        register(MenuItem("mediation-difficult", _("疑难案件"), "mediation:difficult", DIFFICULT_LIST, order=37))

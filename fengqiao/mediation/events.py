@@ -25,7 +25,9 @@ LABELS: dict[str, Any] = {
     "mediation.court_ruling": _("司法确认结果"),
     "mediation.session_schedule": _("安排调解"),
     "mediation.session_cancel": _("取消调解安排"),
-    "mediation.visit_schedule": _("安排回访"),
+    "mediation.difficult_flag": _("列为疑难案件"),
+    "mediation.difficult_review": _("疑难案件复核"),
+    "mediation.difficult_close": _("疑难案件销号"),
 }
 
 PUBLIC: dict[str, Any] = {

@@ -139,3 +139,6 @@ __all__ = [
     "VisitPlan",
     "VisitStatus",
 ]
+from fengqiao.mediation.desk_models import CannedReply, DifficultCase, DifficultReview, DifficultStatus  # noqa: E402
+
+__all__ += ["CannedReply", "DifficultCase", "DifficultReview", "DifficultStatus"]

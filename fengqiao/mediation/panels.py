@@ -8,10 +8,11 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from fengqiao.cases import policy as case_policy
 from fengqiao.cases.models import Case
-from fengqiao.mediation import policy
+from fengqiao.mediation import desk, policy
 from fengqiao.mediation.actions import COURT_STATES, DRAFT_STATES
-from fengqiao.mediation.models import AgreementStatus, CourtStatus, PlanStatus
+from fengqiao.mediation.models import AgreementStatus, CourtStatus, DifficultCase, DifficultStatus, PlanStatus
 from fengqiao.mediation.schedule import WORKING_STATES
 
 
@@ -27,6 +28,10 @@ def case_panel(context: Any, case: Case) -> str:
     if any(a.status == AgreementStatus.CONFIRMED for a in agreements):
         can_draft = False
     can_court = case.state in COURT_STATES and policy.may(user, "court_apply", case)
+    difficult = (
+        DifficultCase.objects.filter(case=case, status=DifficultStatus.OPEN).prefetch_related("reviews__by").first()
+    )
+    can_note = case_policy.grant_for(user, "note", case) is not None
     return render_to_string(
         "mediation/_case_panel.html",
         {
@@ -37,6 +42,9 @@ def case_panel(context: Any, case: Case) -> str:
             "can_draft": can_draft,
             "can_schedule": case.state in WORKING_STATES and policy.may(user, "schedule_session", case),
             "can_court": can_court,
+            "difficult": difficult,
+            "can_flag": policy.may(user, "flag_difficult", case),
+            "replies": desk.replies_for(case) if can_note else [],
             "SIGNING": AgreementStatus.SIGNING,
             "CONFIRMED": AgreementStatus.CONFIRMED,
             "APPLIED": CourtStatus.APPLIED,

@@ -17,6 +17,7 @@ BORROWS: dict[str, str] = {
     "court_apply": "close",  # the desk that closes the case files the application
     "court_ruling": "close",
     "offline_confirm": "record_session",
+    "flag_difficult": "add_assist",  # dispatchers, handlers and leaders of the owning unit
 }
 
 

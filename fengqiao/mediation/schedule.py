@@ -173,7 +173,11 @@ def on_case_event(event: CaseEvent) -> None:
         visit = VisitPlan.objects.filter(case_id=event.case_id, status=VisitStatus.DUE).order_by("due_at").first()
         if visit is not None:
             VisitPlan.objects.filter(pk=visit.pk).update(status=VisitStatus.DONE, done_at=event.at)
-    elif code in ("case.reopen", "case.withdraw", "case.merge"):
+    if code in ("case.close", "case.withdraw", "case.merge"):
+        from fengqiao.mediation.desk import on_case_end
+
+        on_case_end(event.case_id)
+    if code in ("case.reopen", "case.withdraw", "case.merge"):
         VisitPlan.objects.filter(case_id=event.case_id, status=VisitStatus.DUE).update(status=VisitStatus.CANCELLED)
         if code != "case.reopen":
             SessionPlan.objects.filter(case_id=event.case_id, status=PlanStatus.SCHEDULED).update(

@@ -15,6 +15,7 @@ WATCHED = frozenset(
         "case.reopen",
         "case.withdraw",
         "case.merge",
+        "case.close",
     }
 )
 

@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from fengqiao.core.ratelimit import rate_limited
-from fengqiao.mediation import api, portal_views, views
+from fengqiao.mediation import api, portal_views, views, views_desk
 from fengqiao.portal.urls import zh
 
 staff = [
@@ -16,6 +16,9 @@ staff = [
     path("plans/<int:pk>/cancel/", views.schedule_cancel, name="schedule_cancel"),
     path("calendar/", views.calendar, name="calendar"),
     path("visits/", views.visits, name="visits"),
+    path("difficult/", views_desk.difficult_list, name="difficult"),
+    path("cases/<str:code>/difficult/", views_desk.flag, name="difficult_flag"),
+    path("difficult/<int:pk>/review/", views_desk.review, name="difficult_review"),
 ]
 
 portal = [
