@@ -74,6 +74,7 @@ def test_party_confirms_on_a_phone_and_the_mediators_pages(org: Org, open_sessio
         st.login("handler1")
         st.goto(f"/staff/cases/{case.display_code}/#mediation")
         expect(st.page.locator("#mediation")).to_contain_text("各方已确认")
+        st.no_horizontal_scroll()
         st.page.locator("#mediation").scroll_into_view_if_needed()
         st.shot(f"mediation-case-panel-{suffix}", full_page=False)
         st.goto(f"/staff/mediation/calendar/?date={when.date().isoformat()}")
