@@ -3,9 +3,11 @@ value is checked the same way whichever door it comes through."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -215,6 +217,12 @@ class SessionInput(serializers.Serializer):
     def validate_online_url(self, value: str) -> str:
         if value and not value.startswith("https://"):
             raise serializers.ValidationError(_("线上会商链接须以 https:// 开头。"))
+        return value
+
+    def validate_held_at(self, value: Any) -> Any:
+        # A held session lies in the past (a few minutes' grace for clocks); a future one is planned.
+        if value > timezone.now() + dt.timedelta(minutes=5):
+            raise serializers.ValidationError(_("调解时间不能晚于当前时间；尚未举行的调解请用“安排调解”。"))
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

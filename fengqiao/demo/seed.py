@@ -678,3 +678,6 @@ class DemoBuilder:
         from fengqiao.knowledge.demo import seed_knowledge
 
         self.log(f"知识库: {seed_knowledge(self)}\n")
+        from fengqiao.mediation.demo import seed_mediation
+
+        self.log(f"调解协议与日程: {seed_mediation()}\n")

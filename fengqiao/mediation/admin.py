@@ -18,7 +18,21 @@ from import_export import fields, widgets
 
 from fengqiao.cases.models import Category
 from fengqiao.core.admin import FengqiaoImportExportAdmin, HeaderAliasResource
-from fengqiao.mediation.models import JointMeeting, MediationSession, Mediator, MediatorKind, TeamMember
+from fengqiao.mediation.agreements import PLACEHOLDERS, REQUIRED
+from fengqiao.mediation.models import (
+    Agreement,
+    AgreementTemplate,
+    CannedReply,
+    DifficultCase,
+    JointMeeting,
+    MediationSession,
+    Mediator,
+    MediatorKind,
+    SessionPlan,
+    Signature,
+    TeamMember,
+    VisitPlan,
+)
 from fengqiao.org.admin import BoolWidget, ChoiceWidget, ListWidget, TextWidget, UnitCodeWidget, cell_text
 from fengqiao.org.models import Unit, User
 
@@ -218,5 +232,69 @@ class MediationSessionAdmin(ReadOnlyAdmin):
 @admin.register(JointMeeting)
 class JointMeetingAdmin(ReadOnlyAdmin):
     list_display = ["case", "held_at"]
+    list_select_related = ["case"]
+    search_fields = ["case__code"]
+
+
+@admin.register(AgreementTemplate)
+class AgreementTemplateAdmin(admin.ModelAdmin):
+    """The agreement wording, edited by administrators; a template missing a field the 人民调解法
+    requires is refused with the placeholder to add."""
+
+    list_display = ["name", "version", "is_active", "updated_at"]
+    readonly_fields = ["version", "updated_at", "placeholders"]
+    fields = ["name", "is_active", "body", "placeholders", "version", "updated_at"]
+
+    @admin.display(description=_l("可用占位符"))
+    def placeholders(self, obj: AgreementTemplate) -> str:
+        return "；".join(f"{{{{{k}}}}} {v}" + ("（必填）" if k in REQUIRED else "") for k, v in PLACEHOLDERS.items())
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ReadOnlyAdmin):
+    list_display = ["case", "version", "status", "court_status", "created_at", "sealed_at"]
+    list_filter = ["status", "court_status"]
+    list_select_related = ["case"]
+    search_fields = ["case__code"]
+    exclude = ["facts", "responsibilities", "obligations", "performance", "text"]
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdmin):
+    list_display = ["agreement", "decision", "decided_at"]
+    list_filter = ["decision"]
+    exclude = ["token", "phone_hash"]
+
+
+@admin.register(SessionPlan)
+class SessionPlanAdmin(ReadOnlyAdmin):
+    list_display = ["case", "starts_at", "place", "status", "reminded_at"]
+    list_filter = ["status"]
+    list_select_related = ["case"]
+    search_fields = ["case__code"]
+
+
+@admin.register(VisitPlan)
+class VisitPlanAdmin(ReadOnlyAdmin):
+    list_display = ["case", "days", "due_at", "status", "done_at"]
+    list_filter = ["status", "days"]
+    list_select_related = ["case"]
+    search_fields = ["case__code"]
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    """常用语: placeholders {code} {title} {unit} {handler} {date} are filled from the case."""
+
+    list_display = ["title", "unit", "category", "is_active", "sort"]
+    list_filter = ["is_active"]
+    search_fields = ["title", "text"]
+    autocomplete_fields = ["unit", "category"]
+
+
+@admin.register(DifficultCase)
+class DifficultCaseAdmin(ReadOnlyAdmin):
+    list_display = ["case", "status", "next_review_at", "flagged_at"]
+    list_filter = ["status"]
     list_select_related = ["case"]
     search_fields = ["case__code"]

@@ -6,3 +6,20 @@ class MediationConfig(AppConfig):
     name = "fengqiao.mediation"
     label = "mediation"
     verbose_name = _("调解")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from fengqiao.cases.models import CaseEvent
+        from fengqiao.core.menu import MenuItem, register
+        from fengqiao.core.panels import register_case_panel
+        from fengqiao.mediation import events
+        from fengqiao.mediation.access import DIFFICULT_LIST, DUE_LISTS
+        from fengqiao.mediation.signals import case_event_saved
+
+        events.register_labels()
+        post_save.connect(case_event_saved, sender=CaseEvent, dispatch_uid="mediation-case-event")
+        register_case_panel("mediation", "fengqiao.mediation.panels.case_panel")
+        register(MenuItem("mediation-calendar", _("调解日程"), "mediation:calendar", DUE_LISTS, order=35))
+        register(MenuItem("mediation-visits", _("回访计划"), "mediation:visits", DUE_LISTS, order=36))
+        register(MenuItem("mediation-difficult", _("疑难案件"), "mediation:difficult", DIFFICULT_LIST, order=37))

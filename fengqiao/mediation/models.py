@@ -107,3 +107,38 @@ class JointMeeting(models.Model):
         ordering = ["held_at"]
         verbose_name = _("联席会议")
         verbose_name_plural = _("联席会议")
+
+
+# The agreement, session and return-visit models live in their own modules (files stay small);
+# importing them here registers them with the app.
+from fengqiao.mediation.agreement_models import (  # noqa: E402
+    Agreement,
+    AgreementStatus,
+    AgreementTemplate,
+    CourtStatus,
+    Decision,
+    Signature,
+)
+from fengqiao.mediation.plan_models import PlanStatus, SessionPlan, VisitPlan, VisitStatus  # noqa: E402
+
+__all__ = [
+    "Agreement",
+    "AgreementStatus",
+    "AgreementTemplate",
+    "CourtStatus",
+    "Decision",
+    "JointMeeting",
+    "MediationSession",
+    "Mediator",
+    "MediatorKind",
+    "PlanStatus",
+    "SessionOutcome",
+    "SessionPlan",
+    "Signature",
+    "TeamMember",
+    "VisitPlan",
+    "VisitStatus",
+]
+from fengqiao.mediation.desk_models import CannedReply, DifficultCase, DifficultReview, DifficultStatus  # noqa: E402
+
+__all__ += ["CannedReply", "DifficultCase", "DifficultReview", "DifficultStatus"]

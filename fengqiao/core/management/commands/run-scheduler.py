@@ -61,6 +61,9 @@ class Command(BaseCommand):
                     reminded = remind_unrated()  # rating reminders, hourly with detection
                     if reminded:
                         self.stdout.write(f"rating reminders: {reminded}")
+                    from fengqiao.mediation.schedule import run_jobs
+
+                    self.stdout.write(f"mediation reminders: {run_jobs()}")  # sessions 24 h ahead, due visits
                     next_detect = now + 3600
                 if now >= next_evaluation:
                     from fengqiao.evaluation.tasks import monthly_reports_now, refresh_index_now
