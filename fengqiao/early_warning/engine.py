@@ -123,7 +123,10 @@ def run(now: dt.datetime | None = None, full: bool | None = None, codes: list[st
         if full:
             snap = Snapshot(now, lookback)
         else:
-            keep = Warning.objects.filter(status__in=OPEN_STATUSES).values_list("case_ids", flat=True)
+            # the cases of open cluster/group warnings (area and domain counts come from SQL aggregates)
+            keep = Warning.objects.filter(status__in=OPEN_STATUSES, kind__in=sorted(FOCUSED)).values_list(
+                "case_ids", flat=True
+            )
             snap = Snapshot(now, lookback, after_id=state.last_case_id, keep={c for ids in keep for c in ids})
         touched = None if full else _touched(snap, state.last_case_id)
         result.new_cases = len(touched.case_ids) if touched else 0

@@ -172,18 +172,22 @@ class Snapshot:
         return out
 
     def current_cases(self, scope: str, area: int | None, cat1: str) -> list[tuple[int, dt.datetime]]:
-        """(id, created) of the last 7 days' cases of a type (in an area), oldest first."""
-        qs = self.window().filter(created_at__gt=self.now - WEEK)
-        if scope:
-            qs = qs.filter(Q(location_path__startswith=scope) | Q(owner_path__startswith=scope))
-        cat_ids = [pk for pk, code in self.cat1_of.items() if code == cat1]
-        out = []
-        for pk, created, loc, owner in qs.filter(category_id__in=cat_ids).values_list(
-            "pk", "created_at", "location_unit_id", "owner_unit_id"
-        ):
-            if area is None or self.area_of(loc or owner) == area:
-                out.append((pk, created))
-        return sorted(out, key=lambda x: (x[1], x[0]))
+        """(id, created) of the last 7 days' cases of a type (in an area), oldest first; the week's
+        cases are read once per scope (one query) and grouped here."""
+        key = f"current:{scope}"
+        if key not in self.cache:
+            qs = self.window().filter(created_at__gt=self.now - WEEK, category__isnull=False)
+            if scope:
+                qs = qs.filter(Q(location_path__startswith=scope) | Q(owner_path__startswith=scope))
+            grouped: dict[Any, list[tuple[int, dt.datetime]]] = defaultdict(list)
+            for pk, created, loc, owner, cat in qs.values_list(
+                "pk", "created_at", "location_unit_id", "owner_unit_id", "category_id"
+            ):
+                c1 = self.cat1_of.get(cat, "")
+                grouped[(self.area_of(loc or owner), c1)].append((pk, created))
+                grouped[(None, c1)].append((pk, created))
+            self.cache[key] = grouped
+        return sorted(self.cache[key].get((area, cat1), []), key=lambda x: (x[1], x[0]))
 
     # --- units -------------------------------------------------------------------------------
     def _areas(self, units: list[tuple[Any, ...]]) -> dict[int, int]:
