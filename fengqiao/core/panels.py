@@ -26,3 +26,29 @@ def render_case_panels(context: Any, case: Any) -> str:
     for key in sorted(_PANELS):
         parts.append(str(import_string(_PANELS[key])(context, case) or ""))
     return "".join(parts)
+
+
+# --- the county dashboard and the map -------------------------------------------------------------
+# The same pattern for the dashboard (``{% dashboard_panels %}``) and the map page (``{% map_layers %}``):
+# a later app registers a renderer called with the template context that returns HTML — a panel, or a
+# map layer's switch and its own static script, which adds its traces through ``window.FengqiaoMapLayers``
+# (see atlas/static/atlas/map.js). The dashboard and the map import nothing from the later app.
+
+_DASHBOARD: dict[str, str] = {}
+_MAP_LAYERS: dict[str, str] = {}
+
+
+def register_dashboard_panel(key: str, renderer: str) -> None:
+    _DASHBOARD[key] = renderer
+
+
+def register_map_layer(key: str, renderer: str) -> None:
+    _MAP_LAYERS[key] = renderer
+
+
+def render_dashboard_panels(context: Any) -> str:
+    return "".join(str(import_string(_DASHBOARD[k])(context) or "") for k in sorted(_DASHBOARD))
+
+
+def render_map_layers(context: Any) -> str:
+    return "".join(str(import_string(_MAP_LAYERS[k])(context) or "") for k in sorted(_MAP_LAYERS))

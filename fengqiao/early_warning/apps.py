@@ -10,7 +10,7 @@ class EarlyWarningConfig(AppConfig):
 
     def ready(self) -> None:
         from fengqiao.core.menu import MenuItem, register
-        from fengqiao.core.panels import register_case_panel
+        from fengqiao.core.panels import register_case_panel, register_dashboard_panel, register_map_layer
         from fengqiao.org.choices import Role
 
         both = {Role.LEADER, Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR}
@@ -23,3 +23,5 @@ class EarlyWarningConfig(AppConfig):
         )
         register(MenuItem("trends", _("趋势预测"), "early_warning:trends", {Role.LEADER, Role.DISPATCHER}, order=58))
         register_case_panel("early_warning", "fengqiao.early_warning.similar.case_panel")
+        register_dashboard_panel("early_warning", "fengqiao.early_warning.panels.dashboard_panel")
+        register_map_layer("early_warning", "fengqiao.early_warning.panels.map_layer")

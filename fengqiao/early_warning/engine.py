@@ -36,6 +36,7 @@ from fengqiao.early_warning.models import (
 from fengqiao.org.models import Unit
 
 INCREMENTAL = {"person", "area", "domain", "crime"}
+FOCUSED = {"issue", "network"}  # read the focused snapshot of an incremental run, but not by subject
 FULL_EVERY = dt.timedelta(hours=24)
 QUIET_DAYS = 14  # a dismissed warning is not raised again at the same or a lower level for this long
 LEVEL_CODES = {1: "blue", 2: "yellow", 3: "orange", 4: "red"}
@@ -119,7 +120,14 @@ def run(now: dt.datetime | None = None, full: bool | None = None, codes: list[st
             full = state.last_full_at is None or now - state.last_full_at >= FULL_EVERY
         result.full = full
         lookback = max([REGISTRY[m.code].lookback_days(REGISTRY[m.code].resolved(m.params)) for m in models], default=0)
-        snap = Snapshot(now, lookback)
+        if full:
+            snap = Snapshot(now, lookback)
+        else:
+            # the cases of open cluster/group warnings (area and domain counts come from SQL aggregates)
+            keep = Warning.objects.filter(status__in=OPEN_STATUSES, kind__in=sorted(FOCUSED)).values_list(
+                "case_ids", flat=True
+            )
+            snap = Snapshot(now, lookback, after_id=state.last_case_id, keep={c for ids in keep for c in ids})
         touched = None if full else _touched(snap, state.last_case_id)
         result.new_cases = len(touched.case_ids) if touched else 0
         bump = _raise_by(now)
@@ -127,7 +135,9 @@ def run(now: dt.datetime | None = None, full: bool | None = None, codes: list[st
         writer = _Writer(now, result)
         for m in models:
             d = REGISTRY[m.code]
-            t = touched if d.kind in INCREMENTAL else None
+            # A focused snapshot holds only what the new cases touch: the text and group models see part
+            # of the window, so an incremental run never closes their warnings (the daily full run does).
+            t = touched if d.kind in INCREMENTAL or d.kind in FOCUSED else None
             scope = m.scope_unit.path if m.scope_unit_id and m.scope_unit else ""
             findings = d.detect(snap, d.resolved(m.params), t, scope)
             writer.apply(m, d, findings, t, bump, units, snap.root_id)

@@ -16,5 +16,6 @@ urlpatterns = [
     path("staff/warnings/problems/<int:pk>/", views_analysis.problem_detail, name="problem"),
     path("staff/warnings/problems/<int:pk>/<slug:name>/", views_analysis.problem_act, name="problem_act"),
     path("staff/warnings/trends/", views_analysis.trends, name="trends"),
+    path("staff/warnings/key-areas.json", views.key_areas_json, name="key_areas"),
     path("api/warnings/", include("fengqiao.early_warning.api")),
 ]

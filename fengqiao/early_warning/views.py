@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,6 +23,8 @@ from fengqiao.early_warning.events import event_label
 from fengqiao.early_warning.models import OPEN_STATUSES, Kind, Level, NoticeRecipient, Status, Warning, WorkNotice
 from fengqiao.early_warning.policy import VIEW_ROLES, allowed_actions, grant_in, warning_grant, warnings_for
 from fengqiao.early_warning.profiles import area_chart, person_profile
+from fengqiao.early_warning.rising import key_areas, rising_rows
+from fengqiao.org.choices import Role
 from fengqiao.org.paths import subtree_q
 
 
@@ -51,10 +53,12 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     counts = dict(warnings_for(user).filter(status__in=OPEN_STATUSES).values_list("level").annotate(n=Count("id")))
     levels = [(v, label, counts.get(v, 0)) for v, label in reversed(Level.choices)]
     page = Paginator(qs.order_by("-level", "-raised_at", "-pk"), 30).get_page(request.GET.get("page"))
+    leads = user.has_role(Role.LEADER, Role.DISPATCHER)
     return render(
         request,
         "early_warning/list.html",
         {
+            "rising": rising_rows(user, limit=10) if leads else None,
             "page": page,
             "levels": levels,
             "kinds": Kind.choices,
@@ -158,3 +162,14 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     except ActionError as exc:
         messages.error(request, exc.errors.get("reply", [exc.message])[0])
     return redirect("early_warning:notices")
+
+
+@login_required
+def key_areas_json(request: HttpRequest) -> HttpResponse:
+    """The key-area map layer's data: towns with open area warnings the user may see."""
+    user = _staff(request)
+    resp = JsonResponse(
+        {"label": str(_("重点区域预警")), "areas": key_areas(user)}, json_dumps_params={"ensure_ascii": False}
+    )
+    resp["Cache-Control"] = "private, no-store"
+    return resp

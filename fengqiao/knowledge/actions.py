@@ -187,6 +187,9 @@ def transition(actor: Actor, article: Article, name: str, *, reason: str = "") -
             raise InvalidTransition(
                 _("“%(state)s”状态的文章不能执行此操作。") % {"state": ArticleState(article.state).label}
             )
+        if name == "publish" and actor.user is not None and article.updated_by_id == actor.user.pk:
+            # Four eyes: the public text is answered for by a second editor, never by its own author.
+            raise ActionForbidden(_("不能发布自己撰写或最后修改的文章，请由另一位编辑审核后发布。"))
         before = article.state
         article.state = target
         if name == "publish":

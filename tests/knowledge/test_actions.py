@@ -79,7 +79,7 @@ def test_states_draft_review_published_withdrawn(org: Org) -> None:
     assert not Article.objects.public().filter(pk=a.pk).exists()
     a = actions.transition(actor, a, "submit")
     assert a.state == ArticleState.REVIEW
-    a = actions.transition(actor, a, "publish")
+    a = actions.transition(org.actor("sysadmin"), a, "publish")  # a second editor reviews and publishes
     assert a.state == ArticleState.PUBLISHED and a.published_at is not None
     assert Article.objects.public().filter(pk=a.pk).exists()
     with pytest.raises(InvalidTransition):
@@ -216,3 +216,21 @@ def test_library_entry_refuses_personal_data_and_level1_type(org: Org) -> None:
     assert "个人信息" in err.value.errors["facts"][0]
     assert "二级" in err.value.errors["category"][0]
     assert not ExemplaryCase.objects.exists()
+
+
+def test_four_eyes_an_editor_cannot_publish_their_own_article(org: Org) -> None:
+    author, reviewer = org.actor("dispatcher"), org.actor("sysadmin")
+    a = actions.save_article(author, None, DATA)
+    a = actions.transition(author, a, "submit")
+    before = world()
+    with pytest.raises(ActionForbidden) as err:
+        actions.transition(author, a, "publish")
+    assert "另一位编辑" in err.value.message
+    assert world() == before and Article.objects.get(pk=a.pk).state == ArticleState.REVIEW
+    # the reviewer edits the text: now the reviewer is its last author and the first editor publishes
+    a = actions.save_article(reviewer, a, {**DATA, "title": "押金不退怎么办（修订）"})
+    with pytest.raises(ActionForbidden):
+        actions.transition(reviewer, a, "publish")
+    a = actions.transition(author, a, "publish")
+    assert a.state == ArticleState.PUBLISHED
+    assert a.events.filter(code="article.publish", actor=author.user).count() == 1

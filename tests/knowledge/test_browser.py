@@ -92,10 +92,22 @@ def test_editor_on_a_laptop(org: Org, loaded: None, open_session: Any) -> None: 
     page.get_by_role("button", name="保存（生成新版本）").click()
     page.wait_for_load_state("networkidle")
     expect(page.locator(".kn-state")).to_have_text("草稿")
+    # four eyes: the author cannot publish; a second county editor does
     page.get_by_role("button", name="发布").click()
     page.wait_for_load_state("networkidle")
-    expect(page.locator(".kn-state")).to_have_text("已发布")
-    s.shot("knowledge-staff-preview")
+    expect(page.locator("main")).to_contain_text("请由另一位编辑审核后发布")
+    expect(page.locator(".kn-state")).to_have_text("草稿")
+    from fengqiao.org.choices import Role
+    from tests.conftest import make_user
+
+    make_user("centre_handler", org.centre, (Role.HANDLER, org.centre))
+    reviewer = open_session(LAPTOP)
+    reviewer.login("centre_handler")
+    reviewer.page.goto(page.url)
+    reviewer.page.get_by_role("button", name="发布").click()
+    reviewer.page.wait_for_load_state("networkidle")
+    expect(reviewer.page.locator(".kn-state")).to_have_text("已发布")
+    reviewer.shot("knowledge-staff-preview")
     s.goto("/staff/knowledge/ask/?q=来访群众接待要求")
     expect(page.locator("main")).to_contain_text("接待来访群众的基本要求")
     s.shot("knowledge-staff-ask")

@@ -120,8 +120,17 @@ def test_staff_edit_publish_through_pages(org: Org, corpus: Any, client: Client)
     assert r.status_code == 302
     a = Article.objects.get(slug="pet-boarding")
     assert client.get(f"/staff/knowledge/{a.pk}/").status_code == 200
+    # four eyes: the author cannot publish; a second editor does
+    r = client.post(f"/staff/knowledge/{a.pk}/act/publish/")
+    assert Article.objects.get(pk=a.pk).state == "draft"
+    assert "另一位编辑" in r.content.decode() or r.status_code in (302, 403)
+    from fengqiao.org.choices import Role
+    from tests.conftest import make_user
+
+    client.force_login(make_user("centre_handler", org.centre, (Role.HANDLER, org.centre)))
     assert client.post(f"/staff/knowledge/{a.pk}/act/publish/").status_code == 302
     assert Article.objects.get(pk=a.pk).state == "published"
+    client.force_login(org.user("dispatcher"))
     # The index is refreshed: the new article answers at once.
     r = Client().get("/portal/help/", {"q": "宠物寄养走失"})
     assert "宠物寄养纠纷" in r.content.decode()

@@ -15,3 +15,19 @@ def case_panels(context: Any, case: Any) -> SafeString:
     from fengqiao.core.panels import render_case_panels
 
     return mark_safe(render_case_panels(context, case))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def dashboard_panels(context: Any) -> SafeString:
+    """Panels later apps contribute to the county dashboard (fengqiao.core.panels)."""
+    from fengqiao.core.panels import render_dashboard_panels
+
+    return mark_safe(render_dashboard_panels(context))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def map_layers(context: Any) -> SafeString:
+    """Map layers later apps contribute to the map page (fengqiao.core.panels)."""
+    from fengqiao.core.panels import render_map_layers
+
+    return mark_safe(render_map_layers(context))  # noqa: S308

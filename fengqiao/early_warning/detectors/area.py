@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import abstractmethod
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -50,31 +50,25 @@ class SurgeDetector(Detector):
     def lookback_days(self, params: dict[str, Any]) -> int:
         return 7 * (int(params["baseline_weeks"]) + 1) + 1
 
-    def bins(self, snap: Snapshot, scope: str, weeks: int) -> tuple[Counter[tuple[Any, ...]], dict[Any, list[int]]]:
-        counts: Counter[tuple[Any, ...]] = Counter()
-        current: dict[Any, list[int]] = defaultdict(list)
-        for r in snap.rows_in(scope):
-            if not r.cat1:
+    def series(self, snap: Snapshot, scope: str, weeks: int) -> dict[Any, list[int]]:
+        """Weekly counts per series (bin 0 = the last 7 days), from the snapshot's SQL aggregate."""
+        out: dict[Any, list[int]] = {}
+        for (area, cat1), counts in snap.week_counts(scope, weeks).items():
+            if not cat1:
                 continue
-            b = int((snap.now - r.created_at) / WEEK)
-            if b > weeks:
-                continue
-            k = self.series_key(r)
-            counts[(k, b)] += 1
-            if b == 0:
-                current[k].append(r.id)
-        return counts, current
+            k = self.series_key_of(area, cat1)
+            acc = out.setdefault(k, [0] * (weeks + 1))
+            for b, n in enumerate(counts):
+                acc[b] += n
+        return out
 
     @abstractmethod
-    def series_key(self, r: Any) -> Any:
-        """The series a case counts in (area × type, or type)."""
+    def series_key_of(self, area: int, cat1: str) -> Any:
+        """The series a case of this area and level-1 type counts in (area × type, or type)."""
 
-    def test(
-        self, counts: Counter[tuple[Any, ...]], key: Any, params: dict[str, Any], season: float = 1.0
-    ) -> tuple[int, float, float]:
-        weeks = params["baseline_weeks"]
-        now = counts.get((key, 0), 0)
-        history = [float(counts.get((key, b), 0)) for b in range(1, weeks + 1)]
+    def test(self, counts: list[int], params: dict[str, Any], season: float = 1.0) -> tuple[int, float, float]:
+        now = counts[0]
+        history = [float(n) for n in counts[1 : params["baseline_weeks"] + 1]]
         expected = ewma(history, params["alpha"]) * season
         return now, expected, surprise(now, expected)
 
@@ -88,18 +82,20 @@ class AreaSurge(SurgeDetector):
     name = _("重点区域异常增多")
     kind = "area"
 
-    def series_key(self, r: Any) -> Any:
-        return (r.area_id, r.cat1)
+    def series_key_of(self, area: int, cat1: str) -> Any:
+        return (area, cat1)
 
     def covers(self, subject: dict[str, Any], touched: Touched | None) -> bool:
         return touched is None or (subject.get("area"), subject.get("type")) in touched.area_types
 
     def detect(self, snap: Snapshot, params: dict[str, Any], touched: Touched | None, scope: str = "") -> list[Finding]:
-        counts, current = self.bins(snap, scope, params["baseline_weeks"])
-        keys = list(current) if touched is None else [k for k in touched.area_types if k in current]
+        series = self.series(snap, scope, params["baseline_weeks"])
+        keys = [k for k, v in series.items() if v[0]]
+        if touched is not None:
+            keys = [k for k in keys if k in touched.area_types]
         out = []
-        for key in keys:
-            now, expected, p = self.test(counts, key, params)
+        for key in sorted(keys):
+            now, expected, p = self.test(series[key], params)
             if now < params["min_cases"] or p >= params["p_value"]:
                 continue
             area, cat1 = key
@@ -116,7 +112,8 @@ class AreaSurge(SurgeDetector):
                 "r": ratio,
                 "p": p,
             }
-            cases = sorted(current[key], key=lambda c: (snap.rows[c].created_at, c))
+            current = snap.current_cases(scope, area, cat1)
+            cases = [c for c, _ in current]
             out.append(
                 Finding(
                     key=f"a:{area}:{cat1}",
@@ -128,7 +125,7 @@ class AreaSurge(SurgeDetector):
                     case_ids=cases,
                     figures={"count": now, "expected": round(expected, 2), "p_value": p},
                     subject={"area": area, "type": cat1},
-                    signal_at=snap.rows[cases[0]].created_at,
+                    signal_at=current[0][1],
                 )
             )
         return out
@@ -144,8 +141,8 @@ class DomainSurge(SurgeDetector):
     kind = "domain"
     params = {**SurgeDetector.params, "min_cases": Param(10, _("本周最少件数"), 1, 10000)}
 
-    def series_key(self, r: Any) -> Any:
-        return r.cat1
+    def series_key_of(self, area: int, cat1: str) -> Any:
+        return cat1
 
     def covers(self, subject: dict[str, Any], touched: Touched | None) -> bool:
         return touched is None or subject.get("type") in touched.types
@@ -172,13 +169,15 @@ class DomainSurge(SurgeDetector):
         return out
 
     def detect(self, snap: Snapshot, params: dict[str, Any], touched: Touched | None, scope: str = "") -> list[Finding]:
-        counts, current = self.bins(snap, scope, params["baseline_weeks"])
-        keys = list(current) if touched is None else [k for k in touched.types if k in current]
+        series = self.series(snap, scope, params["baseline_weeks"])
+        keys = [k for k, v in series.items() if v[0]]
+        if touched is not None:
+            keys = [k for k in keys if k in touched.types]
         season = self.seasons(snap) if keys else {}
         out = []
-        for cat1 in keys:
+        for cat1 in sorted(keys):
             factor = season.get(cat1, 1.0)
-            now, expected, p = self.test(counts, cat1, params, factor)
+            now, expected, p = self.test(series[cat1], params, factor)
             if now < params["min_cases"] or p >= params["p_value"]:
                 continue
             ratio = now / max(expected, 0.5)
@@ -186,7 +185,8 @@ class DomainSurge(SurgeDetector):
                 "全辖区近7天受理%(type)s纠纷%(n)s件，季节性基线预期约%(e).1f件（季节系数%(s).2f），为预期的%(r).1f倍"
                 "（泊松检验p=%(p).2g）。"
             ) % {"type": snap.type_name.get(cat1, cat1), "n": now, "e": expected, "s": factor, "r": ratio, "p": p}
-            cases = sorted(current[cat1], key=lambda c: (snap.rows[c].created_at, c))
+            current = snap.current_cases(scope, None, cat1)
+            cases = [c for c, _ in current]
             out.append(
                 Finding(
                     key=f"d:{cat1}",
@@ -197,7 +197,7 @@ class DomainSurge(SurgeDetector):
                     case_ids=cases,
                     figures={"count": now, "expected": round(expected, 2), "season": round(factor, 2), "p_value": p},
                     subject={"type": cat1},
-                    signal_at=snap.rows[cases[0]].created_at,
+                    signal_at=current[0][1],
                 )
             )
         return out

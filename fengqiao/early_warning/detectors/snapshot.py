@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from django.db.models import Count, Q, QuerySet
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -20,6 +22,8 @@ from fengqiao.org.models import Unit
 RISK_RANK = {"low": 0, "medium": 1, "high": 2}
 EXCLUDED_STATES = ("merged", "withdrawn")
 ENDED = ("resolved", "unresolved", "closed", "archived")
+WEEK = dt.timedelta(days=7)
+FOCUS_CHUNK = 2000
 
 
 @dataclass(slots=True)
@@ -48,9 +52,18 @@ class Touched:
 
 
 class Snapshot:
-    def __init__(self, now: dt.datetime, lookback_days: int) -> None:
+    """The cases of the look-back window. ``after_id`` makes a focused snapshot (an incremental run):
+    instead of every case of the window it holds the new cases (id > ``after_id``), the cases whose
+    text shares an LSH band with a new case, the cases of ``keep`` (the open warnings), and every case
+    of the persons named on any of those. Weekly counts (the surge models) come from SQL aggregates
+    either way, so they never depend on which rows were loaded."""
+
+    def __init__(
+        self, now: dt.datetime, lookback_days: int, after_id: int | None = None, keep: Iterable[int] = ()
+    ) -> None:
         self.now = now
         self.since = now - dt.timedelta(days=lookback_days)
+        self.focused = after_id is not None
         units = list(Unit.objects.values_list("pk", "path", "kind", "parent_id", "name"))
         self.unit_path = {u[0]: u[1] for u in units}
         self.unit_name = {u[0]: u[4] for u in units}
@@ -62,28 +75,119 @@ class Snapshot:
         cats = dict(Category.objects.values_list("pk", "parent_id"))
         codes = dict(Category.objects.values_list("pk", "code"))
         self.type_name = {codes[pk]: name for pk, name in Category.objects.values_list("pk", "name")}
-        cat1 = {pk: codes[parent or pk] for pk, parent in cats.items()}
+        self.cat1_of: dict[int, str] = {pk: codes[parent or pk] for pk, parent in cats.items()}
         self.rows: dict[int, Row] = {}
-        qs = Case.objects.filter(created_at__gte=self.since, created_at__lte=now).exclude(state__in=EXCLUDED_STATES)
-        for r in qs.values_list(
-            "pk",
-            "created_at",
-            "category_id",
-            "location_unit_id",
-            "owner_unit_id",
-            "channel",
-            "risk",
-            "state",
-            "resolved_at",
-            "closed_at",
-            "people_count",
-        ).iterator(chunk_size=5000):
+        self.cache: dict[str, Any] = {}
+        self.focus: set[int] | None = self._focus(after_id, set(keep)) if after_id is not None else None
+        cols = (
+            "pk", "created_at", "category_id", "location_unit_id", "owner_unit_id", "channel", "risk", "state",
+            "resolved_at", "closed_at", "people_count",
+        )  # fmt: skip
+        for r in self._values(self.window(), cols):
             ended = r[8] or r[9]
-            row = Row(r[0], r[1], cat1.get(r[2], "") if r[2] else "", r[3], r[4], r[5], r[6], r[7], ended, r[10])
+            cat = self.cat1_of.get(r[2], "") if r[2] else ""
+            row = Row(r[0], r[1], cat, r[3], r[4], r[5], r[6], r[7], ended, r[10])
             row.area_id = self.area_of(r[3] or r[4])
             self.rows[r[0]] = row
         self._load_parties()
-        self.cache: dict[str, Any] = {}
+
+    def window(self) -> QuerySet[Case]:
+        return Case.objects.filter(created_at__gte=self.since, created_at__lte=self.now).exclude(
+            state__in=EXCLUDED_STATES
+        )
+
+    def _values(self, qs: QuerySet[Any], cols: tuple[str, ...], key: str = "pk") -> Iterator[tuple[Any, ...]]:
+        """``qs.values_list(*cols)`` over the whole window, or over the focus ids in chunks."""
+        if self.focus is None:
+            yield from qs.values_list(*cols).iterator(chunk_size=5000)
+            return
+        ids = sorted(self.focus)
+        for i in range(0, len(ids), FOCUS_CHUNK):
+            yield from qs.filter(**{f"{key}__in": ids[i : i + FOCUS_CHUNK]}).values_list(*cols)
+
+    def _focus(self, after_id: int, keep: set[int]) -> set[int]:
+        from fengqiao.triage.models import TextSignature
+
+        new = set(self.window().filter(pk__gt=after_id).values_list("pk", flat=True))
+        seeds = new | keep
+        # Cases whose text shares a band with a new case's (the candidates of the text clusters).
+        bands: list[set[int]] = [set() for _ in range(8)]
+        ids = sorted(new)
+        for i in range(0, len(ids), FOCUS_CHUNK):
+            for row in TextSignature.objects.filter(case_id__in=ids[i : i + FOCUS_CHUNK]).values_list(
+                *[f"b{b}" for b in range(8)]
+            ):
+                for b, k in enumerate(row):
+                    bands[b].add(k)
+        sigs = TextSignature.objects.filter(created_at__gte=self.since, created_at__lte=self.now)
+        for b, keys in enumerate(bands):
+            ks = sorted(keys)
+            for i in range(0, len(ks), FOCUS_CHUNK):
+                seeds.update(sigs.filter(**{f"b{b}__in": ks[i : i + FOCUS_CHUNK]}).values_list("case_id", flat=True))
+        # Every case of the persons named on those cases.
+        phones: set[str] = set()
+        id_numbers: set[str] = set()
+        ids = sorted(seeds)
+        for i in range(0, len(ids), FOCUS_CHUNK):
+            for ph, ih in Party.objects.filter(case_id__in=ids[i : i + FOCUS_CHUNK], kind="person").values_list(
+                "phone_hash", "id_hash"
+            ):
+                if ph:
+                    phones.add(ph)
+                if ih:
+                    id_numbers.add(ih)
+        window = Party.objects.filter(case__created_at__gte=self.since, case__created_at__lte=self.now)
+        for field_name, hashes in (("phone_hash", phones), ("id_hash", id_numbers)):
+            hs = sorted(hashes)
+            for i in range(0, len(hs), FOCUS_CHUNK):
+                seeds.update(
+                    window.filter(**{f"{field_name}__in": hs[i : i + FOCUS_CHUNK]}).values_list("case_id", flat=True)
+                )
+        return seeds
+
+    def week_counts(self, scope: str, weeks: int) -> dict[tuple[int, str], list[int]]:
+        """Per (area, level-1 type): the case counts of the 7-day bins ending now, bin 0 first (bins
+        0..``weeks``), aggregated in SQL over the whole window (focused or not)."""
+        key = f"weeks:{scope}:{weeks}"
+        if key in self.cache:
+            return self.cache[key]  # type: ignore[no-any-return]
+        qs = self.window().filter(created_at__gt=self.now - (weeks + 1) * WEEK, category__isnull=False)
+        if scope:
+            qs = qs.filter(Q(location_path__startswith=scope) | Q(owner_path__startswith=scope))
+        aggregates = {
+            f"w{b}": Count(
+                "id", filter=Q(created_at__gt=self.now - (b + 1) * WEEK, created_at__lte=self.now - b * WEEK)
+            )
+            for b in range(weeks + 1)
+        }
+        out: dict[tuple[int, str], list[int]] = {}
+        grouped = qs.values("location_unit_id", "owner_unit_id", "category_id").annotate(**aggregates).order_by()
+        for loc, owner, cat, *bins in grouped.values_list(
+            "location_unit_id", "owner_unit_id", "category_id", *aggregates
+        ):
+            acc = out.setdefault((self.area_of(loc or owner), self.cat1_of.get(cat, "")), [0] * (weeks + 1))
+            for b, n in enumerate(bins):
+                acc[b] += n
+        self.cache[key] = out
+        return out
+
+    def current_cases(self, scope: str, area: int | None, cat1: str) -> list[tuple[int, dt.datetime]]:
+        """(id, created) of the last 7 days' cases of a type (in an area), oldest first; the week's
+        cases are read once per scope (one query) and grouped here."""
+        key = f"current:{scope}"
+        if key not in self.cache:
+            qs = self.window().filter(created_at__gt=self.now - WEEK, category__isnull=False)
+            if scope:
+                qs = qs.filter(Q(location_path__startswith=scope) | Q(owner_path__startswith=scope))
+            grouped: dict[Any, list[tuple[int, dt.datetime]]] = defaultdict(list)
+            for pk, created, loc, owner, cat in qs.values_list(
+                "pk", "created_at", "location_unit_id", "owner_unit_id", "category_id"
+            ):
+                c1 = self.cat1_of.get(cat, "")
+                grouped[(self.area_of(loc or owner), c1)].append((pk, created))
+                grouped[(None, c1)].append((pk, created))
+            self.cache[key] = grouped
+        return sorted(self.cache[key].get((area, cat1), []), key=lambda x: (x[1], x[0]))
 
     # --- units -------------------------------------------------------------------------------
     def _areas(self, units: list[tuple[Any, ...]]) -> dict[int, int]:
@@ -103,13 +207,11 @@ class Snapshot:
     def _load_parties(self) -> None:
         """Parties of the window's cases; a person is a connected set of ID and phone hashes (the same
         ID number or the same phone is the same person). Organisations are not persons."""
-        rows = list(
-            Party.objects.filter(case__created_at__gte=self.since, case__created_at__lte=self.now, kind="person")
-            .exclude(phone_hash="", id_hash="")
-            .values_list("case_id", "role", "phone_hash", "id_hash")
-            .iterator(chunk_size=10000)
-        )
-        rows = [r for r in rows if r[0] in self.rows]
+        qs = Party.objects.filter(
+            case__created_at__gte=self.since, case__created_at__lte=self.now, kind="person"
+        ).exclude(phone_hash="", id_hash="")
+        cols = ("case_id", "role", "phone_hash", "id_hash")
+        rows = [r for r in self._values(qs, cols, key="case_id") if r[0] in self.rows]
         index: dict[str, int] = {}
         a: list[int] = []
         b: list[int] = []
@@ -160,12 +262,9 @@ class Snapshot:
         if key in self.cache:
             return self.cache[key]  # type: ignore[no-any-return]
         out: dict[int, tuple[np.ndarray, list[int]]] = {}
-        cols = ["case_id", "minhash"] + [f"b{i}" for i in range(8)]
-        for r in (
-            TextSignature.objects.filter(created_at__gte=since, created_at__lte=self.now)
-            .values_list(*cols)
-            .iterator(chunk_size=5000)
-        ):
+        cols = ("case_id", "minhash", *[f"b{i}" for i in range(8)])
+        qs = TextSignature.objects.filter(created_at__gte=since, created_at__lte=self.now)
+        for r in self._values(qs, cols, key="case_id"):
             if r[0] in self.rows:
                 out[r[0]] = (np.frombuffer(bytes(r[1]), dtype=np.uint32), list(r[2:]))
         self.cache[key] = out

@@ -118,10 +118,12 @@
             text: pts.map(function (r) { return r.kind_label + "：" + r.name; }), hovertemplate: "%{text}<extra></extra>" });
         });
       }
+      (window.FengqiaoMapLayers || []).forEach(function (layer) { out = out.concat(layer.traces(state, opts) || []); });  // layers of later apps (core/panels.py)
       return out;
     }
 
     function draw() { return Plotly.react(el, traces(), layoutMap(), { responsive: true, displaylogo: false, scrollZoom: true }); }
+    el.fengqiaoRedraw = draw;
 
     function getJSON(url) {
       return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
