@@ -189,10 +189,21 @@ def stop_patrol(user: Any, patrol: Patrol, data: Any) -> Patrol:
 # visits
 
 
-def _case_by_code(user: Any, code: str) -> Case | None:
+def case_in_reach(user: Any, grid: Unit, code: str) -> Case | None:
+    """A case the user may see, or one whose place (属地) lies in ``grid``: the town's case about a
+    household of the grid is the grid worker's to visit and to deliver documents for."""
+    found = Case.objects.filter(code=codes.normalise(code)).first() if code else None
+    if found is None:
+        return None
+    if found.location_path.startswith(grid.path) or restrict_cases(Case.objects.filter(pk=found.pk), user).exists():
+        return found
+    return None
+
+
+def _case_by_code(user: Any, grid: Unit, code: str) -> Case | None:
     if not code:
         return None
-    case = restrict_cases(Case.objects.filter(code=codes.normalise(code)), user).first()
+    case = case_in_reach(user, grid, code)
     if case is None:
         raise ActionInvalid(_("没有找到这个案件。"), {"case": [_("案件编码不存在或不在您的辖区内。")]})
     return case
@@ -203,7 +214,7 @@ def plan_visit(user: Any, grid: Unit, data: Any) -> Visit:
     values = validate(inputs.PlanVisitInput, data)
     if values["due_date"] < timezone.localdate() - dt.timedelta(days=1):
         raise ActionInvalid(_("应走访日期不能早于今天。"), {"due_date": [_("应走访日期不能早于今天。")]})
-    case = _case_by_code(user, values.get("case", ""))
+    case = _case_by_code(user, grid, values.get("case", ""))
     with transaction.atomic():
         visit = Visit.objects.create(
             grid=grid,
@@ -316,9 +327,10 @@ def report(user: Any, grid: Unit, data: Any, photo: Any = None) -> Case:
 
 
 def deliver(user: Any, grid: Unit, case: Case, data: Any, photo: Any = None) -> Delivery:
-    """Record a document delivered to a party of ``case`` (a case the user can see)."""
+    """Record a document delivered to a party of ``case`` (a case the user can see, or one whose
+    place lies in the grid)."""
     grant = _need(user, "deliver", grid)
-    if not restrict_cases(Case.objects.filter(pk=case.pk), user).exists():
+    if case_in_reach(user, grid, case.code) is None:
         raise ActionForbidden(_("该案件不在您的辖区内。"))
     values = validate(inputs.DeliveryInput, data)
     checked = check_photo(photo)

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from fengqiao.cases import codes
 from fengqiao.cases.actions import ActionError, ActionInvalid
 from fengqiao.cases.models import Case, Category
 from fengqiao.cases.policy import restrict as restrict_cases
@@ -122,7 +121,7 @@ def deliver(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return render(request, "gridwork/deliver.html", context)
     code = request.POST.get("case", "").strip()
-    case = restrict_cases(Case.objects.filter(code=codes.normalise(code)), user).first() if code else None
+    case = actions.case_in_reach(user, grid, code)
     try:
         if case is None:
             raise ActionInvalid(_("请填写您辖区内的案件编码。"), {"case": [_("案件编码不存在或不在您的辖区内。")]})
