@@ -678,3 +678,6 @@ class DemoBuilder:
         from fengqiao.knowledge.demo import seed_knowledge
 
         self.log(f"知识库: {seed_knowledge(self)}\n")
+        from fengqiao.gridwork.demo import seed_gridwork
+
+        self.log(f"网格工作: {seed_gridwork(self)}\n")

@@ -129,7 +129,13 @@ def test_report_form_errors_under_fields(org: Org) -> None:
 
 def test_report_page_makes_a_case(org: Org) -> None:
     c = page(org, "grid_worker")
-    data = {"title": "路灯损坏引发争执", "description": "两户因路灯费用分摊争执", "lat": "28.85", "lon": "120.73", "photo": png()}
+    data = {
+        "title": "路灯损坏引发争执",
+        "description": "两户因路灯费用分摊争执",
+        "lat": "28.85",
+        "lon": "120.73",
+        "photo": png(),
+    }
     r = c.post(f"/staff/grid/{org.grid1.pk}/report/", data)
     assert r.status_code == 302 and "/staff/cases/" in r["Location"]
 

@@ -136,3 +136,13 @@ def test_supervision_page_and_drill_down(org: Org, hist: dict[str, Any]) -> None
         den = c.get(f"/staff/grid/supervision/cases/?unit={org.town1.pk}&month=2026-11&part=den").content.decode()
     assert hist["a"].display_code in num and hist["b"].display_code not in num
     assert hist["a"].display_code in den and hist["b"].display_code in den and hist["e"].display_code not in den
+
+
+def test_demo_seed_makes_a_month(org: Org) -> None:
+    from fengqiao.gridwork.demo import seed_gridwork
+    from fengqiao.gridwork.models import Delivery, Patrol, Visit
+
+    summary = seed_gridwork(None, days=10)
+    assert "patrols" in summary and Patrol.objects.filter(ended_at__isnull=False).exists()
+    assert Visit.objects.filter(status="done").exists() and Delivery.objects.exists()
+    assert metrics.overdue_visits(org.county).count() >= 1
