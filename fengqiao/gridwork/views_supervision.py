@@ -39,6 +39,16 @@ def month_bounds(raw: str) -> tuple[str, dt.datetime, dt.datetime]:
     return f"{first:%Y-%m}", start, end
 
 
+def recent_months(n: int = 12) -> list[tuple[str, str]]:
+    """The last ``n`` months as ("YYYY-MM", "YYYY年M月"), newest first."""
+    first = timezone.localdate().replace(day=1)
+    out = []
+    for _i in range(n):
+        out.append((f"{first:%Y-%m}", f"{first.year}年{first.month}月"))
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return out
+
+
 def _scope(request: HttpRequest) -> tuple[Any, Unit, list[Unit]]:
     user: Any = request.user
     paths = scope_paths(user, SUPERVISE_ROLES)
@@ -68,6 +78,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
         "tops": tops,
         "children": children,
         "month": month,
+        "months": recent_months(),
         "coverage": cov,
         "coverage_formula": metrics.COVERAGE_FORMULA,
         "rate": rate,
@@ -97,6 +108,7 @@ def supervision_cases(request: HttpRequest) -> HttpResponse:
         "unit": unit,
         "month": month,
         "part": part,
+        "month_label": f"{start.year}年{start.month}月",
         "label": label,
         "page": page,
         "total": len(ids),

@@ -34,6 +34,8 @@
     text += p.lat ? " · " + Number(p.lat).toFixed(5) + ", " + Number(p.lon).toFixed(5) : " · 未定位";
     li.textContent = text;
     list.appendChild(li);
+    var count = document.getElementById("gw-count");
+    if (count) { count.textContent = String(Number(count.textContent) + 1); }
   }
 
   function flush() {
