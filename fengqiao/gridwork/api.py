@@ -93,6 +93,14 @@ class CaseRef(serializers.Serializer[Any]):
     state = serializers.CharField()
 
 
+class RateFigure(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    formula = serializers.CharField()
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+    value = serializers.FloatField(allow_null=True, help_text="0–1；分母为0时为 null")
+
+
 class Figures(serializers.Serializer[Any]):
     unit = serializers.IntegerField()
     month = serializers.CharField()
@@ -100,7 +108,7 @@ class Figures(serializers.Serializer[Any]):
     covered = serializers.IntegerField()
     uncovered = serializers.ListField(child=serializers.CharField())
     overdue_visits = serializers.IntegerField()
-    grid_rate = serializers.DictField(child=serializers.CharField())
+    grid_rate = RateFigure()
 
 
 def _body(request: Request) -> dict[str, Any]:

@@ -33,11 +33,11 @@ OPEN_CASES_SHOWN = 15
 
 @staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    """My grid: a grid worker goes straight to their grid; others pick one of the grids they oversee."""
+    """My grid: a grid worker sees their grid's page here; others pick one of the grids they oversee."""
     user = viewer(request)
     mine = own_grids(user)
     if len(mine) == 1:
-        return redirect("gridwork:grid", pk=mine[0].pk)
+        return grid_home(request, mine[0].pk)
     grids = mine or list(grids_for(user).select_related("parent")[:300])
     return render(request, "gridwork/pick.html", {"grids": grids})
 
