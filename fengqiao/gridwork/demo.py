@@ -125,11 +125,11 @@ def seed_gridwork(seeder: Any = None, days: int = 30, seed: int = 19) -> str:
         for j, back in enumerate((12, 2)):
             title, text = SCENES[(gid + j) % len(SCENES)]
             moment = dt.datetime.combine(today - dt.timedelta(days=back), dt.time(10, 30), tzinfo=tz)
-            data: dict[str, Any] = {"title": title, "description": text, "lat": lat0, "lon": lon0}
+            scene: dict[str, Any] = {"title": title, "description": text, "lat": lat0, "lon": lon0}
             if j == 0:
-                data.update({"resolved_on_spot": True, "result": "网格员现场协调，双方达成一致。"})
+                scene.update({"resolved_on_spot": True, "result": "网格员现场协调，双方达成一致。"})
             with _at(moment):
-                case = actions.report(worker, grid, data)
+                case = actions.report(worker, grid, scene)
             counts["reports"] += 1
             if case.state in OPEN_STATES or j == 0:
                 with _at(moment + dt.timedelta(days=1)):
