@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from fengqiao.gridwork.models import Delivery, GridEvent, Patrol, Visit
+from fengqiao.gridwork.models_volunteer import Activity, PointsEntry, Redemption, Reward, Volunteer
 
 
 class ReadOnly(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -47,3 +48,29 @@ class DeliveryAdmin(ReadOnly):
 class GridEventAdmin(ReadOnly):
     list_display = ["at", "code", "grid", "actor"]
     list_filter = ["code"]
+
+
+@admin.register(Volunteer)
+class VolunteerAdmin(ReadOnly):
+    list_display = ["__str__", "village", "joined_at"]
+    exclude = ["name", "phone", "phone_hash"]
+
+
+@admin.register(Activity)
+class ActivityAdmin(ReadOnly):
+    list_display = ["title", "unit", "starts_at", "capacity", "signed_up", "points_per_hour"]
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(ReadOnly):
+    list_display = ["at", "volunteer", "delta", "reason"]
+
+
+@admin.register(Reward)
+class RewardAdmin(ReadOnly):
+    list_display = ["name", "village", "cost", "stock"]
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnly):
+    list_display = ["at", "reward", "volunteer", "cost"]

@@ -171,3 +171,28 @@ class GridEvent(models.Model):
         ordering = ["-at", "-pk"]
         verbose_name = _("网格工作事件")
         verbose_name_plural = _("网格工作事件")
+
+
+# The volunteer models live beside these (one app, models split by responsibility).
+from fengqiao.gridwork.models_volunteer import (  # noqa: E402
+    Activity,
+    PointsEntry,
+    Redemption,
+    Reward,
+    SignUp,
+    Volunteer,
+)
+
+__all__ = [
+    "Activity",
+    "CheckIn",
+    "Delivery",
+    "GridEvent",
+    "Patrol",
+    "PointsEntry",
+    "Redemption",
+    "Reward",
+    "SignUp",
+    "Visit",
+    "Volunteer",
+]
