@@ -1,4 +1,4 @@
-"""A month of grid work for the demo county, written through the action layer with the clock moved:
+"""Two weeks of grid work for the demo county, written through the action layer with the clock moved:
 patrols with check-ins around each staffed grid, visits (done, due, overdue), on-the-spot reports
 (half resolved on the spot) and documents delivered. Called with one line from fengqiao/demo/seed.py."""
 
@@ -60,7 +60,7 @@ def _at(moment: dt.datetime) -> Any:
     return time_machine.travel(moment, tick=False)
 
 
-def seed_gridwork(seeder: Any = None, days: int = 30, seed: int = 19) -> str:
+def seed_gridwork(seeder: Any = None, days: int = 14, seed: int = 19) -> str:
     """Seed ``days`` of grid work for every grid that has a grid worker; returns a summary line."""
     rng = random.Random(seed)
     workers: dict[int, User] = dict(getattr(seeder, "grid_workers", {}) or {})
@@ -86,7 +86,7 @@ def seed_gridwork(seeder: Any = None, days: int = 30, seed: int = 19) -> str:
                 p = actions.start_patrol(worker, grid, {"client_id": secrets.token_hex(8)})
             lat, lon = lat0, lon0
             moment = start
-            for _ in range(rng.randint(4, 9)):
+            for _ in range(rng.randint(3, 6)):
                 moment += dt.timedelta(minutes=rng.randint(4, 15))
                 lat += rng.uniform(-0.0008, 0.0008)
                 lon += rng.uniform(-0.0008, 0.0008)
