@@ -436,3 +436,4 @@ MIDDLEWARE.insert(
 CELERY_BEAT_SCHEDULE["atlas-rollups"] = {"task": "fengqiao.atlas.tasks.refresh_rollups", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["atlas-rollups-rebuild"] = {"task": "fengqiao.atlas.tasks.rebuild_rollups", "schedule": 86400.0}
 CELERY_BEAT_SCHEDULE["mediation-reminders"] = {"task": "fengqiao.mediation.tasks.mediation_reminders", "schedule": 300}
+INSTALLED_APPS.append("fengqiao.gridwork")

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("fengqiao.atlas.urls")),
     path("", include("fengqiao.early_warning.urls")),
     path("", include("fengqiao.mediation.urls")),
+    path("", include("fengqiao.gridwork.urls")),
 ]
 
 handler500 = "fengqiao.core.outage.server_error"  # outages → 503 with Retry-After (docs/reliability.md)

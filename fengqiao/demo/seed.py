@@ -681,3 +681,6 @@ class DemoBuilder:
         from fengqiao.mediation.demo import seed_mediation
 
         self.log(f"调解协议与日程: {seed_mediation()}\n")
+        from fengqiao.gridwork.demo import seed_gridwork
+
+        self.log(f"网格工作: {seed_gridwork(self)}\n")

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GridworkConfig(AppConfig):
+    name = "fengqiao.gridwork"
+    label = "gridwork"
+    verbose_name = _("网格工作")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from fengqiao.core.menu import MenuItem, register
+        from fengqiao.gridwork import policy
+
+        register(MenuItem("grid-home", _("网格"), "gridwork:home", policy.VIEW_ROLES, order=15))
+        register(MenuItem("grid-supervision", _("网格督导"), "gridwork:supervision", policy.SUPERVISE_ROLES, order=59))
+        from fengqiao.gridwork import metrics
+
+        metrics.register_evaluation_metric()

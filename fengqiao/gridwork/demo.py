@@ -1,0 +1,150 @@
+"""Two weeks of grid work for the demo county, written through the action layer with the clock moved:
+patrols with check-ins around each staffed grid, visits (done, due, overdue), on-the-spot reports
+(half resolved on the spot) and documents delivered. Called with one line from fengqiao/demo/seed.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from typing import Any
+
+import time_machine
+from django.utils import timezone
+
+from fengqiao.cases.workflow import OPEN_STATES
+from fengqiao.gridwork import actions
+from fengqiao.org.models import Unit, User
+
+XIANJU = (28.848, 120.728)  # 仙居县城
+SCENES = [
+    ("河道边堆放建筑垃圾", "河道边有人倾倒建筑垃圾，两户村民为清运费用争执。"),
+    ("宅基地边界争执", "两户因新砌围墙占用公共通道发生口角，需调解。"),
+    ("楼道堆放杂物引发邻里矛盾", "楼道堆放杂物堵塞消防通道，邻居之间争吵。"),
+    ("农田灌溉用水纠纷", "上下游两户因抽水灌溉先后顺序发生争执。"),
+    ("店铺占道经营", "临街店铺在人行道摆摊，与过往村民发生口角。"),
+    ("犬只伤人赔偿", "村民被邻居家犬只咬伤，双方就医药费赔偿有分歧。"),
+]
+PURPOSES = ["回访调解协议履行情况", "独居老人入户走访", "重点人员日常走访", "矛盾纠纷排查", "出租房屋信息核实"]
+VISIT_NOTES = [
+    "情况正常，无新增矛盾。",
+    "当事人对协议履行情况表示满意。",
+    "发现漏水纠纷苗头，已记录跟进。",
+    "家中无人，改日再访。",
+]
+
+
+def _centre(grid: Unit, rng: random.Random) -> tuple[float, float]:
+    for unit in reversed(grid.ancestors()):
+        ring = _first_ring(unit.boundary)
+        if ring:
+            lat = sum(p[1] for p in ring) / len(ring)
+            lon = sum(p[0] for p in ring) / len(ring)
+            return lat + rng.uniform(-0.004, 0.004), lon + rng.uniform(-0.004, 0.004)
+    return XIANJU[0] + rng.uniform(-0.15, 0.15), XIANJU[1] + rng.uniform(-0.2, 0.2)
+
+
+def _first_ring(geo: Any) -> list[list[float]]:
+    try:
+        geom = geo.get("geometry", geo) if isinstance(geo, dict) else None
+        if geom is None:
+            return []
+        coords = geom["coordinates"]
+        ring = coords[0][0] if geom["type"] == "MultiPolygon" else coords[0]
+        return [p for p in ring if isinstance(p, list) and len(p) >= 2]
+    except (KeyError, IndexError, TypeError):
+        return []
+
+
+def _at(moment: dt.datetime) -> Any:
+    return time_machine.travel(moment, tick=False)
+
+
+def seed_gridwork(seeder: Any = None, days: int = 14, seed: int = 19) -> str:
+    """Seed ``days`` of grid work for every grid that has a grid worker; returns a summary line."""
+    rng = random.Random(seed)
+    workers: dict[int, User] = dict(getattr(seeder, "grid_workers", {}) or {})
+    if not workers:
+        from fengqiao.org.models import RoleAssignment
+
+        for ra in RoleAssignment.objects.filter(role="grid_worker", unit__kind="grid").select_related("user", "unit"):
+            workers.setdefault(ra.unit_id, ra.user)
+    grids = {g.pk: g for g in Unit.objects.filter(pk__in=list(workers))}
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate()
+    counts = {"patrols": 0, "checkins": 0, "visits": 0, "reports": 0, "deliveries": 0}
+    for gid, worker in sorted(workers.items()):
+        grid = grids[gid]
+        lat0, lon0 = _centre(grid, rng)
+        diligence = rng.choice([0.85, 0.7, 0.5, 0.0]) if worker.username != "wgy_baita" else 0.9
+        for back in range(days, 0, -1):
+            day = today - dt.timedelta(days=back)
+            if rng.random() >= diligence:
+                continue
+            start = dt.datetime.combine(day, dt.time(8 + rng.randint(0, 7), rng.randint(0, 59)), tzinfo=tz)
+            with _at(start):
+                p = actions.start_patrol(worker, grid, {"client_id": secrets.token_hex(8)})
+            lat, lon = lat0, lon0
+            moment = start
+            for _ in range(rng.randint(3, 6)):
+                moment += dt.timedelta(minutes=rng.randint(4, 15))
+                lat += rng.uniform(-0.0008, 0.0008)
+                lon += rng.uniform(-0.0008, 0.0008)
+                note = rng.choice(["", "", "", "道路畅通，无异常", "提醒商户规范经营"])
+                with _at(moment):
+                    data = {"client_id": secrets.token_hex(8), "at": moment.isoformat(), "note": note}
+                    actions.check_in(worker, p, {**data, "lat": round(lat, 6), "lon": round(lon, 6), "accuracy": 12})
+                counts["checkins"] += 1
+            with _at(moment + dt.timedelta(minutes=5)):
+                actions.stop_patrol(worker, p, {"note": rng.choice(["巡查正常", "发现问题已上报", "走访商户两家"])})
+            counts["patrols"] += 1
+        # visits: two done in the past, one overdue, two coming up
+        for i, offset in enumerate((-20, -9, -3, 1, 4)):
+            due = today + dt.timedelta(days=offset)
+            planned_at = dt.datetime.combine(due - dt.timedelta(days=5), dt.time(9), tzinfo=tz)
+            with _at(min(planned_at, timezone.now())):
+                name = seeder.person_name() if seeder is not None else rng.choice(["王建国", "李秀英", "张伟"])
+                v = actions.plan_visit(
+                    worker,
+                    grid,
+                    {
+                        "subject_kind": rng.choice(["household", "party", "key_person"]),
+                        "subject_name": name,
+                        "address": f"{grid.parent.name if grid.parent else ''}{rng.randint(1, 8)}组",
+                        "purpose": PURPOSES[(gid + i) % len(PURPOSES)],
+                        "due_date": str(due),
+                    },
+                )
+            counts["visits"] += 1
+            if offset < -5:
+                with _at(dt.datetime.combine(due, dt.time(15), tzinfo=tz)):
+                    note = rng.choice(VISIT_NOTES)
+                    outcome = "not_home" if "无人" in note else ("follow_up" if "苗头" in note else "normal")
+                    actions.record_visit(worker, v, {"outcome": outcome, "notes": note, "lat": lat0, "lon": lon0})
+        # on-the-spot reports: one resolved at once, one left for the town
+        for j, back in enumerate((12, 2)):
+            title, text = SCENES[(gid + j) % len(SCENES)]
+            moment = dt.datetime.combine(today - dt.timedelta(days=back), dt.time(10, 30), tzinfo=tz)
+            scene: dict[str, Any] = {"title": title, "description": text, "lat": lat0, "lon": lon0}
+            if j == 0:
+                scene.update({"resolved_on_spot": True, "result": "网格员现场协调，双方达成一致。"})
+            with _at(moment):
+                case = actions.report(worker, grid, scene)
+            counts["reports"] += 1
+            if case.state in OPEN_STATES or j == 0:
+                with _at(moment + dt.timedelta(days=1)):
+                    actions.deliver(
+                        worker,
+                        grid,
+                        case,
+                        {
+                            "document_kind": "agreement" if j == 0 else "notice",
+                            "document_title": "人民调解协议书" if j == 0 else "受理告知书",
+                            "recipient_name": seeder.person_name() if seeder is not None else "王建国",
+                            "method": "in_person",
+                            "confirmed": True,
+                            "confirmation": "本人当面签收",
+                        },
+                    )
+                counts["deliveries"] += 1
+    return "、".join(f"{k} {v}" for k, v in counts.items())
