@@ -433,3 +433,4 @@ FENGQIAO_LEGAL_AID_UNIT = os.environ.get("FENGQIAO_LEGAL_AID_UNIT", "")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "fengqiao.core.limits.RequestLimitsMiddleware"
 )
+CELERY_BEAT_SCHEDULE["triage-catch-up"] = {"task": "fengqiao.triage.tasks.triage_catch_up", "schedule": 60.0}

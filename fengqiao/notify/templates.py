@@ -8,6 +8,7 @@ only nudged after commit. The wording lives in :class:`~fengqiao.notify.models.M
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -131,16 +132,18 @@ def queue_for_event(event: CaseEvent) -> bool:
     return True
 
 
+#: Where else an applicant may be reached, asked before SMS: functions ``case -> (channel, address)``
+#: or ``None``, registered by the doors that know (the portal: the WeChat OpenID of a submission).
+APPLICANT_ADDRESSES: list[Callable[[Case], tuple[str, str] | None]] = []
+
+
 def applicant_channel(case: Case) -> tuple[str, str]:
     """Where the applicant hears from us: WeChat when they submitted through our WeChat account (we
     hold their OpenID), otherwise SMS to the applicant's phone; ("", "") when neither is known."""
-    from fengqiao.portal.models import Submission
-
-    openid = (
-        Submission.objects.filter(case=case).exclude(wechat_openid="").values_list("wechat_openid", flat=True).first()
-    )
-    if openid:
-        return "wechat", str(openid)
+    for lookup in APPLICANT_ADDRESSES:
+        found = lookup(case)
+        if found:
+            return found
     phone = applicant_phone(case)
     return ("sms", phone) if phone else ("", "")
 
