@@ -106,6 +106,8 @@ def edges(root: Path) -> Iterator[Edge]:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for n in ast.walk(tree):
+            if not isinstance(n, ast.Import | ast.ImportFrom):
+                continue
             targets: list[str] = []
             if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
                 targets = [f"{n.module}.{a.name}" for a in n.names] if n.module == "fengqiao" else [n.module]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -16,7 +18,7 @@ class PortalConfig(AppConfig):
             APPLICANT_ADDRESSES.append(wechat_address)
 
 
-def wechat_address(case: object) -> tuple[str, str] | None:
+def wechat_address(case: Any) -> tuple[str, str] | None:
     """The applicant submitted through our WeChat account: we hold their OpenID (notify asks first)."""
     from fengqiao.portal.models import Submission
 

@@ -31,7 +31,7 @@ from fengqiao.org.choices import Role
 
 log = logging.getLogger(__name__)
 BATCH = 200
-REGISTRAR_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
+REGISTRAR_ROLES: set[str] = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
 
 
 def connect() -> None:

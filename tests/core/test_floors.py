@@ -55,7 +55,15 @@ def test_doors_may_use_the_staff_site_but_a_stage_may_not(tmp_path: Path) -> Non
 
 def test_every_periodic_job_is_registered_and_has_its_beat_entry() -> None:
     names = set(JOBS)
-    assert {"sweep", "accountability", "relay", "rating reminders", "evaluation", "warnings", "triage catch-up"} <= names
+    assert {
+        "sweep",
+        "accountability",
+        "relay",
+        "rating reminders",
+        "evaluation",
+        "warnings",
+        "triage catch-up",
+    } <= names
     beat = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     missing = [job.name for job in JOBS.values() if job.task and job.task not in beat]
     assert missing == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,24 +149,53 @@ def default_owner(location: Unit | None, actor: Actor) -> Unit:
     """First-contact owner when routing has not chosen one: the town's 综治中心 of the place, the
     actor's own unit, or the county centre."""
     if location is not None:
-        # One query: the 综治中心 of the town on the location's chain, else the town itself.
-        chain = [int(x) for x in location.path.strip("/").split("/") if x]
-        found = list(
-            Unit.objects.filter(
-                Q(pk__in=chain, kind=UnitKind.TOWN)
-                | Q(parent_id__in=chain, parent__kind=UnitKind.TOWN, kind=UnitKind.SUBCENTRE)
-            ).order_by("-depth")[:2]
-        )
-        for kind in (UnitKind.SUBCENTRE, UnitKind.TOWN):
-            for unit in found:
-                if unit.kind == kind:
-                    return unit
+        town_centre = _cached(("town_centre", location.pk, location.path), lambda: _town_centre(location))
+        if town_centre is not None:
+            return town_centre
     if actor.user is not None and actor.user.unit_id:
         return actor.user.unit  # type: ignore[return-value]
-    centre = Unit.objects.filter(kind=UnitKind.CENTRE, is_active=True).order_by("path").first()
+    centre = _cached(
+        ("county_centre",), lambda: Unit.objects.filter(kind=UnitKind.CENTRE, is_active=True).order_by("path").first()
+    )
     if centre is None:
         raise ActionInvalid(gettext("未配置县级综治中心，无法确定责任单位。"))
-    return centre
+    return centre  # type: ignore[no-any-return]
+
+
+def _town_centre(location: Unit) -> Unit | None:
+    # One query: the 综治中心 of the town on the location's chain, else the town itself.
+    chain = [int(x) for x in location.path.strip("/").split("/") if x]
+    found = list(
+        Unit.objects.filter(
+            Q(pk__in=chain, kind=UnitKind.TOWN)
+            | Q(parent_id__in=chain, parent__kind=UnitKind.TOWN, kind=UnitKind.SUBCENTRE)
+        ).order_by("-depth")[:2]
+    )
+    for kind in (UnitKind.SUBCENTRE, UnitKind.TOWN):
+        for unit in found:
+            if unit.kind == kind:
+                return unit
+    return None
+
+
+# First-contact units per place, per process for a minute (and forgotten when a unit is saved): the
+# registration request then looks up no unit it looked up before.
+_OWNERS: dict[tuple[Any, ...], tuple[float, Any]] = {}
+OWNER_TTL = 60.0
+
+
+def _cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    now = time.monotonic()
+    hit = _OWNERS.get(key)
+    if hit is not None and now - hit[0] < OWNER_TTL:
+        return hit[1]
+    value = load()
+    _OWNERS[key] = (now, value)
+    return value
+
+
+def forget_owners(**_: Any) -> None:
+    _OWNERS.clear()
 
 
 def initial_deadlines(case: Case, now: dt.datetime) -> None:

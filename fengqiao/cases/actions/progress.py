@@ -158,7 +158,7 @@ def _update(ctx: Ctx) -> None:
     changed = set(ctx.data) & {"category", "domain", "location_unit"}
     if changed:  # subscribers (triage: routing) re-run when the type or the place changes
         for _receiver, extra in hooks.fields_changed.send(sender=Case, case=c, changed=changed):
-            if extra:
+            if isinstance(extra, dict):
                 ctx.event_data.update(extra)
 
 

@@ -44,7 +44,7 @@ from fengqiao.org.choices import Role
 from fengqiao.org.models import Unit
 
 log = logging.getLogger(__name__)
-REGISTRAR_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
+REGISTRAR_ROLES: set[str] = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
 
 
 def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool]:
@@ -250,9 +250,13 @@ def _write_registrations(actor: Actor, regs: list[_Registration], via: str, now:
     receivers (the applicant's message, webhooks) and the side effects after the commit."""
     if not regs:
         return
-    with transaction.atomic():
+    # A savepoint only where a concurrent duplicate reference may be refused and answered (register_case).
+    with transaction.atomic(savepoint=any(r.case.external_ref for r in regs)):
         Case.objects.bulk_create([r.case for r in regs])
-        Party.objects.bulk_create([_party(r.case, p) for r in regs for p in r.parties])
+        parties = [(r, _party(r.case, p)) for r in regs for p in r.parties]
+        Party.objects.bulk_create([p for _, p in parties])
+        for r in regs:  # the event receivers (the applicant's SMS) read them without a query
+            r.case.registered_parties = [p for owner, p in parties if owner is r]  # type: ignore[attr-defined]
         events = [
             CaseEvent(
                 case=r.case,
@@ -278,6 +282,8 @@ def _write_registrations(actor: Actor, regs: list[_Registration], via: str, now:
         for e in events:
             # bulk_create sends no signals: the receivers (the applicant's message, webhooks) run as for save().
             post_save.send(CaseEvent, instance=e, created=True, update_fields=None, raw=False, using=using)
+        for r in regs:
+            del r.case.registered_parties  # type: ignore[attr-defined]
         queue_side_effects(events)
 
 
