@@ -50,7 +50,7 @@ def test_citizen_form_creates_a_case_in_at_most_12_queries(
         r = client.post("/portal/submit/", submit_data(token, org.village1.code))
     assert r.status_code == 302, r.content.decode()[:500]
     assert Case.objects.count() == before + 1
-    assert sorted(queued) == ["fanout_event", "triage_new_cases"]
+    assert queued.count("triage_new_cases") == 1 and queued.count("fanout_event") == 1  # (+ an SMS relay kick)
 
 
 def test_api_creates_a_case_in_at_most_12_queries(
@@ -62,4 +62,4 @@ def test_api_creates_a_case_in_at_most_12_queries(
     with django_assert_max_num_queries(API_MAX), django_capture_on_commit_callbacks(execute=True):
         r = api.post("/api/cases/", case_payload(org), format="json")
     assert r.status_code == 201, r.content.decode()[:500]
-    assert sorted(queued) == ["fanout_event", "triage_new_cases"]
+    assert queued.count("triage_new_cases") == 1 and queued.count("fanout_event") == 1  # (+ an SMS relay kick)
