@@ -13,3 +13,6 @@ graceful_timeout = 5
 accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 logger_class = "fengqiao.core.gunicorn_log.RedactingLogger"
+# Load the application — and with it the triage models, jieba and the gazetteer (fengqiao/wsgi.py runs the
+# registered warm-ups) — once in the master, before the workers are forked: they share those pages.
+preload_app = True

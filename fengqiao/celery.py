@@ -16,10 +16,11 @@ app.autodiscover_tasks()
 
 @worker_process_init.connect
 def _warm_up(**_: object) -> None:
-    """Each worker process loads the triage models before its first task (see fengqiao/wsgi.py)."""
+    """Each worker process runs the apps' warm-ups (the triage models) before its first task (see
+    fengqiao/wsgi.py and fengqiao/core/registry.py)."""
     if os.environ.get("FENGQIAO_WARM_UP", "1") == "0":
         return
-    from fengqiao.triage.pipeline import warm_up
+    from fengqiao.core.registry import warm_up
 
     warm_up()
 

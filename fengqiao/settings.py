@@ -437,3 +437,4 @@ CELERY_BEAT_SCHEDULE["atlas-rollups"] = {"task": "fengqiao.atlas.tasks.refresh_r
 CELERY_BEAT_SCHEDULE["atlas-rollups-rebuild"] = {"task": "fengqiao.atlas.tasks.rebuild_rollups", "schedule": 86400.0}
 CELERY_BEAT_SCHEDULE["mediation-reminders"] = {"task": "fengqiao.mediation.tasks.mediation_reminders", "schedule": 300}
 INSTALLED_APPS.append("fengqiao.gridwork")
+CELERY_BEAT_SCHEDULE["triage-catch-up"] = {"task": "fengqiao.triage.tasks.triage_catch_up", "schedule": 60.0}

@@ -73,12 +73,14 @@ def _fresh_process_caches() -> None:
     rate-limit counters of fengqiao.core.ratelimit: one test's sign-ins must not throttle the next)."""
     from django.core.cache import cache
 
+    from fengqiao.cases.actions.base import forget_owners
     from fengqiao.notify.templates import forget_templates
     from fengqiao.supervision.deadlines import _forget_policies
     from fengqiao.triage import location, pipeline, routing
     from fengqiao.triage.ml import registry
 
     _forget_policies()
+    forget_owners()
     registry.clear_cache()
     location.forget()
     routing.forget()

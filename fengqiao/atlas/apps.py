@@ -16,6 +16,11 @@ class AtlasConfig(AppConfig):
         from fengqiao.core.menu import MenuItem, register
         from fengqiao.org.choices import Role
 
+        from fengqiao.atlas.tasks import rebuild_rollups_now, refresh_rollups_now
+        from fengqiao.core.registry import register_job
+
+        register_job("atlas-rollups", 60, refresh_rollups_now, task="fengqiao.atlas.tasks.refresh_rollups")
+        register_job("atlas-rollups-rebuild", 86400, rebuild_rollups_now, task="fengqiao.atlas.tasks.rebuild_rollups")
         register(MenuItem("atlas-map", _("一张图"), "atlas:map", ATLAS_ROLES, order=55))
         register(MenuItem("atlas-dashboard", _("大屏"), "atlas:dashboard", {Role.LEADER, Role.SUPERVISOR}, order=56))
         register(MenuItem("atlas-stats", _("统计"), "atlas:stats", ATLAS_ROLES, order=57))

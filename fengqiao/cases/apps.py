@@ -14,3 +14,13 @@ class CasesConfig(AppConfig):
 
         adminlabels.register("event", EVENT_LABELS.items())
         adminlabels.register("channel", Channel.choices)
+        from fengqiao.cases import receivers
+        from fengqiao.org.models import units_moved
+
+        units_moved.connect(receivers.reindex_case_paths, dispatch_uid="cases-reindex-paths")
+        from django.db.models.signals import post_delete, post_save
+
+        from fengqiao.cases.actions.base import forget_owners
+
+        post_save.connect(forget_owners, sender="org.Unit", dispatch_uid="cases-forget-owners")
+        post_delete.connect(forget_owners, sender="org.Unit", dispatch_uid="cases-forget-owners-del")

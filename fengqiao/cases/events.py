@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 EVENT_LABELS: dict[str, Any] = {
     "case.register": _("登记受理"),
+    "case.triage": _("分流完成"),
     "case.accept": _("接收受理"),
     "case.assign_person": _("指派承办人"),
     "case.assign_unit": _("交办"),

@@ -9,6 +9,9 @@ class EarlyWarningConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from fengqiao.core.registry import register_job
+
+        register_job("warnings", 600, _warnings_job, task="fengqiao.early_warning.tasks.run_warnings")
         from fengqiao.core.menu import MenuItem, register
         from fengqiao.core.panels import register_case_panel, register_dashboard_panel, register_map_layer
         from fengqiao.org.choices import Role
@@ -25,3 +28,11 @@ class EarlyWarningConfig(AppConfig):
         register_case_panel("early_warning", "fengqiao.early_warning.similar.case_panel")
         register_dashboard_panel("early_warning", "fengqiao.early_warning.panels.dashboard_panel")
         register_map_layer("early_warning", "fengqiao.early_warning.panels.map_layer")
+
+
+def _warnings_job() -> object:
+    """The warning models, every ten minutes (Celery beat: run_warnings)."""
+    from fengqiao.early_warning.tasks import run_warnings
+
+    warned = run_warnings()
+    return warned if warned.get("raised") or warned.get("closed") else None

@@ -8,6 +8,9 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("考评反馈")
 
     def ready(self) -> None:
+        from fengqiao.core.registry import register_job
+
+        register_job("evaluation", 3600, _evaluation_job, task="fengqiao.evaluation.tasks.refresh_index")
         from django.db.models.signals import post_save
 
         from fengqiao.cases.models import CaseEvent
@@ -34,3 +37,10 @@ def _register_menu() -> None:
         MenuItem("eval-figures", _("外部数据"), "evaluation:figures", {Role.SYSTEM_ADMIN}, order=92, staff=True),
     ):
         register(item)
+
+
+def _evaluation_job() -> str:
+    """The embedded scheduler's hourly evaluation run (Celery beat: refresh_index and monthly_reports)."""
+    from fengqiao.evaluation.tasks import monthly_reports_now, refresh_index_now
+
+    return f"index {refresh_index_now()} units, reports {monthly_reports_now()}"

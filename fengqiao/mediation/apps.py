@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -18,8 +20,22 @@ class MediationConfig(AppConfig):
         from fengqiao.mediation.signals import case_event_saved
 
         events.register_labels()
+        from fengqiao.core.registry import register_job
+        from fengqiao.mediation.schedule import run_jobs
+
+        register_job("mediation", 300, _changed(run_jobs), task="fengqiao.mediation.tasks.mediation_reminders")
         post_save.connect(case_event_saved, sender=CaseEvent, dispatch_uid="mediation-case-event")
         register_case_panel("mediation", "fengqiao.mediation.panels.case_panel")
         register(MenuItem("mediation-calendar", _("调解日程"), "mediation:calendar", DUE_LISTS, order=35))
         register(MenuItem("mediation-visits", _("回访计划"), "mediation:visits", DUE_LISTS, order=36))
         register(MenuItem("mediation-difficult", _("疑难案件"), "mediation:difficult", DIFFICULT_LIST, order=37))
+
+
+def _changed(job: Any) -> Any:
+    """Print a run's counts only when it did something."""
+
+    def run() -> Any:
+        counts = job()
+        return counts if any(counts.values()) else None
+
+    return run

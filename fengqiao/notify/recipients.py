@@ -52,10 +52,8 @@ def recipients_for(event: CaseEvent, memo: dict[int, list[int]] | None = None) -
         for uid in desk(case.owner_unit):
             out.setdefault(uid, "instruction")
     elif code == "case.answer_instruction":
-        from fengqiao.supervision.models import Instruction
-
         author = (
-            Instruction.objects.filter(pk=event.data.get("instruction")).values_list("author_id", flat=True).first()
+            case.instructions.filter(pk=event.data.get("instruction")).values_list("author_id", flat=True).first()  # type: ignore[attr-defined]
         )
         if author:
             out[author] = "instruction_answered"

@@ -21,6 +21,17 @@ def fan_out(event_ids: list[int]) -> int:
     return len(rows)
 
 
+def on_events_committed(sender: object, event_ids: list[int], **_: object) -> None:
+    """Case events were committed (``cases.hooks.events_committed``): one fan-out task per action."""
+    from fengqiao.core.tasks import enqueue
+
+    if len(event_ids) == 1:
+        enqueue(fanout_event, event_ids[0])
+    else:
+        for start in range(0, len(event_ids), 500):
+            enqueue(fanout_events, event_ids[start : start + 500])
+
+
 @shared_task(bind=True, max_retries=5, default_retry_delay=5, acks_late=True)
 def fanout_event(self, event_id: int) -> int:  # type: ignore[no-untyped-def]
     """Create inbox notifications for one event."""

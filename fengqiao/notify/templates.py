@@ -8,6 +8,7 @@ only nudged after commit. The wording lives in :class:`~fengqiao.notify.models.M
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -63,7 +64,14 @@ def tracking_link(case: Case, request: HttpRequest | None = None) -> str:
 
 
 def applicant_phone(case: Case) -> str:
-    for party in case.parties.filter(role=PartyRole.APPLICANT).exclude(phone_hash="").order_by("pk"):
+    # A case registered in this transaction carries its parties (cases.actions.registration): no query.
+    known = getattr(case, "registered_parties", None)
+    parties = (
+        [p for p in known if p.role == PartyRole.APPLICANT and p.phone_hash]
+        if known is not None
+        else case.parties.filter(role=PartyRole.APPLICANT).exclude(phone_hash="").order_by("pk")
+    )
+    for party in parties:
         if party.phone:
             return str(party.phone)
     return ""
@@ -131,16 +139,20 @@ def queue_for_event(event: CaseEvent) -> bool:
     return True
 
 
+#: Where else an applicant may be reached, asked before SMS: functions ``case -> (channel, address)``
+#: or ``None``, registered by the doors that know (the portal: the WeChat OpenID of a submission).
+APPLICANT_ADDRESSES: list[Callable[[Case], tuple[str, str] | None]] = []
+
+
 def applicant_channel(case: Case) -> tuple[str, str]:
     """Where the applicant hears from us: WeChat when they submitted through our WeChat account (we
     hold their OpenID), otherwise SMS to the applicant's phone; ("", "") when neither is known."""
-    from fengqiao.portal.models import Submission
-
-    openid = (
-        Submission.objects.filter(case=case).exclude(wechat_openid="").values_list("wechat_openid", flat=True).first()
-    )
-    if openid:
-        return "wechat", str(openid)
+    # A case registered in this very transaction has no other address recorded yet (the portal stores
+    # the submission after the registration): the lookups are skipped.
+    for lookup in APPLICANT_ADDRESSES if getattr(case, "registered_parties", None) is None else []:
+        found = lookup(case)
+        if found:
+            return found
     phone = applicant_phone(case)
     return ("sms", phone) if phone else ("", "")
 

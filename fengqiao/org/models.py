@@ -6,10 +6,14 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.fields import EncryptedTextField
 from fengqiao.org.choices import UNIT_TIER, Role, UnitKind
+
+#: Sent with ``units=[Unit, ...]`` after units moved in the tree (their ``path`` changed).
+units_moved = Signal()
 
 
 class UnitQuerySet(models.QuerySet["Unit"]):
@@ -73,7 +77,8 @@ class Unit(models.Model):
                     child.depth = child.path.count("/") - 2
                     Unit.objects.filter(pk=child.pk).update(path=child.path, depth=child.depth)
                     moved.append(child)
-                _reindex_case_paths(moved)
+                # Later floors keep their denormalised paths in step (cases: owner_path, ...).
+                units_moved.send(sender=Unit, units=moved)
 
     @property
     def tier(self) -> int:
@@ -94,18 +99,6 @@ class Unit(models.Model):
 
     def contains(self, other: Unit) -> bool:
         return other.path.startswith(self.path)
-
-
-def _reindex_case_paths(units: list[Unit]) -> None:
-    """Keep the cases' denormalised paths in step when units move in the tree."""
-    from fengqiao.cases.models import Case, CaseUnit
-
-    for unit in units:
-        Case.objects.filter(owner_unit=unit).update(owner_path=unit.path)
-        Case.objects.filter(pending_unit=unit).update(pending_path=unit.path)
-        Case.objects.filter(lead_unit=unit).update(lead_path=unit.path)
-        Case.objects.filter(location_unit=unit).update(location_path=unit.path)
-        CaseUnit.objects.filter(unit=unit).update(unit_path=unit.path)
 
 
 class StandardAddress(models.Model):

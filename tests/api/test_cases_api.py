@@ -54,8 +54,9 @@ def test_create_returns_201_location_etag_and_masked_parties(org: Org) -> None:
     body = response.json()
     case = Case.objects.get(code=body["code"])
     assert response["Location"] == f"/api/cases/{case.code}/"
-    assert response["ETag"] == f'"{case.code}-v1"'
-    assert body["state"] == State.REGISTERED and body["version"] == 1
+    # the current version: 2 here, where triage (its own step after the commit) ran at once
+    assert response["ETag"] == f'"{case.code}-v{case.version}"'
+    assert body["state"] == State.REGISTERED and body["version"] == case.version
     assert body["owner_unit"]["id"] == org.sub1.pk
     applicant = next(p for p in body["parties"] if p["role"] == "applicant")
     assert applicant["phone"] == "138****1234"
@@ -67,7 +68,7 @@ def test_create_returns_201_location_etag_and_masked_parties(org: Org) -> None:
     # The Location answers with the same case.
     detail = client_for(org.user("dispatcher")).get(response["Location"])
     assert detail.status_code == 200 and detail.json()["code"] == case.code
-    assert case.events.get().via == "api"
+    assert case.events.get(code="case.register").via == "api"
 
 
 def test_idempotency_key_replays_the_first_response(org: Org) -> None:
@@ -149,13 +150,13 @@ def test_if_match_current_etag_succeeds_and_returns_the_new_one(org: Org) -> Non
     case = new_case(org)
     client = client_for(org.user("handler1"))
     tag = client.get(f"/api/cases/{case.code}/")["ETag"]
-    assert tag == f'"{case.code}-v1"'
+    assert tag == f'"{case.code}-v2"'  # registered (v1), triaged (v2)
     response = client.post(f"/api/cases/{case.code}/actions/accept/", {}, format="json", headers={"If-Match": tag})
     assert response.status_code == 200, response.content
-    assert response["ETag"] == f'"{case.code}-v2"'
+    assert response["ETag"] == f'"{case.code}-v3"'
     body = response.json()
-    assert body["case"]["state"] == State.ACCEPTED and body["case"]["version"] == 2
-    assert body["event"]["code"] == "case.accept" and body["event"]["version"] == 2
+    assert body["case"]["state"] == State.ACCEPTED and body["case"]["version"] == 3
+    assert body["event"]["code"] == "case.accept" and body["event"]["version"] == 3
     assert client.get(f"/api/cases/{case.code}/")["ETag"] == response["ETag"]
     # A weak validator of the current version matches too.
     weak = client.post(
@@ -206,18 +207,18 @@ def test_timeline_lists_events_in_order_with_labels(org: Org) -> None:
     response = client_for(org.user("handler1")).get(f"/api/cases/{case.code}/timeline/")
     assert response.status_code == 200
     events = response.json()
-    codes = ["case.register", "case.accept", "case.assign_person", "case.note"]
+    codes = ["case.register", "case.triage", "case.accept", "case.assign_person", "case.note"]
     assert [e["code"] for e in events] == codes
-    assert [e["version"] for e in events] == [1, 2, 3, 4]
+    assert [e["version"] for e in events] == [1, 2, 3, 4, 5]
     assert [e["label"] for e in events] == [event_label(c) for c in codes]
-    assert events[1]["label"] == "接收受理"
-    assert [e["state_after"] for e in events] == ["registered", "accepted", "in_progress", "in_progress"]
-    assert events[2]["actor_unit"] == org.town1.name
-    assert events[3]["reason"] == "请加快"
+    assert events[1]["label"] == "分流完成" and events[2]["label"] == "接收受理"
+    assert [e["state_after"] for e in events] == ["registered", "registered", "accepted", "in_progress", "in_progress"]
+    assert events[3]["actor_unit"] == org.town1.name
+    assert events[4]["reason"] == "请加快"
     with translation.override("en"):
         english = gettext("接收受理")
     en = client_for(org.user("handler1")).get(f"/api/cases/{case.code}/timeline/", headers={"Accept-Language": "en"})
-    assert en.json()[1]["label"] == english, "labels are rendered in the reader's language"
+    assert en.json()[2]["label"] == english, "labels are rendered in the reader's language"
 
 
 # --------------------------------------------------------------------------------------------

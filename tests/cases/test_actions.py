@@ -108,14 +108,22 @@ def test_register_writes_case_parties_event_and_audit(org: Org) -> None:
     audit_before = AuditEntry.objects.count()
     case, created = register_case(org.actor("dispatcher"), case_payload(org), via="test")
     assert created
-    assert case.state == State.REGISTERED and case.version == 1
+    # Registration wrote the case, its parties, one event and one audit row; triage followed after the
+    # commit as its own step (one more event and audit row, version 2).
+    assert case.state == State.REGISTERED and case.version == 2
     assert case.owner_unit == org.sub1, "the place's town 综治中心 owns a new case"
     assert case.level == Level.BLUE
     assert case.parties.count() == 2
-    (event,) = case.events.all()
+    event, triaged = case.events.order_by("pk")
     assert (event.code, event.state_before, event.state_after, event.version) == ("case.register", "", "registered", 1)
-    assert AuditEntry.objects.count() == audit_before + 1
-    assert AuditEntry.objects.order_by("-seq").first().action == "case.register"
+    assert (triaged.code, triaged.state_before, triaged.state_after, triaged.version) == (
+        "case.triage",
+        "registered",
+        "registered",
+        2,
+    )
+    assert AuditEntry.objects.count() == audit_before + 2
+    assert [a.action for a in AuditEntry.objects.order_by("-seq")[:2]] == ["case.triage", "case.register"]
 
 
 def test_register_refused_outside_the_registrars_scope(org: Org) -> None:

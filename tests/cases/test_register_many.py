@@ -35,15 +35,16 @@ def test_each_row_gets_a_case_an_event_an_audit_row_and_a_triage_result(org: Org
     assert len({c.code for c in cases}) == 5
     for c in cases:
         c.refresh_from_db()
-        assert (c.state, c.version, c.owner_unit_id) == ("registered", 1, org.sub1.pk)
+        assert (c.state, c.version, c.owner_unit_id) == ("registered", 2, org.sub1.pk)  # 2: triage followed
         assert c.owner_path == org.sub1.path and c.location_path == org.village1.path
         assert c.accept_due is not None and c.due_at is not None
-        (event,) = CaseEvent.objects.filter(case=c)
+        event, triaged = CaseEvent.objects.filter(case=c).order_by("pk")
         assert (event.code, event.via, event.version, event.public) == ("case.register", "test", 1, True)
-        assert event.data["triage"]["explanation"]
+        assert (triaged.code, triaged.via, triaged.version, triaged.public) == ("case.triage", "triage", 2, False)
+        assert triaged.data["triage"]["explanation"]
         assert TriageResult.objects.filter(case=c).count() == 1
         assert TextSignature.objects.filter(case=c).count() == 1
-    assert AuditEntry.objects.count() == audit_before + 5
+    assert AuditEntry.objects.count() == audit_before + 10  # one per registration, one per triage step
     assert [e.object_id for e in AuditEntry.objects.order_by("-seq")[:5]][::-1] == [str(c.pk) for c in cases]
     checked, problem = audit.verify_chain()
     assert problem is None and checked >= 5
@@ -82,7 +83,8 @@ def test_a_bad_row_gets_its_error_and_the_others_are_written(org: Org) -> None:
     assert isinstance(done[1].error, ActionInvalid) and "title" in done[1].error.errors
     assert isinstance(done[2].error, ActionForbidden)
     assert done[1].case is None and done[2].case is None
-    assert Case.objects.count() == 1 and CaseEvent.objects.count() == 1
+    assert Case.objects.count() == 1
+    assert sorted(CaseEvent.objects.values_list("code", flat=True)) == ["case.register", "case.triage"]
 
 
 def test_later_rows_see_earlier_rows_of_the_same_batch_as_duplicates(org: Org) -> None:

@@ -31,7 +31,7 @@ def test_citizen_case_is_located_from_address_text(org: Org) -> None:
     tr = TriageResult.objects.get(case=case)
     assert tr.located and tr.location["chain"] == ["仙居县", "白塔镇", "白塔村", "白塔村第1网格"]
     assert "兜底" in tr.explanation and TextSignature.objects.filter(case=case).exists()
-    assert case.events.get().data["triage"]["location"][-1] == "白塔村第1网格"
+    assert case.events.get(code="case.triage").data["triage"]["location"][-1] == "白塔村第1网格"
 
 
 def test_place_named_only_in_description(org: Org) -> None:
@@ -87,7 +87,7 @@ def test_high_risk_raises_priority_and_notifies_leader(org: Org) -> None:
     org.user("leader1").save()
     case, _ = register_case(org.actor("dispatcher"), case_payload(org, risk="high"), via="test")
     assert case.priority == Priority.URGENT
-    event = case.events.get()
+    event = case.events.get(code="case.triage")  # the step that assessed the risk
     assert Notification.objects.filter(user=org.user("leader1"), event=event, kind="high_risk").exists()
     sms = OutboundMessage.objects.get(dedup_key=f"triage-risk:{case.pk}:{org.user('leader1').pk}")
     assert case.display_code in sms.text and sms.recipient == "13912345678"
@@ -103,14 +103,15 @@ def test_triage_failure_does_not_stop_intake(org: Org, monkeypatch: object) -> N
     monkeypatch.setattr("fengqiao.triage.team.propose", broken)  # type: ignore[attr-defined]
     case, created = register_case(org.actor("dispatcher"), case_payload(org), via="test")
     assert created and case.pk and not TriageResult.objects.filter(case=case).exists()
-    assert case.events.get().data == {}
+    assert case.events.get(code="case.register").data == {"owner": "first_contact"}
+    assert case.events.get(code="case.triage").data == {"triage": {"failed": True}}
 
 
 def test_timings_are_recorded(org: Org) -> None:
     case, _ = register_case(org.actor("dispatcher"), _payload(org, address_text="白塔镇白塔村"), via="test")
     tr = TriageResult.objects.get(case=case)
     assert tr.elapsed_ms > 0
-    assert set(case.events.get().data["triage"]) >= {"explanation", "rule", "team", "review", "ms"}
+    assert set(case.events.get(code="case.triage").data["triage"]) >= {"explanation", "rule", "team", "review", "ms"}
 
 
 def test_demo_seed_rules_polygons_and_samples(org: Org) -> None:

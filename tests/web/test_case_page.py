@@ -51,7 +51,7 @@ def test_page_shows_the_case(org: Org) -> None:
     assert "受理时限" in body and "办结时限" in body and "剩余" in body  # deadlines with countdowns
     assert "白塔镇综治中心" in body  # owner unit
     assert "登记受理" in body and "公开" in body  # the timeline, from event codes
-    assert 'name="version" value="1"' in body
+    assert 'name="version" value="2"' in body  # registered (1), triaged (2)
 
 
 def test_code_in_other_spellings_redirects(org: Org) -> None:

@@ -14,6 +14,9 @@ def triage_panel(context: Any, case: Any) -> dict[str, Any]:
 
     # The case page has already worked out the user's actions and the team: reuse them.
     out = panel_context(case, context["request"].user, allowed=context.get("allowed"), team=context.get("team"))
+    if out.get("tr") is None:
+        # Registered a moment ago: triage follows the registration's commit within a second.
+        out["pending"] = not case.events.filter(code="case.triage").exists()
     out["request"] = context["request"]
     out["csrf_token"] = context.get("csrf_token")
     return out

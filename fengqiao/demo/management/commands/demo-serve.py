@@ -66,6 +66,7 @@ class Command(BaseCommand):
             "fengqiao.core.gunicorn_log.RedactingLogger",  # no tracking secrets in the access log
             "--graceful-timeout",
             "5",
+            "--preload",  # the models are loaded once, before the fork (fengqiao/wsgi.py)
         ]
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
         # The embedded scheduler (Celery beat's job in production): supervision sweep + SMS relay.

@@ -1,0 +1,103 @@
+"""The recorded triage step (分流完成) that follows a registration, after its commit.
+
+Triage (a later floor, subscribed to ``hooks.cases_registered``) computes its results and hands them
+to :func:`record_triage`, which writes them like any action: the case rows locked, the change, one
+event ``case.triage`` and one audit row per case, the version bumped, the side effects queued.
+
+Exactly once per case: the rows are locked and a case that already has its ``case.triage`` event is
+skipped, so a retried task, a second worker or the catch-up sweep (cases registered a while ago
+without the event) never records it twice; a worker that dies mid-way rolls the whole step back and
+the retry (or the sweep) does it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from fengqiao.cases import inputs
+from fengqiao.cases.actions.base import Actor, audit_rows, diff, queue_side_effects
+from fengqiao.cases.models import Case, CaseEvent
+
+TRIAGE_EVENT = "case.triage"
+TRIAGE_ACTOR = Actor.system("triage")
+
+
+@dataclass
+class TriageOutcome:
+    """What triage decided for one case: ``apply`` changes the locked row (fields it may set), ``data``
+    goes into the event (``data["triage"]``), ``after`` runs with the event written (notifications)."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    after: Callable[[Case, CaseEvent], None] | None = None
+
+
+def record_triage(case_ids: list[int], decide: Callable[[list[Case]], list[TriageOutcome]]) -> list[CaseEvent]:
+    """Lock the cases, keep those not yet triaged, let ``decide`` change them and return their
+    outcomes, and write the step: one event and one audit row per case. Returns the events written."""
+    with transaction.atomic():
+        locked = list(
+            Case.objects.select_for_update(of=("self",))
+            .select_related("owner_unit", "location_unit", "category", "domain", "standard_address", "registered_by")
+            .filter(pk__in=case_ids)
+            .order_by("pk")
+        )
+        done = set(
+            CaseEvent.objects.filter(case_id__in=[c.pk for c in locked], code=TRIAGE_EVENT).values_list(
+                "case_id", flat=True
+            )
+        )
+        todo = [c for c in locked if c.pk not in done]
+        if not todo:
+            return []
+        befores = [inputs.case_field_snapshot(c) for c in todo]
+        outcomes = decide(todo)
+        events = []
+        for case, before, outcome in zip(todo, befores, outcomes, strict=True):
+            case.version += 1
+            case.fill_paths()
+            case.save()
+            b, a = diff(before, inputs.case_field_snapshot(case))
+            events.append(
+                CaseEvent(
+                    case=case,
+                    code=TRIAGE_EVENT,
+                    actor=None,
+                    actor_role="system",
+                    via="triage",
+                    state_before=case.state,
+                    state_after=case.state,
+                    before=b,
+                    after=a,
+                    data={"triage": outcome.data},
+                    public=False,
+                    version=case.version,
+                )
+            )
+        CaseEvent.objects.bulk_create(events)
+        audit_rows(TRIAGE_EVENT, TRIAGE_ACTOR, [(None, c, e) for c, e in zip(todo, events, strict=True)])
+        for case, event, outcome in zip(todo, events, outcomes, strict=True):
+            if outcome.after is not None:
+                outcome.after(case, event)
+        queue_side_effects(events)
+    return events
+
+
+def untriaged(older_than_seconds: float = 30, limit: int = 500) -> list[int]:
+    """Cases registered a while ago (within a week) that have no triage step yet (the hand-off was lost: the
+    process stopped between the commit and the queueing, the broker was down, a task died for good)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    since = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    window = timezone.now() - dt.timedelta(days=7)
+    return list(
+        Case.objects.filter(created_at__lt=since, created_at__gte=window)
+        .exclude(events__code=TRIAGE_EVENT)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,25 @@
+"""Triage's background work: the step after registration, and the catch-up of lost hand-offs."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=2)
+def triage_new_cases(self, case_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
+    """Triage and record new cases (idempotent: a case already triaged is skipped)."""
+    from fengqiao.triage.handoff import triage
+
+    try:
+        return triage(case_ids)
+    except Exception as exc:
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc) from exc
+
+
+@shared_task(acks_late=True)
+def triage_catch_up() -> int:
+    from fengqiao.triage.handoff import catch_up
+
+    return catch_up()
