@@ -433,3 +433,7 @@ FENGQIAO_LEGAL_AID_UNIT = os.environ.get("FENGQIAO_LEGAL_AID_UNIT", "")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"), "fengqiao.core.limits.RequestLimitsMiddleware"
 )
+# Triage that keeps learning (issue 20): nightly retraining at 02:30 Asia/Shanghai (fengqiao.triage.learning).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["triage-retrain"] = {"task": "fengqiao.triage.tasks.retrain_nightly", "schedule": crontab(hour=2, minute=30)}

@@ -42,6 +42,7 @@ class Command(BaseCommand):
         from fengqiao.supervision.accountability import detect
 
         next_sweep = next_relay = next_detect = next_optimize = next_evaluation = next_warn = 0.0
+        retrained_on = _retrain_day()  # triage retraining: nightly at 02:30 local time, not at start
         parent = options["with_parent"]
         while running["on"]:
             if parent and os.getppid() != parent:
@@ -74,6 +75,11 @@ class Command(BaseCommand):
                     if warned.get("raised") or warned.get("closed"):
                         self.stdout.write(f"warnings: {warned}")
                     next_warn = now + 600
+                if _retrain_day() != retrained_on:
+                    from fengqiao.triage.learning import nightly
+
+                    retrained_on = _retrain_day()
+                    self.stdout.write(f"triage retraining: {[(r['task'], r['status']) for r in nightly()]}")
                 if now >= next_optimize:
                     optimize()  # planner statistics (SQLite); daily
                     next_optimize = now + 86400
@@ -85,3 +91,12 @@ class Command(BaseCommand):
             except Exception as exc:  # keep the scheduler alive; the next tick retries
                 self.stderr.write(f"scheduler error: {exc!r}")
             time.sleep(0.5)
+
+
+def _retrain_day() -> Any:
+    """The local date of the last 02:30 that has passed (changes once a night)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return (timezone.localtime() - dt.timedelta(hours=2, minutes=30)).date()
