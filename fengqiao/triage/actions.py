@@ -113,6 +113,7 @@ def _activate(cv: ClassifierVersion, user: Any) -> ClassifierVersion | None:
     if old is not None:
         cv.previous = old
     cv.save(update_fields=["is_active", "promoted_at", "promoted_by", "previous"])
+    registry.clear_cache()  # this process at once; others within TRIAGE_REGISTRY_CHECK_SECONDS
     transaction.on_commit(registry.clear_cache)
     return old
 
@@ -178,6 +179,7 @@ def rollback(actor: Any, task: str, data: dict[str, Any] | None = None) -> Class
         target.promoted_at = timezone.now()
         target.promoted_by = actor
         target.save(update_fields=["is_active", "promoted_at", "promoted_by"])
+        registry.clear_cache()
         transaction.on_commit(registry.clear_cache)
         _record("model.rollback", actor, grant, version=target, reason=reason, replaced=active.version)
     return target

@@ -25,6 +25,7 @@ hold-out metrics; the verdict goes through :mod:`fengqiao.triage.actions` (event
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import time
@@ -164,11 +165,12 @@ def retrain(task: str, config: Config | None = None, *, force: bool = False) -> 
     test_idx = np.flatnonzero(snap.test_mask)
     if not test_idx.size:
         return Outcome(task, "skipped", f"本县训练标签 {snap.n_county} 条，少于 {config.min_holdout} 条，暂不重训")
-    active = ClassifierVersion.objects.filter(task=task, is_active=True).first()
-    if active is not None and active.data_until is not None and not force:
-        new = TrainingLabel.objects.filter(task=task, created_at__gt=active.data_until).count()
+    last = ClassifierVersion.objects.filter(task=task, origin=VersionOrigin.SCHEDULED).order_by("-trained_at").first()
+    seen = (last.holdout or {}).get("seen_until") if last is not None else None
+    if seen and not force:
+        new = TrainingLabel.objects.filter(task=task, created_at__gt=dt.datetime.fromisoformat(seen)).count()
         if new < config.min_new_labels:
-            return Outcome(task, "skipped", f"自在用版本以来新增标签 {new} 条，少于 {config.min_new_labels} 条")
+            return Outcome(task, "skipped", f"自上次重训以来新增标签 {new} 条，少于 {config.min_new_labels} 条")
     groups = near_duplicate_groups(snap.texts)
     train_idx, test_idx = grouped_holdout(groups, snap.test_mask)
     assert leaks(groups, train_idx, test_idx) == 0
@@ -178,7 +180,11 @@ def retrain(task: str, config: Config | None = None, *, force: bool = False) -> 
     te_labels = [snap.labels[i] for i in test_idx]
     data_sha = fingerprint(tr_texts, tr_labels)
     cutoff = snap.created[int(test_idx.min())]
-    version = f"{task}-{timezone.localtime():%Y%m%d%H%M}-{data_sha[:8]}"
+    version = stem = f"{task}-{timezone.localtime():%Y%m%d%H%M}-{data_sha[:8]}"
+    n = 1
+    while ClassifierVersion.objects.filter(task=task, version=version).exists():
+        n += 1
+        version = f"{stem}-{n}"
     t = time.perf_counter()
     model = TextClassifier().fit(tr_texts, tr_labels, version=version)
     train_seconds = time.perf_counter() - t
@@ -193,6 +199,7 @@ def retrain(task: str, config: Config | None = None, *, force: bool = False) -> 
         "n": len(te_texts),
         "sha256": fingerprint(te_texts, te_labels),
         "from": cutoff.isoformat() if cutoff else "",
+        "seen_until": max(c for c in snap.created if c is not None).isoformat(),
         "dropped_near_duplicates": int(len(snap.texts) - len(train_idx) - len(test_idx)),
         "candidate": cand,
         "active": base,
@@ -207,7 +214,7 @@ def retrain(task: str, config: Config | None = None, *, force: bool = False) -> 
             f"fengqiao/triage/data/{training.SHIPPED_DATA[task].name} ({snap.n_base})",
             f"TrainingLabel ({len(county_train)})",
         ],
-        metrics={"macro_f1": cand["macro_f1"], "accuracy": cand["accuracy"], "train_seconds": round(train_seconds, 1)},
+        metrics={"macro_f1": cand["macro_f1"], "accuracy": cand.get("accuracy"), "train_seconds": round(train_seconds, 1)},
         notes="定时重训：内置示例 + 本县人工确认/纠正",
     )
     ClassifierVersion.objects.filter(pk=cv.pk).update(
