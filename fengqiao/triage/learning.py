@@ -214,7 +214,11 @@ def retrain(task: str, config: Config | None = None, *, force: bool = False) -> 
             f"fengqiao/triage/data/{training.SHIPPED_DATA[task].name} ({snap.n_base})",
             f"TrainingLabel ({len(county_train)})",
         ],
-        metrics={"macro_f1": cand["macro_f1"], "accuracy": cand.get("accuracy"), "train_seconds": round(train_seconds, 1)},
+        metrics={
+            "macro_f1": cand["macro_f1"],
+            "accuracy": cand.get("accuracy"),
+            "train_seconds": round(train_seconds, 1),
+        },
         notes="定时重训：内置示例 + 本县人工确认/纠正",
     )
     ClassifierVersion.objects.filter(pk=cv.pk).update(

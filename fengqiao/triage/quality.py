@@ -134,6 +134,11 @@ def drift(now: dt.datetime | None = None) -> list[Drift]:
     )
     for at, code, name in rows:
         (recent if week_start(at) >= recent_from else base)[(code, name)] += 1
+    return drift_from(recent, base)
+
+
+def drift_from(recent: Counter[tuple[str, str]], base: Counter[tuple[str, str]]) -> list[Drift]:
+    """Drift from counts per (code, name) in the recent and the base weeks."""
     nr, nb = sum(recent.values()), sum(base.values())
     if not nr or not nb:
         return []
@@ -166,7 +171,7 @@ def learning_queue(case_ids: Any, limit: int = 200) -> list[Any]:
         .select_related("case", "case__owner_unit")
         .order_by("-ran_at")[:2000]
     )
-    rows = [r for r in rows if r.case.category_id is None or not r.confident]
+    rows = [r for r in rows if not r.confident]
     for r in rows:
         r.margin = margin(r.type_top)  # type: ignore[attr-defined]
     rows.sort(key=lambda r: (r.margin, -r.ran_at.timestamp()))  # type: ignore[attr-defined]
