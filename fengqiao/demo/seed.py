@@ -678,3 +678,6 @@ class DemoBuilder:
         from fengqiao.knowledge.demo import seed_knowledge
 
         self.log(f"知识库: {seed_knowledge(self)}\n")
+        from fengqiao.triage.demo_learning import seed_learning
+
+        self.log(f"分流学习: {seed_learning()}\n")
