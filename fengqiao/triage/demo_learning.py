@@ -27,7 +27,7 @@ def seed_learning() -> str:
     for i, r in enumerate(rows):
         top = r.type_top[0] if r.type_top else {}
         predicted = str(top.get("code", ""))
-        truth = r.case.category.code
+        truth = r.case.category.code if r.case.category else ""
         at = now - dt.timedelta(days=84 * (len(rows) - i) / max(1, len(rows)), hours=rng.random())
         labels.append(
             TrainingLabel(
