@@ -60,13 +60,17 @@ def _subset(idx: np.ndarray, labels: list[str], n: int, rng: np.random.Generator
     return np.concatenate(out)
 
 
-def learning_curve(texts: list[str], labels: list[str], sizes: list[int], folds: int) -> dict[str, Any]:
+def learning_curve(
+    texts: list[str], labels: list[str], sizes: list[int], folds: int, max_folds: int = 0
+) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedGroupKFold
 
     t = time.perf_counter()
     groups = near_duplicate_groups(texts)
     group_s = time.perf_counter() - t
     splits = list(StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=0).split(texts, labels, groups))
+    if max_folds:
+        splits = splits[:max_folds]  # a bounded run on a busy machine: the first folds only
     rng = np.random.default_rng(0)
     curve = []
     last_model = None
@@ -88,6 +92,7 @@ def learning_curve(texts: list[str], labels: list[str], sizes: list[int], folds:
             "macro_f1": round(float(np.mean(f1s)), 4),
             "macro_f1_std": round(float(np.std(f1s)), 4),
             "accuracy": round(float(np.mean(accs)), 4),
+            "folds_run": len(f1s),
         }
         curve.append(row)
         print(row, flush=True)
@@ -168,6 +173,7 @@ def main() -> None:
     ap.add_argument("--csv", type=Path, default=SHARED)
     ap.add_argument("--sizes", default="500,1000,2000,4000")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--max-folds", type=int, default=0, help="run only the first N folds (bounded runs)")
     ap.add_argument("--big", type=int, default=100_000)
     ap.add_argument("--skip-big", action="store_true")
     ap.add_argument("--skip-curve", action="store_true")
@@ -175,13 +181,16 @@ def main() -> None:
     texts, labels = load(a.csv)
     result: dict[str, Any] = {"loadavg_before": os.getloadavg(), "cores": os.cpu_count()}
     if not a.skip_curve:
-        result["learning_curve"] = learning_curve(texts, labels, [int(x) for x in a.sizes.split(",")], a.folds)
+        result["learning_curve"] = learning_curve(
+            texts, labels, [int(x) for x in a.sizes.split(",")], a.folds, a.max_folds
+        )
         print(result["learning_curve"], flush=True)
     if not a.skip_big:
         result["retrain_big"] = big_retrain(texts, labels, a.big)
         print(result["retrain_big"], flush=True)
     result["loadavg_after"] = os.getloadavg()
     name = "learning" if not (a.skip_big or a.skip_curve) else ("learning_curve" if a.skip_big else "learning_big")
+    name += os.environ.get("BENCH_SUFFIX", "")
     write_result(name, [result])
 
 
