@@ -438,3 +438,7 @@ CELERY_BEAT_SCHEDULE["atlas-rollups-rebuild"] = {"task": "fengqiao.atlas.tasks.r
 CELERY_BEAT_SCHEDULE["mediation-reminders"] = {"task": "fengqiao.mediation.tasks.mediation_reminders", "schedule": 300}
 INSTALLED_APPS.append("fengqiao.gridwork")
 CELERY_BEAT_SCHEDULE["triage-catch-up"] = {"task": "fengqiao.triage.tasks.triage_catch_up", "schedule": 60.0}
+# Triage that keeps learning (issue 20): nightly retraining at 02:30 Asia/Shanghai (fengqiao.triage.learning).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["triage-retrain"] = {"task": "fengqiao.triage.tasks.retrain_nightly", "schedule": crontab(hour=2, minute=30)}

@@ -684,3 +684,6 @@ class DemoBuilder:
         from fengqiao.gridwork.demo import seed_gridwork
 
         self.log(f"网格工作: {seed_gridwork(self)}\n")
+        from fengqiao.triage.demo_learning import seed_learning
+
+        self.log(f"分流学习: {seed_learning()}\n")

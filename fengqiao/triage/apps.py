@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -13,3 +15,48 @@ class TriageConfig(AppConfig):
 
         register_warm_up("triage", warm_up)
         handoff.connect()
+        from fengqiao.core.registry import register_job
+
+        register_job("triage-retrain", 600, _retrain_when_due(), task="fengqiao.triage.tasks.retrain_nightly")
+        from fengqiao.core.menu import MenuItem, register
+        from fengqiao.org.choices import Role
+        from fengqiao.triage.views_learning import MENU_ROLES
+        from fengqiao.web import access
+
+        register(MenuItem("triage-quality", _("分流质量"), "triage:quality", MENU_ROLES, order=62))
+        register(
+            MenuItem(
+                "triage-learning",
+                _("主动学习待确认"),
+                "triage:learning_queue",
+                access.TRIAGE_QUEUE - {Role.LEADER},
+                order=63,
+            )
+        )
+
+
+def _retrain_day() -> Any:
+    """The local date of the last 02:30 that has passed (changes once a night)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    return (timezone.localtime() - dt.timedelta(hours=2, minutes=30)).date()
+
+
+def _retrain_when_due() -> Any:
+    """The embedded scheduler's nightly retraining: once a night after 02:30, never at start-up."""
+    state = {"day": None}
+
+    def run() -> Any:
+        day = _retrain_day()
+        if state["day"] is None:
+            state["day"] = day
+        if day == state["day"]:
+            return None
+        state["day"] = day
+        from fengqiao.triage.learning import nightly
+
+        return [(r["task"], r["status"]) for r in nightly()]
+
+    return run

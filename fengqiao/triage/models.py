@@ -15,6 +15,12 @@ class TriageTask(models.TextChoices):
     DOMAIN = "domain", _("诉求领域")
 
 
+class VersionOrigin(models.TextChoices):
+    SHIPPED = "shipped", _("内置")
+    MANUAL = "manual", _("人工训练")
+    SCHEDULED = "scheduled", _("定时重训")
+
+
 class ClassifierVersion(models.Model):
     """A trained model file; one version per task is active (switchable in admin)."""
 
@@ -28,6 +34,29 @@ class ClassifierVersion(models.Model):
     sources = models.JSONField(_("数据来源"), default=list, blank=True)
     metrics = models.JSONField(_("评估指标"), default=dict, blank=True)
     notes = models.TextField(_("说明"), blank=True)
+    # Learning (issue 20): where a version came from, what it was measured on, who promoted it.
+    origin = models.CharField(_("来源"), max_length=10, choices=VersionOrigin.choices, default=VersionOrigin.MANUAL)
+    data_until = models.DateTimeField(_("训练标签截至"), null=True, blank=True)
+    holdout = models.JSONField(_("留出集评估"), default=dict, blank=True)
+    decision = models.TextField(_("晋升结论"), blank=True)
+    promoted_at = models.DateTimeField(_("启用时间"), null=True, blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("启用人"),
+    )
+    previous = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("被替换的版本"),
+        help_text=_("启用本版本时停用的版本（回滚目标）"),
+    )
 
     class Meta:
         verbose_name = _("分类模型版本")
@@ -240,3 +269,23 @@ class TextSignature(models.Model):
         # (band key, time): each band's lookup reads only the newest rows of a bucket, so a
         # boilerplate-heavy bucket of thousands of texts costs no more than a small one.
         indexes = [models.Index(fields=[f"b{i}", "-created_at"], name=f"sig_b{i}_recent") for i in range(8)]
+
+
+from fengqiao.triage.models_learning import LearningEvent, RuleSuggestion, SuggestionKind, SuggestionStatus  # noqa: E402
+
+__all__ = [
+    "ClassifierVersion",
+    "LabelSource",
+    "LearningEvent",
+    "RiskCategory",
+    "RiskTerm",
+    "RoutingRule",
+    "RuleSuggestion",
+    "SuggestionKind",
+    "SuggestionStatus",
+    "TextSignature",
+    "TrainingLabel",
+    "TriageResult",
+    "TriageTask",
+    "VersionOrigin",
+]

@@ -1,6 +1,9 @@
-"""Triage's background work: the step after registration, and the catch-up of lost hand-offs."""
+"""Triage's background work: the step after registration, the catch-up of lost hand-offs, and the nightly
+retraining (Celery beat in production; run-scheduler in the demo)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from celery import shared_task
 
@@ -23,3 +26,11 @@ def triage_catch_up() -> int:
     from fengqiao.triage.handoff import catch_up
 
     return catch_up()
+
+
+@shared_task(acks_late=True)
+def retrain_nightly() -> list[dict[str, Any]]:
+    """Celery beat, nightly: retrain the type and domain classifiers (fengqiao.triage.learning)."""
+    from fengqiao.triage.learning import nightly
+
+    return nightly()

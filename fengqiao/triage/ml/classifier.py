@@ -14,20 +14,12 @@ See docs/triage-classifier.md for the experiments behind these choices.
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import hashlib
 import io
 import json
-import logging
-import operator
 import os
 import pickle
-import re
-import threading
 import time
-import unicodedata
-import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -43,18 +35,38 @@ import sklearn
 from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import RidgeClassifier
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
+
+# Tokenisers, tables and evaluation live in their own modules; they are re-exported here because
+# saved model files refer to ``classifier.char_grams`` / ``classifier.word_tokens`` by name and
+# callers import ``evaluate``, ``cross_validate`` and ``read_table`` from this module.
+from fengqiao.triage.ml.evaluation import (
+    _latency_summary,
+    _latency_times,
+    _metrics,
+    cross_validate,
+    evaluate,
+    grouped_cross_validate,
+)
+from fengqiao.triage.ml.tables import read_table
+from fengqiao.triage.ml.text import _jieba, char_grams, fingerprint, normalize_text, word_tokens
 
 __all__ = [
     "DEFAULT_EXAMPLES",
     "FORMAT_VERSION",
     "ModelFormatError",
     "TextClassifier",
+    "_jieba",
+    "_latency_summary",
+    "_latency_times",
+    "_metrics",
+    "char_grams",
     "cross_validate",
     "evaluate",
     "fingerprint",
+    "grouped_cross_validate",
+    "normalize_text",
     "read_table",
     "train_default_domain_model",
     "word_tokens",
@@ -71,72 +83,6 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 class ModelFormatError(ValueError):
     """A model file is not a Fengqiao text-classifier file, is corrupted, or has an incompatible format."""
-
-
-# --------------------------------------------------------------------------------------------- tokenising
-
-_JIEBA: Any = None
-_JIEBA_LOCK = threading.Lock()
-
-
-def _jieba() -> Any:
-    """jieba, initialised once, lazily and quietly (its first load logs to stderr and takes ~1 s)."""
-    global _JIEBA
-    if _JIEBA is None:
-        with _JIEBA_LOCK:
-            if _JIEBA is None:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # jieba's old regexes: invalid escape sequences
-                    jieba.initialize()
-                _JIEBA = jieba
-    return _JIEBA
-
-
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_text(text: str) -> str:
-    """NFKC (full-width letters and digits to ASCII), lower case, runs of white space to one space."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
-
-
-def char_grams(text: str, n_max: int = 2) -> list[str]:
-    """Character 1..n_max-grams of an already normalised text."""
-    grams = list(text)
-    if n_max >= 2:
-        grams.extend(map(operator.add, text, text[1:]))  # bigrams, built in C
-    for n in range(3, n_max + 1):
-        grams.extend(text[i : i + n] for i in range(len(text) - n + 1))
-    return grams
-
-
-def word_tokens(text: str, max_chars: int | None = None, hmm: bool = False) -> list[str]:
-    """jieba words of (the first ``max_chars`` characters of) an already normalised text, without
-    white space. jieba costs ~3.5 µs per character without its HMM for unknown words, ~7 µs with it:
-    the cap keeps one message under a few milliseconds."""
-    if max_chars is not None:
-        text = text[:max_chars]
-    return [w for w in _jieba().lcut(text, HMM=hmm) if w and not w.isspace()]
-
-
-# --------------------------------------------------------------------------------------------- fingerprint
-
-
-def fingerprint(texts: Sequence[str], labels: Sequence[str]) -> str:
-    """sha256 of a training set: order-independent, over the (text, label) pairs exactly as given."""
-    if len(texts) != len(labels):
-        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-    pairs = sorted(json.dumps([t, lab], ensure_ascii=False) for t, lab in zip(texts, labels, strict=True))
-    digest = hashlib.sha256()
-    for pair in pairs:
-        digest.update(pair.encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------- model
@@ -532,234 +478,6 @@ def _read_header(fh: io.BufferedReader, path: Path) -> dict[str, Any]:
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise ModelFormatError(f"{path}: unknown model format {header!r:.80}")
     return header
-
-
-# --------------------------------------------------------------------------------------------- data
-
-
-def read_table(
-    path: str | os.PathLike[str], text_columns: Sequence[str], label_column: str
-) -> tuple[list[str], list[str]]:
-    """Texts and labels from a CSV (UTF-8, with or without BOM) or .xlsx file with a header row.
-
-    The text columns are joined with a newline (empty ones left out); rows with an empty label are skipped.
-    """
-    p = Path(path)
-    if not text_columns:
-        raise ValueError("text_columns is empty")
-    suffix = p.suffix.lower()
-    header: Sequence[Any]
-    rows: Sequence[Sequence[Any]]
-    if suffix == ".xlsx":
-        header, rows = _xlsx_rows(p)
-    elif suffix in {".csv", ".txt"}:
-        header, rows = _csv_rows(p)
-    else:
-        raise ValueError(f"{p}: unsupported file type {suffix!r} (use .csv or .xlsx)")
-    names = [str(h or "").strip() for h in header]
-    missing = [c for c in [*text_columns, label_column] if c not in names]
-    if missing:
-        raise ValueError(f"{p}: missing column(s) {missing}; the file has {names}")
-    text_idx = [names.index(c) for c in text_columns]
-    label_idx = names.index(label_column)
-    texts: list[str] = []
-    labels: list[str] = []
-    for row in rows:
-        cells = ["" if v is None else str(v).strip() for v in row]
-        cells += [""] * (len(names) - len(cells))
-        label = cells[label_idx]
-        if not label:
-            continue
-        texts.append("\n".join(cells[i] for i in text_idx if cells[i]))
-        labels.append(label)
-    return texts, labels
-
-
-def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text ({exc}); save the CSV as UTF-8") from exc
-    reader = csv.reader(io.StringIO(content, newline=""))
-    rows = list(reader)
-    if not rows:
-        raise ValueError(f"{path}: empty file")
-    return rows[0], rows[1:]
-
-
-def _xlsx_rows(path: Path) -> tuple[list[Any], list[tuple[Any, ...]]]:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb.active
-        if ws is None:
-            raise ValueError(f"{path}: workbook has no sheet")
-        rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-    if not rows:
-        raise ValueError(f"{path}: empty sheet")
-    return list(rows[0]), rows[1:]
-
-
-# --------------------------------------------------------------------------------------------- evaluation
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if len(values) else float("nan")
-
-
-def _metrics(truth: Sequence[str], predicted: Sequence[str], classes: Sequence[str]) -> dict[str, Any]:
-    labels = sorted(set(classes) | set(truth))
-    prec, rec, f1, support = precision_recall_fscore_support(
-        truth, predicted, labels=labels, average=None, zero_division=0
-    )
-    return {
-        "macro_f1": float(f1_score(truth, predicted, labels=sorted(set(truth)), average="macro", zero_division=0)),
-        "accuracy": float(accuracy_score(truth, predicted)),
-        "per_class": {
-            lab: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
-            for lab, p, r, f, s in zip(labels, prec, rec, f1, support, strict=True)
-        },
-    }
-
-
-def evaluate(
-    model: TextClassifier,
-    texts: Sequence[str],
-    labels: Sequence[str],
-    *,
-    latency: bool = True,
-    latency_samples: int | None = None,
-) -> dict[str, Any]:
-    """Macro-F1, accuracy and per-class precision/recall/F1/support of ``model`` on labelled texts, plus
-    the latency of ``predict_top`` measured one message at a time (p50/p99/mean in milliseconds)."""
-    if len(texts) != len(labels):
-        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-    predicted = model.predict_batch(texts)
-    result = _metrics(list(labels), predicted, model.classes_)
-    result["n"] = len(texts)
-    if latency and texts:
-        sample = list(texts)[:latency_samples] if latency_samples else list(texts)
-        result["latency_ms"] = _latency(model, sample)
-    return result
-
-
-def _latency(model: TextClassifier, texts: Sequence[str]) -> dict[str, float]:
-    return _latency_summary(_latency_times(model, texts))
-
-
-def _latency_summary(times: Sequence[tuple[float, float]]) -> dict[str, float]:
-    """Wall-clock p50/p99/mean/max, and the same percentiles of the CPU time of the calling thread
-    (``cpu_p50``/``cpu_p99``: what one core spends, unaffected by waiting for a busy machine)."""
-    wall = [w for w, _ in times]
-    cpu = [c for _, c in times]
-    return {
-        "p50": _percentile(wall, 50),
-        "p95": _percentile(wall, 95),
-        "p99": _percentile(wall, 99),
-        "mean": float(np.mean(wall)),
-        "max": float(np.max(wall)),
-        "cpu_p50": _percentile(cpu, 50),
-        "cpu_p95": _percentile(cpu, 95),
-        "cpu_p99": _percentile(cpu, 99),
-        "n": len(times),
-    }
-
-
-def _cv_fold(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    train: np.ndarray,
-    test: np.ndarray,
-    params: dict[str, Any],
-    latency: bool,
-) -> dict[str, Any]:
-    model = TextClassifier(**params).fit([texts[i] for i in train], [labels[i] for i in train])
-    test_texts = [texts[i] for i in test]
-    predicted = model.predict_batch(test_texts)
-    truth = [labels[i] for i in test]
-    out: dict[str, Any] = {
-        "test": test.tolist(),
-        "predicted": predicted,
-        "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)),
-        "accuracy": float(accuracy_score(truth, predicted)),
-        "train_seconds": model.metadata["train_seconds"],
-    }
-    if latency:
-        out["latency_times"] = _latency_times(model, test_texts)
-    return out
-
-
-def _latency_times(model: TextClassifier, texts: Sequence[str]) -> list[tuple[float, float]]:
-    """(wall, thread CPU) milliseconds of each ``predict_top`` call, one message at a time, after a
-    short warm-up."""
-    for t in texts[:5]:
-        model.predict_top(t)
-    times = []
-    for t in texts:
-        start, start_cpu = time.perf_counter(), time.thread_time()
-        model.predict_top(t, k=3)
-        times.append(((time.perf_counter() - start) * 1000.0, (time.thread_time() - start_cpu) * 1000.0))
-    return times
-
-
-def cross_validate(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    folds: int = 5,
-    seed: int = 0,
-    *,
-    n_jobs: int = 1,
-    latency: bool = False,
-    **params: Any,
-) -> dict[str, Any]:
-    """Stratified K-fold cross-validation of ``TextClassifier(**params)``.
-
-    Returns the mean and standard deviation over folds of macro-F1 and accuracy, the per-fold numbers,
-    per-class metrics of the pooled out-of-fold predictions and, with ``latency=True``, the latency of
-    ``predict_top`` one message at a time over all out-of-fold messages.
-    """
-    if len(texts) != len(labels):
-        raise ValueError(f"{len(texts)} texts but {len(labels)} labels")
-    texts, labels = list(texts), [str(lab).strip() for lab in labels]
-    TextClassifier(**params)  # validate parameters before spawning work
-    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    splits = list(skf.split(np.zeros(len(labels)), labels))
-    if n_jobs == 1:
-        results = [_cv_fold(texts, labels, tr, te, params, latency) for tr, te in splits]
-    else:
-        from joblib import Parallel, delayed
-
-        results = Parallel(n_jobs=n_jobs)(
-            delayed(_cv_fold)(texts, labels, tr, te, params, latency) for tr, te in splits
-        )
-    oof: list[str] = [""] * len(labels)
-    for res in results:
-        for i, pred in zip(res["test"], res["predicted"], strict=True):
-            oof[i] = pred
-    f1s = [r["macro_f1"] for r in results]
-    accs = [r["accuracy"] for r in results]
-    pooled = _metrics(labels, oof, sorted(set(labels)))
-    out: dict[str, Any] = {
-        "folds": folds,
-        "seed": seed,
-        "n": len(labels),
-        "params": TextClassifier(**params).params,
-        "macro_f1": float(np.mean(f1s)),
-        "macro_f1_std": float(np.std(f1s)),
-        "accuracy": float(np.mean(accs)),
-        "accuracy_std": float(np.std(accs)),
-        "fold_macro_f1": f1s,
-        "fold_accuracy": accs,
-        "pooled_macro_f1": pooled["macro_f1"],
-        "per_class": pooled["per_class"],
-        "train_seconds_mean": float(np.mean([r["train_seconds"] for r in results])),
-    }
-    if latency:
-        out["latency_ms"] = _latency_summary([t for r in results for t in r["latency_times"]])
-    return out
 
 
 # --------------------------------------------------------------------------------------------- default model

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from fengqiao.triage.ml import registry
 from fengqiao.triage.ml.classifier import TextClassifier, fingerprint, read_table
@@ -165,6 +166,9 @@ def setup_shipped(*, force_activate: bool = False, out: Any = None) -> dict[str,
             activate=replace,
             notes="项目自写示例训练的内置模型（fengqiao triage-setup）",
         )
+        ClassifierVersion.objects.filter(pk=cv.pk).update(origin="shipped")
+        if cv.is_active:
+            ClassifierVersion.objects.filter(pk=cv.pk, promoted_at__isnull=True).update(promoted_at=timezone.now())
         cv.refresh_from_db()
         report[task] = {"version": version, "trained": trained, "active": cv.is_active, "path": str(path)}
     report["risk_terms_added"] = seed_risk_terms()
