@@ -441,4 +441,7 @@ CELERY_BEAT_SCHEDULE["triage-catch-up"] = {"task": "fengqiao.triage.tasks.triage
 # Triage that keeps learning (issue 20): nightly retraining at 02:30 Asia/Shanghai (fengqiao.triage.learning).
 from celery.schedules import crontab  # noqa: E402
 
-CELERY_BEAT_SCHEDULE["triage-retrain"] = {"task": "fengqiao.triage.tasks.retrain_nightly", "schedule": crontab(hour=2, minute=30)}
+CELERY_BEAT_SCHEDULE["triage-retrain"] = {
+    "task": "fengqiao.triage.tasks.retrain_nightly",
+    "schedule": crontab(hour=2, minute=30),
+}

@@ -12,12 +12,11 @@ class AtlasConfig(AppConfig):
 
         from fengqiao.atlas import rollup
         from fengqiao.atlas.scope import ATLAS_ROLES
+        from fengqiao.atlas.tasks import rebuild_rollups_now, refresh_rollups_now
         from fengqiao.cases.models import Case
         from fengqiao.core.menu import MenuItem, register
-        from fengqiao.org.choices import Role
-
-        from fengqiao.atlas.tasks import rebuild_rollups_now, refresh_rollups_now
         from fengqiao.core.registry import register_job
+        from fengqiao.org.choices import Role
 
         register_job("atlas-rollups", 60, refresh_rollups_now, task="fengqiao.atlas.tasks.refresh_rollups")
         register_job("atlas-rollups-rebuild", 86400, rebuild_rollups_now, task="fengqiao.atlas.tasks.rebuild_rollups")
