@@ -8,4 +8,4 @@ def test_register_and_accept(org, new_case):
     event = perform("accept", new_case, org.actor("handler1"))
     assert event.code == "case.accept"
     assert new_case.state == State.ACCEPTED
-    assert new_case.version == 2
+    assert new_case.version == 3  # registered, triaged (分流完成), accepted

@@ -12,7 +12,7 @@ class CasesConfig(AppConfig):
         from fengqiao.cases.events import EVENT_LABELS
         from fengqiao.core import adminlabels
 
-        adminlabels.register("event", EVENT_LABELS.items())
+        adminlabels.register("event", EVENT_LABELS)
         adminlabels.register("channel", Channel.choices)
         from fengqiao.cases import receivers
         from fengqiao.org.models import units_moved

@@ -5,23 +5,33 @@ without importing the app that defines roles."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
 
-_LABELS: dict[str, dict[str, Any]] = {}
+_LABELS: dict[str, list[Mapping[str, Any]]] = {}
 
 
-def register(kind: str, pairs: Iterable[tuple[Any, Any]]) -> None:
-    _LABELS.setdefault(kind, {}).update({str(code): label for code, label in pairs})
+def register(kind: str, pairs: Iterable[tuple[Any, Any]] | Mapping[str, Any]) -> None:
+    """Add labels of ``kind``. A mapping is kept by reference (labels added to it later count too)."""
+    table = pairs if isinstance(pairs, Mapping) else {str(code): label for code, label in pairs}
+    _LABELS.setdefault(kind, []).append(table)
+
+
+def lookup(kind: str, code: str) -> Any | None:
+    for table in reversed(_LABELS.get(kind, [])):
+        if code in table:
+            return table[code]
+    return None
 
 
 def label(kind: str, code: str) -> str:
     if not code:
         return "—"
-    return str(_LABELS.get(kind, {}).get(code, code))
+    found = lookup(kind, code)
+    return str(found) if found is not None else code
 
 
 def column(field: str, kind: str, description: Any) -> Callable[[Any], str]:

@@ -29,6 +29,7 @@ FLOORS: dict[str, int] = {
     "early_warning": 7,
     "evaluation": 7,
     "knowledge": 8,
+    "gridwork": 8,  # grid work: registers cases, reads warnings, adds a metric to evaluation
     "web": 9,
     "api": 10,
     "portal": 10,
@@ -36,6 +37,11 @@ FLOORS: dict[str, int] = {
     "atlas": 10,
     "demo": 11,
 }
+#: Apps whose tables stand lower than their work: cases' access rules read the mediator register and
+#: the case team (``mediation.models``), while mediation's own work (agreements, sessions planned,
+#: return visits) uses the case actions, supervision's files and notify. Their ``models`` and
+#: ``*_models`` modules stand on the app's floor above; every other module on this one.
+WORK_FLOORS: dict[str, int] = {"mediation": 8}
 DOORS = 10
 DEMO = 11
 PROJECT = 12  # settings, urls, wsgi, the command line: they wire everything together
@@ -81,8 +87,10 @@ def node_for(parts: tuple[str, ...]) -> Node | None:
     rest = parts[1:]
     if rest and (rest[0] == "demo" or rest[0].startswith("demo")) and head != "demo":
         return Node(head, DEMO, "demo")
-    if rest and rest[0].startswith(DOOR_PREFIXES):
+    if rest and (rest[0].startswith(DOOR_PREFIXES) or rest[0].endswith("_views")):
         return Node(head, max(FLOORS[head], DOORS), "doors")
+    if head in WORK_FLOORS and rest and not (rest[0] == "models" or rest[0].endswith("_models")):
+        return Node(head, WORK_FLOORS[head], "work")
     return Node(head, FLOORS[head])
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
@@ -28,6 +29,7 @@ class MenuItem:
     order: int = 100
     staff: bool = False
     when: Callable[[], bool] | None = None  # shown only while this answers True (e.g. a demo-only page)
+    allow: Callable[[Any], bool] | None = None  # the page's own finer check of the user (e.g. county staff only)
 
     def __init__(
         self,
@@ -38,6 +40,7 @@ class MenuItem:
         order: int = 100,
         staff: bool = False,
         when: Callable[[], bool] | None = None,
+        allow: Callable[[Any], bool] | None = None,
     ) -> None:
         object.__setattr__(self, "key", key)
         object.__setattr__(self, "label", label)
@@ -46,6 +49,7 @@ class MenuItem:
         object.__setattr__(self, "order", order)
         object.__setattr__(self, "staff", staff)
         object.__setattr__(self, "when", when)
+        object.__setattr__(self, "allow", allow)
 
     def visible_to(self, roles: set[str], is_staff: bool) -> bool:
         if self.when is not None and not self.when():
@@ -62,12 +66,15 @@ def register(item: MenuItem) -> MenuItem:
     return item
 
 
-def items_for(roles: Iterable[str], is_staff: bool) -> list[dict[str, str]]:
-    """The entries a user with these role codes sees, in order, as ``{"key", "label", "url"}``."""
+def items_for(roles: Iterable[str], is_staff: bool, user: Any = None) -> list[dict[str, str]]:
+    """The entries a user with these role codes sees, in order, as ``{"key", "label", "url"}`` (an
+    entry with its own ``allow`` check is shown only when ``user`` passes it)."""
     role_set = {str(r) for r in roles}
     out = []
     for item in sorted(_ITEMS.values(), key=lambda i: (i.order, i.key)):
         if not item.visible_to(role_set, is_staff):
+            continue
+        if item.allow is not None and (user is None or not item.allow(user)):
             continue
         try:
             url = reverse(item.url_name)

@@ -58,11 +58,9 @@ def register_labels() -> None:
 
     events.EVENT_LABELS.update(LABELS)
     events.PUBLIC_WORDING.update(PUBLIC)
-    try:
-        from fengqiao.web.views.inbox import KIND_LABELS
-    except ImportError:  # pragma: no cover - the staff pages are not installed
-        return
-    KIND_LABELS.update(INBOX_KINDS)
+    from fengqiao.core import adminlabels
+
+    adminlabels.register("inbox_kind", INBOX_KINDS)  # the staff inbox reads its kinds' labels there too
 
 
 def record(

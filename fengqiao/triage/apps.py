@@ -19,17 +19,15 @@ class TriageConfig(AppConfig):
 
         register_job("triage-retrain", 600, _retrain_when_due(), task="fengqiao.triage.tasks.retrain_nightly")
         from fengqiao.core.menu import MenuItem, register
-        from fengqiao.org.choices import Role
-        from fengqiao.triage.views_learning import MENU_ROLES
-        from fengqiao.web import access
+        from fengqiao.triage.views_learning import MENU_ROLES, QUEUE_MENU_ROLES, may_view
 
-        register(MenuItem("triage-quality", _("分流质量"), "triage:quality", MENU_ROLES, order=62))
+        register(MenuItem("triage-quality", _("分流质量"), "triage:quality", MENU_ROLES, order=62, allow=may_view))
         register(
             MenuItem(
                 "triage-learning",
                 _("主动学习待确认"),
                 "triage:learning_queue",
-                access.TRIAGE_QUEUE - {Role.LEADER},
+                QUEUE_MENU_ROLES,
                 order=63,
             )
         )

@@ -28,6 +28,7 @@ from fengqiao.web.views.common import case_queryset, staff_required, staff_user
 CENTRE_ROLES = frozenset({Role.DISPATCHER, Role.LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN})
 CENTRE_KINDS = frozenset({UnitKind.CENTRE, UnitKind.COUNTY})
 MENU_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.DISPATCHER, Role.LEADER, Role.SUPERVISOR})
+QUEUE_MENU_ROLES = frozenset(access.TRIAGE_QUEUE - {Role.LEADER})  # the learning queue asks for decisions
 
 
 def may_view(user: Any) -> bool:

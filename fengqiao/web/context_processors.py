@@ -26,5 +26,5 @@ def staff(request: HttpRequest) -> dict[str, Any]:
             "supervisor": Role.SUPERVISOR in roles,
             "admin": user.is_staff,
         },
-        "menu": items_for(roles, user.is_staff),
+        "menu": items_for(roles, user.is_staff, user),
     }

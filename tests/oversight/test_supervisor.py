@@ -169,7 +169,7 @@ def test_timeline_page(org: Org, supervisor: Client) -> None:
         assert label in text, label
     assert "白塔镇综治中心 → 仙居县人力资源和社会保障局" in text
     assert f'href="/staff/cases/{case.display_code}/#timeline"' in text
-    assert [it["label"] for it in r.context["items"]][:3] == ["登记受理", "转办", "拒收退回"]
+    assert [it["label"] for it in r.context["items"]][:4] == ["登记受理", "分流完成", "转办", "拒收退回"]
     assert r.context["moves"] == 2
     # Read-only: no forms that post to the case.
     assert "/act/" not in text

@@ -57,7 +57,7 @@ def test_every_menu_entry_answers_200(org: Org, who: str) -> None:
     user = org.user(who)
     c = _client(user)
     links = _menu(c)
-    expected = [i["url"] for i in items_for({g.role for g in user.role_grants()}, user.is_staff)]
+    expected = [i["url"] for i in items_for({g.role for g in user.role_grants()}, user.is_staff, user)]
     assert links == expected
     for url in links:
         r = c.get(url)

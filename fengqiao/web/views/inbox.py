@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from fengqiao.core import adminlabels
 from fengqiao.notify.models import Notification
 from fengqiao.web.views.common import event_title, staff_required, staff_user
 
@@ -44,7 +45,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "n": n,
-            "kind": KIND_LABELS.get(n.kind, _("系统通知")),  # never the raw code
+            "kind": KIND_LABELS.get(n.kind)
+            or adminlabels.lookup("inbox_kind", n.kind)
+            or _("系统通知"),  # never a code
             "event": event_title(n.event.code),
             "reason": n.event.reason,
         }
