@@ -54,4 +54,6 @@ def test_pages_work_under_the_policy(open_session: Any, org: Org) -> None:
     s.shot("api-docs-csp", full_page=False)
     s.goto("/api/redoc/")
     expect(s.page.get_by_text("Fengqiao API").first).to_be_visible(timeout=30_000)
-    assert violations == []
+    # ReDoc's bundle asks for its own footer logo from its CDN: the policy blocks it, as it should (nothing is
+    # fetched from the internet), and the page works without it. Any other violation fails the test.
+    assert [v for v in violations if "cdn.redoc.ly" not in v] == []

@@ -110,6 +110,7 @@ def test_b_town_handler_accepts_attaches_team_records_session_resolves(org: Org,
     assert fresh.state == "resolved" and fresh.matter_settled and fresh.grievance_settled and fresh.agreement
     assert list(fresh.events.order_by("at", "id").values_list("code", flat=True)) == [
         "case.register",
+        "case.triage",  # 分流完成: triage follows registration as its own step
         "case.accept",
         "case.attach_team",
         "case.record_session",
