@@ -8,7 +8,6 @@ saved (signal) or after ``TTL`` seconds (changes made by other processes).
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
 from fengqiao.atlas.coords import wgs84_to_gcj02
+from fengqiao.core.memo import ProcessCache
 from fengqiao.org.choices import UnitKind
 
 TTL = 300.0
@@ -105,24 +105,15 @@ def _lists(geom: Any) -> Any:
     return geom
 
 
-_lock = threading.Lock()
-_areas: Areas | None = None
+_areas: ProcessCache[Areas] = ProcessCache(Areas, TTL)
 
 
 def areas() -> Areas:
-    global _areas
-    a = _areas
-    if a is None or time.monotonic() - a.built > TTL:
-        with _lock:
-            if _areas is None or time.monotonic() - _areas.built > TTL:
-                _areas = Areas()
-            a = _areas
-    return a
+    return _areas.get()
 
 
 def forget(**_: Any) -> None:
-    global _areas
-    _areas = None
+    _areas.forget()
 
 
 post_save.connect(forget, sender="org.Unit", dispatch_uid="atlas-areas")

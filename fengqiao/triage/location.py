@@ -27,6 +27,7 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
+from fengqiao.core.memo import ProcessCache
 from fengqiao.org.choices import UnitKind
 
 TTL = 300.0
@@ -267,24 +268,15 @@ def _grid_shapes(g: Gazetteer) -> tuple[Any, list[int], list[Any]]:
     return (STRtree(polys) if polys else None), ids, polys
 
 
-_lock = threading.Lock()
-_gazetteer: Gazetteer | None = None
+_gazetteer: ProcessCache[Gazetteer] = ProcessCache(Gazetteer, TTL)
 
 
 def gazetteer() -> Gazetteer:
-    global _gazetteer
-    g = _gazetteer
-    if g is None or time.monotonic() - g.built > TTL:
-        with _lock:
-            if _gazetteer is None or time.monotonic() - _gazetteer.built > TTL:
-                _gazetteer = Gazetteer()
-            g = _gazetteer
-    return g
+    return _gazetteer.get()
 
 
 def forget(**_: Any) -> None:
-    global _gazetteer
-    _gazetteer = None
+    _gazetteer.forget()
 
 
 post_save.connect(forget, sender="org.Unit", dispatch_uid="triage-gazetteer")
