@@ -86,7 +86,11 @@ def login_doors(ctx: Context) -> list[Row]:
         final_status, granted = door.attempt(client, ctx.world.door_users[key], PASSWORD, tries + 7)
         client.close()
         locked = sum(1 for s in statuses if s in (403, 429))
-        ok = not granted and accepted_wrong == 0 and server_errors(statuses) == 0 and done == tries
+        # Either the account is locked, or the door refused every attempt before a password was checked (the
+        # per-address limit, 429): then no password was guessed and the owner must still get in — a lock there
+        # would let anyone lock any account out without guessing.
+        never_checked = bool(statuses) and all(s == 429 for s in statuses)
+        ok = (not granted or never_checked) and accepted_wrong == 0 and server_errors(statuses) == 0 and done == tries
         figure = (
             f"{done}/{tries} wrong passwords in {seconds:.0f}s, rotating X-Forwarded-For ({describe_statuses(statuses)};"
             f" {locked} refused); right password {RATE_WINDOW_S}s later → {final_status} "
