@@ -28,6 +28,22 @@ def _pool() -> ThreadPoolExecutor:
         return _executor
 
 
+def _submit(task: Any, args: tuple[Any, ...]) -> None:
+    """Run ``task`` in the pool. A pool that :func:`drain` shut down meanwhile is replaced by a fresh one;
+    when no thread can start any more (the interpreter is exiting), the work runs here and now."""
+    global _executor
+    for _ in range(3):
+        executor = _pool()
+        try:
+            executor.submit(_run_inline, task, args)
+            return
+        except RuntimeError:
+            with _lock:
+                if _executor is executor:
+                    _executor = None
+    _run_inline(task, args)
+
+
 def _run_inline(task: Any, args: tuple[Any, ...]) -> None:
     close_old_connections()
     try:
@@ -48,9 +64,9 @@ def enqueue(task: Any, *args: Any) -> None:
             task.delay(*args)
         except Exception as exc:  # kombu.OperationalError, redis/socket errors: the broker is down
             log.warning("broker unavailable (%s): running %s in-process", type(exc).__name__, task.name)
-            _pool().submit(_run_inline, task, args)
+            _submit(task, args)
     elif settings.FENGQIAO_INPROCESS_TASKS == "thread":
-        _pool().submit(_run_inline, task, args)
+        _submit(task, args)
     else:
         task.apply(args=args, throw=True)
 
@@ -62,3 +78,14 @@ def drain(timeout: float = 10.0) -> None:
         executor, _executor = _executor, None
     if executor is not None:
         executor.shutdown(wait=True, cancel_futures=False)
+
+
+def drain_all(rounds: int = 10) -> None:
+    """Wait until in-process work is done, including work that the finished work queued (a command that
+    exits right after its last action, e.g. demo-setup, must not leave triage or fan-out half-queued)."""
+    for _ in range(rounds):
+        with _lock:
+            idle = _executor is None
+        if idle:
+            return
+        drain()

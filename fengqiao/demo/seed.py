@@ -330,7 +330,10 @@ class DemoBuilder(PeopleSeed):
         )
         act("close", handler)
         if target == "archived":
-            act("archive", staff["dispatcher"])
+            # The owner unit archives: the town's dispatcher for its own cases, else (a department's case)
+            # the handler who closed it — both hold the archive right there.
+            town_case = case.owner_unit_id == staff["dispatcher"].unit_id
+            act("archive", staff["dispatcher"] if town_case else handler)
 
     def _resolution(self, agreement: bool) -> dict[str, Any]:
         return {

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from fengqiao.core.tasks import drain_all
 from fengqiao.demo.seed import DEMO_PASSWORD, DemoBuilder
 
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         sms_log.setLevel(logging.WARNING)
         try:
             builder.build()
+            drain_all()  # triage and fan-out of the last actions run in this process's pool: let them finish
         finally:
             sms_log.setLevel(level)
         from fengqiao.core.dbmaint import optimize
