@@ -61,8 +61,9 @@ class BaseSMSBackend(abc.ABC):
 
     def find_sent(self, message: SMSMessage, since: dt.datetime) -> str | None:
         """The gateway's id of ``message`` if the gateway accepted it at or after ``since``, else None.
-        Raises :class:`DeliveryError` when the gateway cannot answer (the message stays in doubt)."""
-        raise NotImplementedError("this backend cannot look up sent messages")
+        Raises :class:`DeliveryError` when the gateway cannot answer (the message stays in doubt). A backend
+        without a record of what it sent (``can_look_up`` False; the relay never asks it) finds nothing."""
+        return None
 
 
 class ConsoleSMSBackend(BaseSMSBackend):
