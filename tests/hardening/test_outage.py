@@ -289,6 +289,7 @@ def test_broker_down_after_commit_answers_200_and_writes_once(
     finally:
         app.conf.update(saved)
         app._pool = None  # type: ignore[attr-defined]
+        app.amqp._producer_pool = None  # it was bound to the dead broker; later tests publish elsewhere
     assert r.status_code == 200, r.content
     assert "broker unavailable" in caplog.text  # queueing really failed, and was caught
     assert CaseEvent.objects.filter(case=case, code="case.note").count() == 1

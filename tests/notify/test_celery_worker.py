@@ -34,6 +34,14 @@ def _redis_reachable() -> str | None:
     return None
 
 
+def _forget_connections() -> None:
+    """Drop the app's connection pool and its producer pool, both bound to the broker they were made for."""
+    if app._pool is not None:  # type: ignore[attr-defined]
+        app._pool.force_close_all()  # type: ignore[attr-defined]
+    app._pool = None  # type: ignore[attr-defined]
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def real_worker(settings: Any) -> Iterator[list[tuple[str, tuple[Any, ...], bool, str]]]:
     """A worker thread consuming the Redis queue; yields the runs it made (task, args, eager?, thread)."""
@@ -53,6 +61,7 @@ def real_worker(settings: Any) -> Iterator[list[tuple[str, tuple[Any, ...], bool
     saved = {key: app.conf[key] for key in ("task_always_eager", "broker_url")}
     app.conf.task_always_eager = False
     app.conf.broker_url = BROKER_URL
+    _forget_connections()  # an earlier test may have left pools bound to another broker
     try:
         with app.connection_for_write() as conn:
             conn.default_channel.queue_purge(app.conf.task_default_queue)  # messages of earlier runs
@@ -62,7 +71,7 @@ def real_worker(settings: Any) -> Iterator[list[tuple[str, tuple[Any, ...], bool
         task_prerun.disconnect(seen)
         for key, value in saved.items():
             app.conf[key] = value
-        app.pool.force_close_all()
+        _forget_connections()
 
 
 def _wait_for(predicate, timeout: float = 10.0) -> bool:
