@@ -394,7 +394,7 @@ class DemoBuilder(PeopleSeed):
         self.log(f"预警研判: {seed_warnings()}\n")
         from fengqiao.knowledge.demo import seed_knowledge
 
-        self.log(f"知识库: {seed_knowledge(self)}\n")
+        self.log(f"知识库: {seed_knowledge(self, password=DEMO_PASSWORD)}\n")
         from fengqiao.mediation.demo import seed_mediation
 
         self.log(f"调解协议与日程: {seed_mediation()}\n")

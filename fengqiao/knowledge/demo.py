@@ -12,7 +12,9 @@ from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import RoleAssignment, Unit, User
 
 
-def seed_knowledge(builder: Any = None) -> dict[str, Any]:
+def seed_knowledge(builder: Any = None, password: str | None = None) -> dict[str, Any]:
+    """Seed the knowledge ring; the legal aid handler logs in with ``password`` (none given: no usable
+    password, an administrator sets one)."""
     from fengqiao.knowledge import reference, search
     from fengqiao.knowledge.seed import load_articles, load_cases
 
@@ -30,13 +32,12 @@ def seed_knowledge(builder: Any = None) -> dict[str, Any]:
                     "parent": justice,
                 },
             )
-            password = getattr(builder, "password", None) or _demo_password()
             user, _created = User.objects.get_or_create(
                 username="flyz_chengban",
                 defaults={
                     "display_name": "冯援助",
                     "unit": centre,
-                    "password": make_password(password),
+                    "password": make_password(password),  # None: an unusable password
                     "title": "法律援助中心承办人",
                 },
             )
@@ -48,9 +49,3 @@ def seed_knowledge(builder: Any = None) -> dict[str, Any]:
         out["cases"] = load_cases()
     search.bump()
     return out
-
-
-def _demo_password() -> str:
-    from fengqiao.demo.seed import DEMO_PASSWORD
-
-    return DEMO_PASSWORD
