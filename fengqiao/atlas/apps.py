@@ -20,9 +20,18 @@ class AtlasConfig(AppConfig):
 
         register_job("atlas-rollups", 60, refresh_rollups_now, task="fengqiao.atlas.tasks.refresh_rollups")
         register_job("atlas-rollups-rebuild", 86400, rebuild_rollups_now, task="fengqiao.atlas.tasks.rebuild_rollups")
-        register(MenuItem("atlas-map", _("一张图"), "atlas:map", ATLAS_ROLES, order=55))
-        register(MenuItem("atlas-dashboard", _("大屏"), "atlas:dashboard", {Role.LEADER, Role.SUPERVISOR}, order=56))
-        register(MenuItem("atlas-stats", _("统计"), "atlas:stats", ATLAS_ROLES, order=57))
+        register(MenuItem("atlas-map", _("一张图"), "atlas:map", ATLAS_ROLES, order=55, group="situation"))
+        register(
+            MenuItem(
+                "atlas-dashboard",
+                _("大屏"),
+                "atlas:dashboard",
+                {Role.LEADER, Role.SUPERVISOR},
+                order=56,
+                group="situation",
+            )
+        )
+        register(MenuItem("atlas-stats", _("统计"), "atlas:stats", ATLAS_ROLES, order=57, group="situation"))
         # The rollups (atlas/rollup.py): a case save marks the months it touches for the next refresh.
         pre_save.connect(rollup.before_case_save, sender=Case, dispatch_uid="atlas-rollup-before")
         post_save.connect(rollup.after_case_save, sender=Case, dispatch_uid="atlas-rollup-after")

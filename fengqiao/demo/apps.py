@@ -14,4 +14,8 @@ class DemoConfig(AppConfig):
 
         roles = access.WORKBENCH | access.LEADER | access.SUPERVISOR | access.SYSTEMS
         # shown only while the page exists: development SMS backends, never in production
-        register(MenuItem("demo-sms", _("演示短信"), "demo:sms", roles, order=98, staff=True, when=sms.available))
+        register(
+            MenuItem(
+                "demo-sms", _("演示短信"), "demo:sms", roles, order=98, staff=True, when=sms.available, group="system"
+            )
+        )

@@ -30,11 +30,26 @@ def _register_menu() -> None:
 
     leaders = {Role.LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN}
     for item in (
-        MenuItem("eval-ranking", _("矛调指数"), "evaluation:ranking", leaders, order=55),
-        MenuItem("eval-points", _("调解积分"), "evaluation:points", leaders, order=56),
-        MenuItem("eval-supervision", _("挂牌督办"), "evaluation:supervisions", leaders | {Role.HANDLER}, order=57),
-        MenuItem("eval-reports", _("月度报告"), "evaluation:reports", leaders, order=58),
-        MenuItem("eval-figures", _("外部数据"), "evaluation:figures", {Role.SYSTEM_ADMIN}, order=92, staff=True),
+        MenuItem("eval-ranking", _("矛调指数"), "evaluation:ranking", leaders, order=55, group="evaluation"),
+        MenuItem("eval-points", _("调解积分"), "evaluation:points", leaders, order=56, group="evaluation"),
+        MenuItem(
+            "eval-supervision",
+            _("挂牌督办"),
+            "evaluation:supervisions",
+            leaders | {Role.HANDLER},
+            order=57,
+            group="evaluation",
+        ),
+        MenuItem("eval-reports", _("月度报告"), "evaluation:reports", leaders, order=58, group="evaluation"),
+        MenuItem(
+            "eval-figures",
+            _("外部数据"),
+            "evaluation:figures",
+            {Role.SYSTEM_ADMIN},
+            order=92,
+            staff=True,
+            group="system",
+        ),
     ):
         register(item)
 

@@ -13,7 +13,16 @@ class GridworkConfig(AppConfig):
         from fengqiao.gridwork import policy
 
         register(MenuItem("grid-home", _("网格"), "gridwork:home", policy.VIEW_ROLES, order=15))
-        register(MenuItem("grid-supervision", _("网格督导"), "gridwork:supervision", policy.SUPERVISE_ROLES, order=59))
+        register(
+            MenuItem(
+                "grid-supervision",
+                _("网格督导"),
+                "gridwork:supervision",
+                policy.SUPERVISE_ROLES,
+                order=59,
+                group="evaluation",
+            )
+        )
         from fengqiao.gridwork import metrics
 
         metrics.register_evaluation_metric()

@@ -21,7 +21,17 @@ class TriageConfig(AppConfig):
         from fengqiao.core.menu import MenuItem, register
         from fengqiao.triage.views_learning import MENU_ROLES, QUEUE_MENU_ROLES, may_view
 
-        register(MenuItem("triage-quality", _("分流质量"), "triage:quality", MENU_ROLES, order=62, allow=may_view))
+        register(
+            MenuItem(
+                "triage-quality",
+                _("分流质量"),
+                "triage:quality",
+                MENU_ROLES,
+                order=62,
+                allow=may_view,
+                group="evaluation",
+            )
+        )
         register(
             MenuItem(
                 "triage-learning",
@@ -29,6 +39,7 @@ class TriageConfig(AppConfig):
                 "triage:learning_queue",
                 QUEUE_MENU_ROLES,
                 order=63,
+                group="handle",
             )
         )
 

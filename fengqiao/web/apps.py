@@ -28,10 +28,12 @@ def _register_menu() -> None:
         MenuItem("hotline", _("热线坐席"), "channels:hotline", access.HOTLINE, order=40),
         MenuItem("ledger-import", _("台账导入"), "channels:ledger_import", access.LEDGER_IMPORT, order=41),
         MenuItem("posters", _("民生码海报"), "portal:posters", access.POSTERS, order=42),
-        MenuItem("leader", _("领导视图"), "web:leader", access.LEADER, order=50),
-        MenuItem("supervisor", _("监督视图"), "web:supervisor", access.SUPERVISOR, order=70),
-        MenuItem("accountability", _("问责线索"), "supervision:records", access.SUPERVISOR, order=71),
-        MenuItem("systems", _("对接系统"), "channels:systems", access.SYSTEMS, order=90, staff=True),
-        MenuItem("admin", _("后台"), "admin:index", (), order=99, staff=True),
+        MenuItem("leader", _("领导视图"), "web:leader", access.LEADER, order=50, group="situation"),
+        MenuItem("supervisor", _("监督视图"), "web:supervisor", access.SUPERVISOR, order=70, group="supervision"),
+        MenuItem(
+            "accountability", _("问责线索"), "supervision:records", access.SUPERVISOR, order=71, group="supervision"
+        ),
+        MenuItem("systems", _("对接系统"), "channels:systems", access.SYSTEMS, order=90, staff=True, group="system"),
+        MenuItem("admin", _("后台"), "admin:index", (), order=99, staff=True, group="system"),
     ):
         register(item)

@@ -12,7 +12,7 @@ def staff(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not hasattr(user, "role_grants"):
         return {}
-    from fengqiao.core.menu import items_for
+    from fengqiao.core.menu import grouped, items_for
     from fengqiao.notify.models import Notification
     from fengqiao.web import access
 
@@ -26,5 +26,5 @@ def staff(request: HttpRequest) -> dict[str, Any]:
             "supervisor": Role.SUPERVISOR in roles,
             "admin": user.is_staff,
         },
-        "menu": items_for(roles, user.is_staff, user),
+        "menu": grouped(items_for(roles, user.is_staff, user)),
     }

@@ -72,3 +72,44 @@ def test_grid_worker_neither_sees_nor_opens_the_hotline_or_ledger_import(org: Or
     assert c.get("/staff/hotline/").status_code == 403
     assert c.get("/staff/ledger/import/").status_code == 403
     assert c.get("/staff/triage/queue/").status_code == 403
+
+
+def test_grouped_keeps_order_and_shows_a_lone_entry_on_its_own() -> None:
+    from fengqiao.core.menu import grouped
+
+    entries = [
+        {"key": "a", "label": "工作台", "url": "/a/", "group": ""},
+        {"key": "b", "label": "分流待办", "url": "/b/", "group": "handle"},
+        {"key": "c", "label": "调解日程", "url": "/c/", "group": "handle"},
+        {"key": "d", "label": "一张图", "url": "/d/", "group": "situation"},
+    ]
+    shape = grouped(entries)
+    assert shape[0] == {"label": "工作台", "url": "/a/"}
+    assert shape[1]["label"] == "办理" and [i["url"] for i in shape[1]["entries"]] == ["/b/", "/c/"]
+    assert shape[2] == {"label": "一张图", "url": "/d/"}  # the only visible entry of its group
+    assert len(shape) == 3
+
+
+def test_unknown_group_is_refused() -> None:
+    from fengqiao.core.menu import MenuItem
+
+    with pytest.raises(ValueError):
+        MenuItem("x", "x", "web:workbench", group="nowhere")
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "county_leader"])
+def test_header_stays_short_for_the_widest_roles(org: Org, who: str) -> None:
+    """The county's widest menus (about thirty pages) fit one header line: at most ten top-level
+    entries, every page still reachable through its group."""
+    c = _client(org.user(who))
+    page = c.get("/staff/inbox/").content.decode()
+    nav = NAV.search(page)
+    assert nav
+    html = nav.group(1)
+    top = re.sub(r"<details.*?</details>", "<details/>", html, flags=re.S)
+    top_level = len(re.findall(r"<a |<details/>", top))
+    user = org.user(who)
+    flat = items_for({g.role for g in user.role_grants()}, user.is_staff, user)
+    assert len(flat) > 10  # the menu really is wide...
+    assert top_level <= 10  # ...and the header is not
+    assert "<summary" in html

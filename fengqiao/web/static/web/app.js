@@ -228,4 +228,18 @@
   $$("button[data-once]").forEach(function (b) {
     b.form && b.form.addEventListener("submit", function (e) { setTimeout(function () { if (!e.defaultPrevented) b.disabled = true; }, 0); });
   });
+
+  /* Menu groups: one open at a time; a click elsewhere or Escape closes it. */
+  var groups = $$("details[data-navgroup]");
+  groups.forEach(function (g) {
+    g.addEventListener("toggle", function () {
+      if (g.open) groups.forEach(function (o) { if (o !== g) o.open = false; });
+    });
+  });
+  document.addEventListener("click", function (e) {
+    groups.forEach(function (g) { if (g.open && !g.contains(e.target)) g.open = false; });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") groups.forEach(function (g) { if (g.open) { g.open = false; g.querySelector("summary").focus(); } });
+  });
 })();
