@@ -71,6 +71,27 @@ def _fires(trigger: str, event: CaseEvent, case: Case) -> bool:
     return True
 
 
+def _award(
+    rule: PointsRule,
+    source: str,
+    case_id: int,
+    at: Any,
+    cadre_id: int | None,
+    members: Iterable[TeamMember],
+    users: dict[int, Any],
+) -> list[PointsEntry]:
+    """The entries one firing of ``rule`` earns: the cadre's (``cadre_id``) or each team member's."""
+    common = {"rule": rule, "source": source, "case_id": case_id, "points": rule.points, "earned_at": at}
+    if rule.beneficiary == Beneficiary.CADRE:
+        if not cadre_id:
+            return []
+        return [PointsEntry(person=f"u:{cadre_id}", user_id=cadre_id, unit_id=users.get(cadre_id), **common)]
+    return [
+        PointsEntry(person=f"m:{tm.mediator_id}", mediator_id=tm.mediator_id, unit_id=tm.mediator.unit_id, **common)
+        for tm in members
+    ]
+
+
 def _entries_for_event(
     rules: list[PointsRule], event: CaseEvent, case: Case, team: list[TeamMember], users: dict[int, Any]
 ) -> list[PointsEntry]:
@@ -78,37 +99,9 @@ def _entries_for_event(
     for rule in rules:
         if TRIGGER_CODES.get(rule.trigger) != event.code or not _fires(rule.trigger, event, case):
             continue
-        source = f"case_event:{event.pk}"
-        if rule.beneficiary == Beneficiary.CADRE:
-            uid = event.actor_id if rule.trigger in ACTOR_TRIGGERS and event.actor_id else case.handler_id
-            if uid:
-                out.append(
-                    PointsEntry(
-                        rule=rule,
-                        source=source,
-                        person=f"u:{uid}",
-                        user_id=uid,
-                        unit_id=users.get(uid),
-                        case_id=case.pk,
-                        points=rule.points,
-                        earned_at=event.at,
-                    )
-                )
-        else:
-            for tm in team:
-                if tm.added_at <= event.at:
-                    out.append(
-                        PointsEntry(
-                            rule=rule,
-                            source=source,
-                            person=f"m:{tm.mediator_id}",
-                            mediator_id=tm.mediator_id,
-                            unit_id=tm.mediator.unit_id,
-                            case_id=case.pk,
-                            points=rule.points,
-                            earned_at=event.at,
-                        )
-                    )
+        cadre = event.actor_id if rule.trigger in ACTOR_TRIGGERS and event.actor_id else case.handler_id
+        members = [tm for tm in team if tm.added_at <= event.at]
+        out += _award(rule, f"case_event:{event.pk}", case.pk, event.at, cadre, members, users)
     return out
 
 
@@ -120,36 +113,8 @@ def _star_entries(
         for rule in rules:
             if rule.trigger != "star":
                 continue
-            source = f"star:{star.pk}"
-            if rule.beneficiary == Beneficiary.CADRE:
-                uid = star.case.handler_id
-                if uid:
-                    out.append(
-                        PointsEntry(
-                            rule=rule,
-                            source=source,
-                            person=f"u:{uid}",
-                            user_id=uid,
-                            unit_id=users.get(uid),
-                            case_id=star.case_id,
-                            points=rule.points,
-                            earned_at=star.marked_at,
-                        )
-                    )
-            else:
-                for tm in team_by_case.get(star.case_id, []):
-                    out.append(
-                        PointsEntry(
-                            rule=rule,
-                            source=source,
-                            person=f"m:{tm.mediator_id}",
-                            mediator_id=tm.mediator_id,
-                            unit_id=tm.mediator.unit_id,
-                            case_id=star.case_id,
-                            points=rule.points,
-                            earned_at=star.marked_at,
-                        )
-                    )
+            members = team_by_case.get(star.case_id, [])
+            out += _award(rule, f"star:{star.pk}", star.case_id, star.marked_at, star.case.handler_id, members, users)
     return out
 
 
