@@ -7,97 +7,28 @@ or out of scope (403), stale version (412), bad input (400) — must leave every
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
-from fengqiao.cases import inputs
 from fengqiao.cases.actions import (
     ACTIONS,
     ActionForbidden,
     ActionInvalid,
     Actor,
     InvalidTransition,
-    StaleVersion,
     perform,
     register_case,
 )
 from fengqiao.cases.choices import Level
-from fengqiao.cases.models import Case, CaseEvent, CaseUnit
+from fengqiao.cases.models import Case, CaseUnit
 from fengqiao.cases.policy import grant_for, restrict
 from fengqiao.cases.workflow import TRANSITIONS, State
-from fengqiao.core.audit import verify_chain
 from fengqiao.core.models import AuditEntry
-from fengqiao.mediation.models import JointMeeting, MediationSession, Mediator, TeamMember
+from fengqiao.mediation.models import Mediator
+from tests.cases.action_checks import act, refused
 from tests.conftest import Org, case_payload
-from tests.helpers import PATHS, case_in_state, held_at, new_case, valid_input, world_snapshot
+from tests.helpers import case_in_state, new_case, valid_input
 
 pytestmark = pytest.mark.django_db
-
-
-def _json(value: Any) -> Any:
-    return json.loads(json.dumps(value))
-
-
-def act(org: Org, name: str, case: Case, who: str, data: dict[str, Any] | None = None, **kw: Any) -> CaseEvent:
-    """Perform ``name`` and check the invariants of a successful action."""
-    case.refresh_from_db()
-    row_before = inputs.case_field_snapshot(case)
-    state_before, version_before = case.state, case.version
-    events_before = CaseEvent.objects.count()
-    audit_before = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-
-    event = perform(name, case, org.actor(who), data if data is not None else {}, via="test", **kw)
-
-    case.refresh_from_db()
-    assert CaseEvent.objects.count() == events_before + 1, "exactly one new event"
-    assert CaseEvent.objects.filter(case=case).order_by("-id").first() == event
-    assert event.code == f"case.{name}"
-    assert event.state_before == state_before
-    assert event.state_after == case.state
-    assert case.version == version_before + 1
-    assert event.version == case.version
-    assert event.actor == org.user(who)
-    assert event.actor_role, "the grant's role is recorded"
-
-    # before/after hold exactly the changed columns, with their old and new values.
-    event.refresh_from_db()
-    row_after = _json(inputs.case_field_snapshot(case))
-    row_before = _json(row_before)
-    changed = {k for k in row_after if row_after[k] != row_before.get(k)}
-    assert set(event.after) == changed
-    assert set(event.before) == changed
-    assert event.after == {k: row_after[k] for k in changed}
-    assert event.before == {k: row_before[k] for k in changed}
-    assert event.before["version"] == version_before and event.after["version"] == version_before + 1
-    if state_before != case.state:
-        assert (event.before["state"], event.after["state"]) == (state_before, case.state)
-    else:
-        assert "state" not in event.after
-
-    # Exactly one audit row for the action. (Reference data the action touches on the way, such
-    # as a mediator's case count, is audited by its own model signal: never as a case row.)
-    new_rows = list(AuditEntry.objects.filter(seq__gt=audit_before).order_by("seq"))
-    case_rows = [r for r in new_rows if r.action.startswith("case.")]
-    assert len(case_rows) == 1, "exactly one new audit row for the action"
-    assert all(r.object_type != "cases.case" for r in new_rows if r not in case_rows)
-    entry = case_rows[0]
-    assert entry.action == f"case.{name}"
-    assert entry.object_type == "cases.case" and entry.object_id == str(case.pk)
-    assert entry.username == org.user(who).username
-    assert entry.detail == {"event": event.pk, "version": case.version, "state": case.state}
-    return event
-
-
-def refused(exc: type[Exception], org: Org, name: str, case: Case, who: str | Actor, data: Any = None, **kw: Any):
-    """Perform ``name`` expecting ``exc``, and check nothing at all changed."""
-    before = world_snapshot(case)
-    actor = who if isinstance(who, Actor) else org.actor(who)
-    with pytest.raises(exc) as info:
-        perform(name, case, actor, data if data is not None else {}, **kw)
-    assert world_snapshot(case) == before
-    return info.value
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,106 +259,6 @@ def test_add_assist_two_units_at_once(org: Org) -> None:
     assert case.assisting.count() == 2
 
 
-def test_joint_meeting(org: Org) -> None:
-    case = case_in_state(org, State.IN_PROGRESS)
-    act(org, "add_assist", case, "handler1", {"units": [org.dept.pk]})
-    data = {"held_at": held_at(), "attendees": "白塔镇、人社局", "minutes": "会商", "decisions": "人社局牵头核查"}
-    event = act(org, "joint_meeting", case, "dept_handler", data)
-    meeting = JointMeeting.objects.get(case=case)
-    assert event.data["meeting"] == meeting.pk
-    assert event.reason == "人社局牵头核查"
-    assert meeting.recorded_by == org.user("dept_handler")
-    assert case.state == State.IN_PROGRESS
-    err = refused(ActionInvalid, org, "joint_meeting", case, "handler1", {"held_at": "yesterday", "attendees": "a"})
-    assert {"held_at", "minutes"} <= set(err.errors)
-
-
-def test_attach_and_detach_team(org: Org) -> None:
-    case = case_in_state(org, State.IN_PROGRESS)
-    members = [{"mediator": org.mediator.pk, "is_lead": False}, {"mediator": org.mediator2.pk, "is_lead": True}]
-    event = act(org, "attach_team", case, "handler1", {"members": members})
-    assert case.state == State.MEDIATING
-    team = {m.mediator_id: m.is_lead for m in TeamMember.objects.filter(case=case)}
-    assert team == {org.mediator.pk: False, org.mediator2.pk: True}
-    assert [m["mediator"] for m in event.data["members"]] == [org.mediator.pk, org.mediator2.pk]
-    assert Mediator.objects.get(pk=org.mediator.pk).active_cases == 1
-    # The team's mediator now sees the case through the team.
-    assert restrict(Case.objects.all(), org.user("mediator_user")).filter(pk=case.pk).exists()
-
-    err = refused(ActionInvalid, org, "attach_team", case, "handler1", {"members": [{"mediator": org.mediator.pk}]})
-    assert "members" in err.errors
-    err = refused(ActionInvalid, org, "attach_team", case, "handler1", {"members": members[:1] * 2})
-    assert "members" in err.errors
-
-    act(org, "detach_team", case, "handler1", {"mediator": org.mediator2.pk, "reason": "回避"})
-    assert case.state == State.MEDIATING
-    assert Mediator.objects.get(pk=org.mediator2.pk).active_cases == 0
-    event = act(org, "detach_team", case, "handler1", {"mediator": org.mediator.pk, "reason": "调整"})
-    assert case.state == State.IN_PROGRESS, "no team left: back to in progress"
-    assert event.state_after == State.IN_PROGRESS
-    assert not TeamMember.objects.filter(case=case).exists()
-    err = refused(ActionInvalid, org, "detach_team", case, "handler1", {"mediator": org.mediator.pk, "reason": "x"})
-    assert "mediator" in err.errors
-
-
-def test_detach_team_keeps_a_non_mediating_state(org: Org) -> None:
-    case = case_in_state(org, State.MEDIATING)
-    act(org, "pause", case, "handler1", {"reason": "party"})
-    act(org, "resume", case, "handler1")
-    assert case.state == State.MEDIATING
-    act(org, "assign_person", case, "sub1_dispatcher", {"handler": org.user("handler1").pk})
-    assert case.state == State.IN_PROGRESS
-    act(org, "detach_team", case, "handler1", {"mediator": org.mediator.pk, "reason": "调整"})
-    assert case.state == State.IN_PROGRESS
-
-
-def test_record_session_needs_a_place_or_an_https_link(org: Org) -> None:
-    case = case_in_state(org, State.MEDIATING)
-    event = act(
-        org,
-        "record_session",
-        case,
-        "mediator_user",
-        {"held_at": held_at(), "place": "白塔镇调解室", "notes": "首次调解", "outcome": "ongoing"},
-    )
-    assert event.data["place"] == "白塔镇调解室" and event.data["online"] is False
-    assert case.first_contact_at is not None
-    event = act(
-        org,
-        "record_session",
-        case,
-        "handler1",
-        {"held_at": held_at(), "online_url": "https://meet.example.cn/r/123", "notes": "线上会商", "outcome": "agreed"},
-    )
-    assert event.data["online"] is True and event.data["outcome"] == "agreed"
-    assert MediationSession.objects.filter(case=case).count() == 2
-    assert case.state == State.MEDIATING
-
-    err = refused(ActionInvalid, org, "record_session", case, "handler1", {"held_at": held_at(), "notes": "无地点"})
-    assert "place" in err.errors
-    err = refused(
-        ActionInvalid,
-        org,
-        "record_session",
-        case,
-        "handler1",
-        {"held_at": held_at(), "online_url": "http://meet.example.cn/r/1", "notes": "明文链接"},
-    )
-    assert "online_url" in err.errors
-
-
-def test_first_contact(org: Org) -> None:
-    case = case_in_state(org, State.ACCEPTED)
-    event = act(org, "first_contact", case, "handler1", {"method": "visit", "note": "上门走访"})
-    assert case.first_contact_at is not None
-    assert event.data == {"method": "visit"} and event.reason == "上门走访"
-    first = case.first_contact_at
-    act(org, "first_contact", case, "handler1", {"method": "phone"})
-    assert case.first_contact_at == first, "the first contact stays the first"
-    err = refused(ActionInvalid, org, "first_contact", case, "handler1", {"method": "telepathy"})
-    assert "method" in err.errors
-
-
 @pytest.mark.parametrize("state", [State.ACCEPTED, State.IN_PROGRESS, State.MEDIATING])
 def test_pause_and_resume_return_to_the_previous_state(org: Org, state: str) -> None:
     case = case_in_state(org, state)
@@ -610,7 +441,7 @@ def test_instruct_and_answer(org: Org) -> None:
     assert "instruction" in err.errors, "answered once"
 
 
-# Every declared action has a happy-path test above: a new action must come with one.
+# Every declared action has a happy-path test above or in test_team_actions.py: a new action must come with one.
 HAPPY_PATHS = {
     "accept",
     "assign_person",
@@ -663,113 +494,3 @@ def test_extend_once_within_the_policy(org: Org) -> None:
 
 def test_every_action_has_a_happy_path_test() -> None:
     assert set(TRANSITIONS) <= HAPPY_PATHS, set(TRANSITIONS) - HAPPY_PATHS
-
-
-# --------------------------------------------------------------------------------------------
-# refusals
-
-
-@pytest.mark.parametrize("state", list(PATHS))
-def test_illegal_transitions_change_nothing(org: Org, state: str) -> None:
-    case = case_in_state(org, state)
-    other = new_case(org, title="另一件")
-    illegal = [name for name, t in TRANSITIONS.items() if not t.allows(state)]
-    assert illegal
-    for name in illegal:
-        err = refused(InvalidTransition, org, name, case, "dispatcher", valid_input(name, org, other.code))
-        assert err.status == 409
-
-
-def test_close_from_registered_is_an_invalid_transition(org: Org) -> None:
-    case = new_case(org)
-    err = refused(InvalidTransition, org, "close", case, "handler1")
-    assert "待受理" in err.message
-
-
-FORBIDDEN = [
-    # (state, action, who): a role the action does not list, or a unit that does not hold the case.
-    (State.REGISTERED, "accept", "handler2"),  # out of scope (town2)
-    (State.REGISTERED, "accept", "nobody"),  # no role at all
-    (State.REGISTERED, "accept", "sysadmin"),  # administration is not case work
-    (State.REGISTERED, "accept", "leader1"),  # leaders do not accept
-    (State.REGISTERED, "assign_unit", "handler1"),  # dispatching is for dispatchers and leaders
-    (State.REGISTERED, "withdraw", "grid_worker"),  # the grid is below the owner unit
-    (State.REGISTERED, "note", "handler2"),
-    (State.REGISTERED, "update", "supervisor"),  # supervisors watch, they do not act
-    (State.ACCEPTED, "pause", "mediator_user"),
-    (State.ACCEPTED, "resolve", "leader1"),
-    (State.ACCEPTED, "refer", "sub1_dispatcher"),
-    (State.ACCEPTED, "escalate", "dept_handler"),
-    (State.MEDIATING, "record_session", "county_leader"),
-    (State.MEDIATING, "record_session", "handler2"),
-    (State.MEDIATING, "detach_team", "mediator_user"),  # a team member may not reshape the team
-    (State.RESOLVED, "close", "leader1"),
-    (State.RESOLVED, "reopen", "handler1"),
-    (State.CLOSED, "archive", "leader1"),
-    (State.CLOSED, "rate", "taskforce_handler"),
-]
-
-
-@pytest.mark.parametrize(("state", "name", "who"), FORBIDDEN)
-def test_forbidden_changes_nothing(org: Org, state: str, name: str, who: str) -> None:
-    case = case_in_state(org, state)
-    assert grant_for(org.user(who), name, case) is None
-    err = refused(ActionForbidden, org, name, case, who, valid_input(name, org))
-    assert err.status == 403
-
-
-def test_citizen_may_not_run_staff_actions(org: Org) -> None:
-    case = new_case(org)
-    refused(ActionForbidden, org, "close", case_in_state(org, State.RESOLVED), Actor.citizen("王小明"))
-    refused(ActionForbidden, org, "accept", case, Actor.citizen("王小明"))
-
-
-@pytest.mark.parametrize("delta", [-1, 1])
-def test_stale_version_changes_nothing(org: Org, delta: int) -> None:
-    case = new_case(org)
-    act(org, "note", case, "handler1", {"text": "v2"})
-    err = refused(StaleVersion, org, "accept", case, "handler1", {}, expected_version=case.version + delta)
-    assert err.status == 412
-    act(org, "accept", case, "handler1", {}, expected_version=case.version)
-
-
-BAD_INPUT = [
-    ("assign_person", {}, "handler"),
-    ("assign_person", {"handler": 999999}, "handler"),
-    ("assign_unit", {"unit": "abc"}, "unit"),
-    ("assign_unit", {"unit": 999999}, "unit"),
-    ("transfer", {"unit": "dept", "reason": ""}, "reason"),
-    ("escalate", {"reason": "x" * 2001}, "reason"),
-    ("add_assist", {"units": []}, "units"),
-    ("pause", {"reason": "holiday"}, "reason"),
-    ("note", {"text": ""}, "text"),
-    ("note", {"text": "x", "public": "maybe"}, "public"),
-    ("update", {"people_count": 0}, "people_count"),
-    ("update", {"title": ""}, "title"),
-    ("update", {"location_unit": 999999}, "location_unit"),
-    ("merge", {}, "into"),
-]
-
-
-@pytest.mark.parametrize(("name", "data", "field"), BAD_INPUT)
-def test_bad_input_changes_nothing(org: Org, name: str, data: dict[str, Any], field: str) -> None:
-    case = new_case(org)
-    if data.get("unit") == "dept":
-        data = {**data, "unit": org.dept.pk}
-    err = refused(ActionInvalid, org, name, case, "dispatcher", data)
-    assert err.status == 400
-    assert field in err.errors, err.errors
-
-
-def test_unknown_action(org: Org) -> None:
-    case = new_case(org)
-    refused(ActionInvalid, org, "teleport", case, "dispatcher")
-
-
-def test_audit_chain_verifies_after_a_full_life(org: Org) -> None:
-    case = case_in_state(org, State.CLOSED)
-    act(org, "rate", case, "handler1", {"satisfaction": "satisfied"})
-    act(org, "archive", case, "sub1_dispatcher")
-    count, problem = verify_chain()
-    assert problem is None
-    assert count == AuditEntry.objects.count()
