@@ -88,11 +88,11 @@ class LedgerLine(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
     delta = serializers.IntegerField()
     reason = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
 
 
 class Difference(serializers.Serializer[Any]):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     expected = serializers.IntegerField(allow_null=True)
     recorded = serializers.IntegerField(allow_null=True)
 

@@ -31,10 +31,10 @@ def villages(user: Any) -> list[Unit]:
     return list(volunteer_units(user, (UnitKind.VILLAGE,)).select_related("parent")[:500])
 
 
-def pick_village(request: HttpRequest, user: Any) -> tuple[list[Unit], Unit | None]:
+def pick_village(request: HttpRequest, user: Any, raw: str = "") -> tuple[list[Unit], Unit | None]:
     """The villages in ``user``'s scope and the one asked for (?village=, else the first)."""
     choices = villages(user)
-    raw = request.GET.get("village") or request.POST.get("village") or ""
+    raw = raw or request.GET.get("village") or request.POST.get("village") or ""
     if raw:
         chosen = next((v for v in choices if str(v.pk) == raw), None)
         if chosen is None:
@@ -87,8 +87,10 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "gridwork/vol/person.html", context)
 
 
-def _shop(request: HttpRequest, user: Any, extra: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
-    choices, village = pick_village(request, user)
+def _shop(
+    request: HttpRequest, user: Any, extra: dict[str, Any] | None = None, status: int = 200, village_id: str = ""
+) -> HttpResponse:
+    choices, village = pick_village(request, user, village_id)
     context: dict[str, Any] = {"villages": choices, "village": village, "errors": {}, "values": {}, "edit_errors": {}}
     if village is not None:
         reds = Redemption.objects.filter(reward__village=village).select_related("reward", "volunteer")
@@ -133,9 +135,8 @@ def reward_edit(request: HttpRequest, pk: int) -> HttpResponse:
         va.edit_reward(user, r, form_data(request, REWARD_FIELDS))
     except ActionError as exc:
         errors = errs(exc)
-        request.GET = request.GET.copy()
-        request.GET["village"] = str(r.village_id)
-        return _shop(request, user, {"edit_errors": {r.pk: errors}, "edit_values": request.POST}, exc.status)
+        extra = {"edit_errors": {r.pk: errors}}
+        return _shop(request, user, extra, exc.status, village_id=str(r.village_id))
     messages.success(request, _("已保存。"))
     return redirect(reverse("gridwork:vol_shop") + f"?village={r.village_id}")
 

@@ -102,11 +102,13 @@ def vol_home(request: HttpRequest) -> HttpResponse:
         context["verified"] = True
         return _private(render(request, "portal/volunteer/enter.html", context))
     errors: dict[str, list[str]] = {}
+    if not request.POST.get("name", "").strip():
+        errors["name"] = ["请填写姓名。"]
     raw = request.POST.get("village", "")
     village = Unit.objects.filter(pk=int(raw), kind=UnitKind.VILLAGE).first() if raw.isdigit() else None
     if village is None:
         errors["village"] = ["请选择您所在的村（社区）。"]
-    else:
+    if not errors and village is not None:
         try:
             va.join(village, {"name": request.POST.get("name", ""), "phone": phone}, proved)
         except ActionError as exc:

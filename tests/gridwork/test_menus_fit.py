@@ -12,7 +12,16 @@ from tests.conftest import Org
 
 pytestmark = pytest.mark.django_db
 
-WHO = ["grid_worker", "handler1", "leader1", "sub1_dispatcher", "dispatcher", "supervisor", "mediator_user", "dept_handler"]
+WHO = [
+    "grid_worker",
+    "handler1",
+    "leader1",
+    "sub1_dispatcher",
+    "dispatcher",
+    "supervisor",
+    "mediator_user",
+    "dept_handler",
+]
 
 
 @pytest.mark.parametrize("who", WHO)

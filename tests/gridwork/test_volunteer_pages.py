@@ -92,7 +92,9 @@ def test_publish_edit_cancel(org: Org) -> None:
     va.sign_up(org.user("leader1"), a, v)
     r = c.post(f"/staff/volunteers/a/{a.pk}/edit/", form(org, capacity="0"))
     assert r.status_code == 400
-    assert "已有1人报名" in err_under(r.content.decode(), "capacity") or "1" in err_under(r.content.decode(), "capacity")
+    assert "已有1人报名" in err_under(r.content.decode(), "capacity") or "1" in err_under(
+        r.content.decode(), "capacity"
+    )
     a.refresh_from_db()
     assert a.capacity == 10
     r = c.post(f"/staff/volunteers/a/{a.pk}/edit/", form(org, title="河道清洁（改期）", capacity="12"))
