@@ -151,15 +151,22 @@ def seed_gridwork(seeder: Any = None, days: int = 14, seed: int = 19) -> str:
     return "、".join(f"{k} {v}" for k, v in counts.items())
 
 
-ACTIVITIES = [
-    ("河道清洁志愿活动", "村口溪边集合", 3, 10),
-    ("邻里矛盾排查走访", "村委会二楼", 2, 10),
-    ("敬老院陪伴服务", "镇敬老院", 2, 15),
-    ("反诈宣传进农户", "村文化礼堂", 2, 10),
-    ("平安巡逻（夜间）", "村委会门口", 2, 20),
-    ("垃圾分类劝导", "村垃圾分类亭", 2, 10),
-    ("防汛隐患排查", "水库管理房", 3, 15),
+ACTIVITIES = [  # title, place ({v}: the village, {t}: the town), hours, points an hour, starting hours
+    ("河道清洁志愿活动", "{v}溪边集合点", 3, 10, (8, 14)),
+    ("邻里矛盾排查走访", "{v}便民服务中心", 2, 10, (9, 14)),
+    ("敬老院陪伴服务", "{t}敬老院", 2, 15, (9, 14)),
+    ("反诈宣传进农户", "{v}文化礼堂", 2, 10, (9, 19)),
+    ("平安巡逻（夜间）", "{v}便民服务中心门口", 2, 20, (19, 20)),
+    ("垃圾分类劝导", "{v}垃圾分类亭", 2, 10, (7, 16)),
+    ("防汛隐患排查", "{v}山塘水库", 3, 15, (8, 14)),
 ]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙朱胡林郑"
+GIVEN = ["秀英", "建国", "美玲", "志强", "丽华", "海燕", "国平", "小燕", "伟民", "春梅", "德明", "金花", "永清", "雪芬"]
+
+
+def _short(name: str) -> str:
+    """白塔下街社区居委会 → 白塔下街社区, 埠头村委会 → 埠头村."""
+    return name.replace("社区居委会", "社区").replace("居委会", "社区").replace("村委会", "村")
 REWARDS = [
     ("洗衣液（2kg）", 30, 20),
     ("食用油（5L）", 80, 10),
@@ -201,7 +208,10 @@ def seed_volunteers(seeder: Any = None, villages: int = 4, seed: int = 1919) -> 
     from fengqiao.org.models import RoleAssignment
 
     grid_ids = RoleAssignment.objects.filter(role="grid_worker", unit__kind="grid").values("unit__parent")
-    chosen = list(Unit.objects.filter(pk__in=grid_ids, kind="village").order_by("path")[:villages])
+    baita = RoleAssignment.objects.filter(user__username="wgy_baita").values_list("unit__parent", flat=True).first()
+    # the demo's grid worker (wgy_baita) and town leader (bt_lingdao) see theirs first
+    pool = sorted(Unit.objects.filter(pk__in=grid_ids, kind="village"), key=lambda u: (u.pk != baita, u.path))
+    chosen = pool[:villages]
     counts = {"volunteers": 0, "activities": 0, "signups": 0, "points": 0, "redemptions": 0}
     for vi, village in enumerate(chosen):
         gw, leader = _organisers(village)
@@ -215,7 +225,7 @@ def seed_volunteers(seeder: Any = None, villages: int = 4, seed: int = 1919) -> 
                 DEMO_VOLUNTEER
                 if vi == 0 and i == 0
                 else (
-                    seeder.person_name() if seeder is not None else rng.choice(["李秀英", "张伟", "陈建华"]) + str(i),
+                    seeder.person_name() if seeder is not None else rng.choice(SURNAMES) + rng.choice(GIVEN),
                     f"139{rng.randint(0, 99999999):08d}",
                 )
             )
@@ -233,14 +243,14 @@ def seed_volunteers(seeder: Any = None, villages: int = 4, seed: int = 1919) -> 
             + [now + dt.timedelta(days=d) for d in (3, 9)]
         )
         for k, start_day in enumerate(starts):
-            title, place, hours, pph = ACTIVITIES[(vi + k) % len(ACTIVITIES)]
+            title, place, hours, pph, at_hours = ACTIVITIES[(vi + k) % len(ACTIVITIES)]
             start = timezone.localtime(start_day, tz).replace(
-                hour=rng.choice([8, 9, 14, 19]), minute=0, second=0, microsecond=0
+                hour=rng.choice(at_hours), minute=0, second=0, microsecond=0
             )
             by, unit = (gw, grid) if (gw is not None and grid is not None and k % 2 == 0) else (leader, village)
             data = {
                 "title": title,
-                "place": f"{village.name}{place}" if "镇" not in place else place,
+                "place": place.format(v=_short(village.name), t=village.parent.name if village.parent else ""),
                 "starts_at": start.isoformat(),
                 "ends_at": (start + dt.timedelta(hours=hours)).isoformat(),
                 "capacity": rng.choice([8, 10, 12]),
