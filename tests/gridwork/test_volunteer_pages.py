@@ -188,3 +188,12 @@ def test_ranking_page_per_village(org: Org) -> None:
     PointsEntry.objects.create(volunteer=b, delta=-25, source="test:b2", reason="兑换")
     html = page(org).get(f"/staff/volunteers/ranking/?village={org.village1.pk}").content.decode()
     assert html.index("李*明") < html.index("王*红") and "30 分" in html  # spending does not lower the rank
+
+
+def test_staff_pages_in_english(org: Org, settings: Any) -> None:
+    c = page(org)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = c.get("/staff/volunteers/").content.decode()
+    assert "Publish an activity" in html and "Coming up" in html and "发布活动" not in html
+    html = c.get(f"/staff/volunteers/shop/?village={org.village1.pk}").content.decode()
+    assert "Points shop" in html and "Add an item" in html
