@@ -401,6 +401,9 @@ class DemoBuilder(PeopleSeed):
         from fengqiao.gridwork.demo import seed_gridwork
 
         self.log(f"网格工作: {seed_gridwork(self)}\n")
+        from fengqiao.gridwork.demo import seed_volunteers
+
+        self.log(f"平安志愿: {seed_volunteers(self)}\n")
         from fengqiao.triage.demo_learning import seed_learning
 
         self.log(f"分流学习: {seed_learning()}\n")

@@ -13,6 +13,7 @@ class GridworkConfig(AppConfig):
         from fengqiao.gridwork import policy
 
         register(MenuItem("grid-home", _("网格"), "gridwork:home", policy.VIEW_ROLES, order=15))
+        register(MenuItem("volunteers", _("志愿服务"), "gridwork:vol_home", policy.VOLUNTEER_ROLES, order=16))
         register(
             MenuItem(
                 "grid-supervision",

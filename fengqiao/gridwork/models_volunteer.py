@@ -24,7 +24,10 @@ class Volunteer(models.Model):
     phone = EncryptedTextField(_("手机号"))
     phone_hash = models.CharField(max_length=64, unique=True, editable=False)
     joined_at = models.DateTimeField(default=timezone.now)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty when the citizen joined on the portal with their verified phone.
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("志愿者")
@@ -49,6 +52,8 @@ class Activity(models.Model):
     points_per_hour = models.PositiveIntegerField(_("每小时积分"), default=10)
     signed_up = models.PositiveIntegerField(_("已报名"), default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-starts_at"]
@@ -58,6 +63,26 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def places_left(self) -> int:
+        return max(0, self.capacity - self.signed_up)
+
+    @property
+    def state(self) -> str:
+        """已取消 / 已结束 / 进行中 / 报名中 (a label for the pages)."""
+        now = timezone.now()
+        if self.cancelled_at:
+            return str(_("已取消"))
+        if self.ends_at <= now:
+            return str(_("已结束"))
+        if self.starts_at <= now:
+            return str(_("进行中"))
+        return str(_("报名中"))
+
+    @property
+    def open_for_signup(self) -> bool:
+        return self.cancelled_at is None and self.ends_at > timezone.now() and self.signed_up < self.capacity
+
 
 class SignUp(models.Model):
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="signups")
@@ -66,11 +91,16 @@ class SignUp(models.Model):
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("签退时间"), null=True, blank=True)
     minutes = models.PositiveIntegerField(_("服务时长（分钟）"), default=0)
+    cancelled_at = models.DateTimeField(_("取消报名时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("活动报名")
         verbose_name_plural = _("活动报名")
         constraints = [models.UniqueConstraint(fields=["activity", "volunteer"], name="signup_once")]
+
+    @property
+    def hours(self) -> str:
+        return f"{self.minutes / 60:.1f}"
 
 
 class PointsEntry(models.Model):
@@ -114,13 +144,31 @@ class Reward(models.Model):
         return self.name
 
 
+class RedemptionStatus(models.TextChoices):
+    REQUESTED = "requested", _("待领取")
+    DONE = "done", _("已领取")
+    CANCELLED = "cancelled", _("已撤销")
+
+
 class Redemption(models.Model):
+    """A redemption holds the points and the item from the moment it is asked for (on the portal, or
+    by staff at the counter); staff confirm the hand-over, or cancel it (points and stock come back)."""
+
     reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
     volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="redemptions")
-    cost = models.PositiveIntegerField()
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cost = models.PositiveIntegerField(_("所需积分"))
+    at = models.DateTimeField(_("兑换时间"), default=timezone.now)
+    # Empty when the volunteer asked on the portal.
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RedemptionStatus.choices, default=RedemptionStatus.DONE, db_index=True
+    )
+    settled_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
+        ordering = ["-at", "-pk"]
         verbose_name = _("兑换记录")
         verbose_name_plural = _("兑换记录")

@@ -81,3 +81,31 @@ def can_view_grid(user: Any, grid: Unit) -> bool:
 
 def can_supervise(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_role(*SUPERVISE_ROLES))
+
+
+# Volunteer work (平安志愿): the desks that publish activities, record hours and run the 道德超市, each
+# in its own subtree (a grid worker in the grid, a village or town desk in its area).
+VOLUNTEER_ROLES = frozenset({G, D, H, L})
+
+
+def volunteer_q(user: Any, field: str) -> Q:
+    q = Q(pk__in=[])
+    for p in scope_paths(user, VOLUNTEER_ROLES):
+        q |= subtree_q(field, p)
+    return q
+
+
+def volunteer_units(user: Any, kinds: tuple[str, ...]) -> QuerySet[Unit]:
+    """Active units of these kinds in ``user``'s volunteer scope, in tree order."""
+    if not getattr(user, "is_authenticated", False):
+        return Unit.objects.none()
+    return Unit.objects.filter(volunteer_q(user, "path"), kind__in=kinds, is_active=True).order_by("path")
+
+
+def can_run_volunteers(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_role(*VOLUNTEER_ROLES))
+
+
+def can_run_shop(user: Any) -> bool:
+    """Someone who looks after at least one village's 道德超市 (a village, town or county desk)."""
+    return can_run_volunteers(user) and volunteer_units(user, (UnitKind.VILLAGE,)).exists()
