@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from fengqiao.cases.actions import ActionForbidden, Actor, InvalidTransition
@@ -39,7 +40,7 @@ def _labels(case: Case) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     counts: dict[str, int] = {}
     for p in case.parties.order_by("role", "pk"):
-        role = str(PartyRole(p.role).label) if p.role in PartyRole.values else _("当事人")
+        role = str(PartyRole(p.role).label) if p.role in PartyRole.values else "当事人"
         n = counts.get(role, 0)
         counts[role] = n + 1
         label = f"{role}{ORDINALS[n % len(ORDINALS)]}"
@@ -52,25 +53,27 @@ def _labels(case: Case) -> list[tuple[str, str]]:
             if value:
                 out.append((value, ""))
         if p.address:
-            out.append((p.address.strip(), _("某地")))
+            out.append((p.address.strip(), "某地"))
     if case.address_text:
-        out.append((case.address_text.strip(), _("某地")))
+        out.append((case.address_text.strip(), "某地"))
     return sorted((x for x in out if x[0]), key=lambda x: -len(x[0]))
 
 
 def anonymise_text(text: str, labels: list[tuple[str, str]]) -> str:
     for value, label in labels:
         text = text.replace(value, label)
-    text = AMOUNT.sub(lambda m: _("若干") + m.group(1), text)
-    text = DATE.sub(_("某日"), text)
+    text = AMOUNT.sub(lambda m: "若干" + m.group(1), text)
+    text = DATE.sub("某日", text)
     text = scrub(text)
     text = re.sub(r"[ \t\u3000]{2,}", " ", text)
     return re.sub(r" ?([，。；：、）]) ?", r"\1", text).strip()
 
 
 def anonymise(case: Case) -> dict[str, Any]:
-    """A draft library entry for ``case``, without personal data."""
-    labels = _labels(case)
+    """A draft library entry for ``case``, without personal data (written in Chinese, whatever the
+    language of the request)."""
+    with translation.override("zh-hans"):
+        labels = _labels(case)
     sessions = MediationSession.objects.filter(case=case).order_by("held_at")
     notes = [s.notes for s in sessions if s.notes][:4]
     resolution = "\n".join([*notes, case.result_summary or ""]).strip()
@@ -78,7 +81,7 @@ def anonymise(case: Case) -> dict[str, Any]:
     return {
         "title": anonymise_text(case.title, labels)[:100],
         "facts": anonymise_text(case.description, labels)[:5000],
-        "resolution": anonymise_text(resolution or _("经调解，双方达成一致。"), labels)[:5000],
+        "resolution": anonymise_text(resolution or "经调解，双方达成一致。", labels)[:5000],
         "takeaway": "",
         "keywords": " ".join(x for x in (cat.name if cat else "", case.domain.name if case.domain else "") if x),
         "category": cat.code if cat else "",

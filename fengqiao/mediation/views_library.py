@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.cases.actions import ActionError
@@ -63,5 +64,5 @@ def propose(request: HttpRequest, code: str) -> HttpResponse:
     except ActionError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "已推荐入案例库，个人信息已去除，待县级审核公开。")
+        messages.success(request, _("已推荐入案例库，个人信息已去除，待县级审核公开。"))
     return redirect(reverse("web:case", args=[case.display_code]) + "#library")
