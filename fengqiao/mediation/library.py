@@ -46,7 +46,7 @@ def _labels(case: Case) -> list[tuple[str, str]]:
         label = f"{role}{ORDINALS[n % len(ORDINALS)]}"
         name = (p.name or "").strip()
         if name:
-            out.append((name, label))
+            out += [(name, label), (f"{role}{name}", label), (f"当事人{name}", label)]
             if p.kind == PartyKind.PERSON and len(name) >= 3:
                 out.append((name[1:], label))  # the given name alone ("小明")
         for value in (p.phone, p.id_number):
@@ -59,14 +59,32 @@ def _labels(case: Case) -> list[tuple[str, str]]:
     return sorted((x for x in out if x[0]), key=lambda x: -len(x[0]))
 
 
+# Placeholders while the scrubber runs: private-use characters that none of its patterns touch (a
+# written "王某" or "于某日" would be taken for a name and removed).
+_TOKEN = 0xE000
+EMPTY_LABEL = re.compile(
+    r"[（(][\s，,、:：]*(?:(?:联系)?电话|手机号?码?|身份证号?码?|证件号码?)?(?:[\s，,、:：]*(?:(?:联系)?电话|手机号?码?|身份证号?码?|证件号码?))*[\s，,、:：]*[）)]"
+)
+
+
 def anonymise_text(text: str, labels: list[tuple[str, str]]) -> str:
+    words: list[str] = []
+
+    def token(word: str) -> str:
+        words.append(word)
+        return chr(_TOKEN + len(words) - 1)
+
     for value, label in labels:
-        text = text.replace(value, label)
-    text = AMOUNT.sub(lambda m: "若干" + m.group(1), text)
-    text = DATE.sub("某日", text)
+        if value in text:
+            text = text.replace(value, token(label))
+    text = AMOUNT.sub(lambda m: token("若干" + m.group(1)), text)
+    text = DATE.sub(lambda m: token("某日"), text)
     text = scrub(text)
+    for i, word in enumerate(words):
+        text = text.replace(chr(_TOKEN + i), word)
+    text = EMPTY_LABEL.sub("", text)  # "（电话，身份证）" left without their numbers
     text = re.sub(r"[ \t\u3000]{2,}", " ", text)
-    return re.sub(r" ?([，。；：、）]) ?", r"\1", text).strip()
+    return re.sub(r" ?([，。；：、（）]) ?", r"\1", text).strip()
 
 
 def anonymise(case: Case) -> dict[str, Any]:

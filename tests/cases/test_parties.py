@@ -48,7 +48,7 @@ def test_add_a_second_applicant_and_a_respondent(org: Org) -> None:
         "party": p.pk,
         "party_role": "applicant",
         "party_name": "王*红",
-        "fields": ["address", "name", "phone"],
+        "party_fields": ["address", "name", "phone"],
         "new_party": True,
     }
     assert event.reason == "共同申请人"
@@ -74,7 +74,7 @@ def test_correct_a_party_keeps_what_is_left_blank(org: Org) -> None:
     )
     respondent.refresh_from_db()
     assert (respondent.name, respondent.phone) == ("李大年", "13900002222"), "blank name unchanged; phone normalised"
-    assert event.data["fields"] == ["phone"] and event.data["new_party"] is False
+    assert event.data["party_fields"] == ["phone"] and event.data["new_party"] is False
     assert event.data["party_name"] == "李*年"
     # Neither the event nor its audit row holds the values (they stay encrypted on the party row).
     entry = AuditEntry.objects.filter(action="case.edit_party").latest("seq")

@@ -45,6 +45,7 @@ def test_case_page_adds_a_second_applicant_and_corrects_a_phone(org: Org) -> Non
     assert "王*红" in body and "137****2222" in body and "139****2222" in body
     assert "王小红" not in body and "13700002222" not in body and "13900002222" not in body
     assert "更正项目" in body and "电话" in body  # the timeline names the field, not the value
+    assert "name、phone" not in body and "修改项" not in body, "no raw field codes on the page"
 
 
 def test_case_page_error_stands_under_its_field(org: Org) -> None:

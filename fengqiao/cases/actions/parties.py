@@ -53,6 +53,6 @@ def _edit_party(ctx: Ctx) -> None:
         "party": party.pk,
         "party_role": party.role,
         "party_name": party.masked_name,
-        "fields": changed,
+        "party_fields": changed,
         "new_party": created,
     }

@@ -112,11 +112,11 @@ def event_details(event: CaseEvent, units: dict[int, str]) -> list[tuple[str, st
             "address": gettext("住址"),
             "vulnerable": gettext("弱势群体"),
         }
-        if d.get("fields"):
+        if d.get("party_fields"):
             out.append(
                 (
                     gettext("更正项目") if not d.get("new_party") else gettext("已填项目"),
-                    "、".join(labels.get(f, f) for f in d["fields"]),
+                    "、".join(labels.get(f, f) for f in d["party_fields"]),
                 )
             )
     if event.code == "case.detach_team" and d.get("name"):
