@@ -370,19 +370,6 @@ def test_attach_and_detach_team(org: Org) -> None:
     assert "mediator" in err.errors
 
 
-def test_assigning_a_handler_keeps_a_case_in_mediation(org: Org) -> None:
-    case = case_in_state(org, State.MEDIATING)
-    act(org, "pause", case, "handler1", {"reason": "party"})
-    act(org, "resume", case, "handler1")
-    assert case.state == State.MEDIATING
-    event = act(org, "assign_person", case, "sub1_dispatcher", {"handler": org.user("handler1").pk})
-    assert case.state == State.MEDIATING and event.state_after == State.MEDIATING
-    assert case.handler == org.user("handler1")
-    act(org, "record_session", case, "mediator_user", valid_input("record_session", org))  # 记录调解 stays
-    act(org, "detach_team", case, "handler1", {"mediator": org.mediator.pk, "reason": "调整"})
-    assert case.state == State.IN_PROGRESS, "the last member gone: back to 办理中"
-
-
 def test_record_session_needs_a_place_or_an_https_link(org: Org) -> None:
     case = case_in_state(org, State.MEDIATING)
     event = act(

@@ -10,6 +10,7 @@ from fengqiao.cases.actions import perform
 from fengqiao.cases.actions.team import recount_in_hand
 from fengqiao.cases.workflow import State
 from fengqiao.mediation.models import Mediator
+from tests.cases.test_actions import act
 from tests.conftest import Org
 from tests.helpers import case_in_state, valid_input
 
@@ -90,3 +91,16 @@ def test_recount_repairs_a_drifted_counter(org: Org) -> None:
     Mediator.objects.filter(pk=org.mediator2.pk).update(active_cases=3)
     recount_in_hand([org.mediator.pk, org.mediator2.pk])
     assert (in_hand(org.mediator), in_hand(org.mediator2)) == (1, 0)
+
+
+def test_assigning_a_handler_keeps_a_case_in_mediation(org: Org) -> None:
+    case = case_in_state(org, State.MEDIATING)
+    act(org, "pause", case, "handler1", {"reason": "party"})
+    act(org, "resume", case, "handler1")
+    assert case.state == State.MEDIATING
+    event = act(org, "assign_person", case, "sub1_dispatcher", {"handler": org.user("handler1").pk})
+    assert case.state == State.MEDIATING and event.state_after == State.MEDIATING
+    assert case.handler == org.user("handler1")
+    act(org, "record_session", case, "mediator_user", valid_input("record_session", org))  # 记录调解 stays
+    act(org, "detach_team", case, "handler1", {"mediator": org.mediator.pk, "reason": "调整"})
+    assert case.state == State.IN_PROGRESS, "the last member gone: back to 办理中"
