@@ -59,6 +59,7 @@ def valid_input(name: str, org: Org, other_code: str = "") -> dict[str, Any]:
         "instruct": {"text": "请尽快化解，注意稳控"},
         "answer_instruction": {"instruction": 1, "answer": "已落实"},
         "extend": {"days": 5, "consent": "双方当事人同意延长"},
+        "edit_party": {"role": "applicant", "name": "王小红", "phone": "13700002222", "reason": "共同申请人"},
     }[name]
 
 

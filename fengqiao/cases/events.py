@@ -34,6 +34,7 @@ EVENT_LABELS: dict[str, Any] = {
     "case.merge": _("合并"),
     "case.archive": _("归档"),
     "case.update": _("修改信息"),
+    "case.edit_party": _("登记/更正当事人"),
     "case.note": _("备注"),
     "case.instruct": _("领导批示"),
     "case.colour": _("督办变色"),

@@ -98,6 +98,35 @@ class PartyInput(serializers.Serializer):
         return value.replace(" ", "").removeprefix("+86")
 
 
+class PartyEditInput(serializers.Serializer):
+    """登记/更正当事人: with ``party`` the fields given correct that party (blank: unchanged, since the
+    page shows them masked); without it a new party is added to the case (a name is then required)."""
+
+    party = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    role = serializers.ChoiceField(choices=PartyRole.choices, required=False)
+    kind = serializers.ChoiceField(choices=PartyKind.choices, required=False)
+    name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, validators=[_django_validator(validate_phone)]
+    )
+    id_number = serializers.CharField(
+        max_length=18, required=False, allow_blank=True, validators=[_django_validator(validate_id_number)]
+    )
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    vulnerable = serializers.BooleanField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=2000)
+
+    def validate_id_number(self, value: str) -> str:
+        return value.strip().upper()
+
+    def validate_phone(self, value: str) -> str:
+        return value.replace(" ", "").removeprefix("+86")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A blank text field means "unchanged": drop it (and a null tick box) before the action sees it.
+        return {k: v for k, v in attrs.items() if v not in ("", None) or k == "party"}
+
+
 class RegisterInput(serializers.Serializer):
     title = serializers.CharField(max_length=100)
     description = serializers.CharField(max_length=5000)

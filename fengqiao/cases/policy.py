@@ -50,6 +50,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "merge": frozenset({D, H}),
     "archive": frozenset({D, H}),
     "update": frozenset({D, H}),
+    "edit_party": frozenset({D, H}),
     "note": frozenset({D, H, M, G, L}),
     "instruct": frozenset({L}),
     "answer_instruction": frozenset({D, H, G}),

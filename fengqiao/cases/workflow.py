@@ -69,7 +69,9 @@ TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
         _t("accept", {State.REGISTERED, State.DISPATCHED}, State.ACCEPTED),
-        _t("assign_person", WORKING_STATES | {State.REGISTERED}, State.IN_PROGRESS),
+        # Assigning a handler starts the work, but a case under mediation stays 调解中 (its team keeps
+        # recording sessions; #17 item 7).
+        _t("assign_person", WORKING_STATES | {State.REGISTERED}, State.IN_PROGRESS, also={State.MEDIATING}),
         _t("assign_unit", {State.REGISTERED, State.ACCEPTED}, State.DISPATCHED),
         _t("transfer", _PRE_WORK, State.DISPATCHED),
         _t("decline", {State.DISPATCHED}, State.ACCEPTED),  # the receiver sends a dispatch back
@@ -88,11 +90,13 @@ TRANSITIONS: dict[str, Transition] = {
         _t("rate", ENDED_STATES | {State.CLOSED}, SAME),
         _t("return_visit", ENDED_STATES | {State.CLOSED}, SAME),
         _t("close", ENDED_STATES, State.CLOSED),
-        _t("reopen", ENDED_STATES | {State.CLOSED}, State.IN_PROGRESS),
+        # Reopened with its mediation team still on it, a case goes back to 调解中.
+        _t("reopen", ENDED_STATES | {State.CLOSED}, State.IN_PROGRESS, also={State.MEDIATING}),
         _t("withdraw", OPEN_STATES, State.WITHDRAWN),
         _t("merge", OPEN_STATES, State.MERGED),
         _t("archive", {State.CLOSED, State.WITHDRAWN, State.MERGED}, State.ARCHIVED),
         _t("update", OPEN_STATES, SAME),
+        _t("edit_party", OPEN_STATES | ENDED_STATES, SAME),  # a party added after intake, or corrected
         _t("note", OPEN_STATES | ENDED_STATES, SAME),
         _t("instruct", OPEN_STATES | ENDED_STATES, SAME),
         _t("answer_instruction", OPEN_STATES | ENDED_STATES | {State.CLOSED}, SAME),

@@ -54,7 +54,7 @@ def _draft(case: Case, user: Any) -> Agreement:
 
 def seed_mediation(limit: int = 8) -> dict[str, int]:
     if Agreement.objects.exists():
-        return {"agreements": Agreement.objects.count(), "plans": SessionPlan.objects.count()}
+        return {"agreements": Agreement.objects.count(), "plans": SessionPlan.objects.count(), **seed_library()}
     made = {"agreements": 0, "sealed": 0, "refused": 0, "plans": 0}
     cases = (
         Case.objects.filter(state=State.MEDIATING, parties__role="respondent")
@@ -92,4 +92,47 @@ def seed_mediation(limit: int = 8) -> dict[str, int]:
             made["plans"] += 1
         except ActionError:
             pass
+    made.update(seed_library())
+    return made
+
+
+def seed_library(limit: int = 4) -> dict[str, int]:
+    """A second applicant on one mediating case (登记/更正当事人), and a few successfully mediated cases
+    proposed for the 案例库 by their mediator, anonymised and approved (as the county editor would)."""
+    from fengqiao.cases.actions import Actor, perform
+    from fengqiao.knowledge import actions as knowledge_actions
+    from fengqiao.knowledge.models import ExemplaryCase
+    from fengqiao.mediation import library
+
+    made = {"parties_added": 0, "library": 0}
+    if ExemplaryCase.objects.filter(source_case__isnull=False).exists():
+        return made
+    first = Case.objects.filter(state=State.MEDIATING, handler__isnull=False).order_by("created_at").first()
+    if first is not None and first.handler is not None:
+        try:
+            perform(
+                "edit_party",
+                first,
+                Actor.staff(first.handler),
+                {"role": "applicant", "name": "周桂芳", "phone": "13757120386", "reason": "共同申请人（申请人之妻）"},
+                via="demo",
+            )
+            made["parties_added"] += 1
+        except ActionError:
+            pass
+    done = Case.objects.filter(state__in=library.PROPOSABLE, referral="", agreement=True).exclude(description="")
+    for case in done.select_related("owner_unit").order_by("-resolved_at")[: limit * 4]:
+        if made["library"] >= limit:
+            break
+        users = [m.mediator.user for m in case.team.select_related("mediator__user") if m.mediator.user_id]
+        users += [case.handler] if case.handler_id else []
+        user = next((u for u in users if u is not None and library.may_propose(u, case)), None)
+        if user is None:
+            continue
+        try:
+            entry = library.propose(user, case, "调解过程规范，可供同类纠纷参考", via="demo")
+            knowledge_actions.approve_exemplary(Actor.system("demo"), entry)
+            made["library"] += 1
+        except ActionError:
+            continue
     return made

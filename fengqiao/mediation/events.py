@@ -28,6 +28,7 @@ LABELS: dict[str, Any] = {
     "mediation.difficult_flag": _("列为疑难案件"),
     "mediation.difficult_review": _("疑难案件复核"),
     "mediation.difficult_close": _("疑难案件销号"),
+    "mediation.library_propose": _("推荐入案例库"),
 }
 
 PUBLIC: dict[str, Any] = {

@@ -27,7 +27,7 @@ from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.cases.workflow import WORKING_STATES
 from fengqiao.core.inputcheck import control_errors
 from fengqiao.mediation import events, notices, policy
-from fengqiao.mediation.models import PlanStatus, SessionPlan, VisitPlan, VisitStatus
+from fengqiao.mediation.models import Agreement, AgreementStatus, PlanStatus, SessionPlan, VisitPlan, VisitStatus
 from fengqiao.notify.outbox import queue_sms
 from fengqiao.notify.templates import kick_relay
 
@@ -173,6 +173,12 @@ def on_case_event(event: CaseEvent) -> None:
         visit = VisitPlan.objects.filter(case_id=event.case_id, status=VisitStatus.DUE).order_by("due_at").first()
         if visit is not None:
             VisitPlan.objects.filter(pk=visit.pk).update(status=VisitStatus.DONE, done_at=event.at)
+    elif code == "case.edit_party":
+        # A party added or corrected: an agreement still waiting for confirmations names the parties as
+        # they were, so it is superseded (the mediator drafts a new version listing every party).
+        Agreement.objects.filter(case_id=event.case_id, status=AgreementStatus.SIGNING).update(
+            status=AgreementStatus.SUPERSEDED
+        )
     if code in ("case.close", "case.withdraw", "case.merge"):
         from fengqiao.mediation.desk import on_case_end
 

@@ -16,6 +16,7 @@ WATCHED = frozenset(
         "case.withdraw",
         "case.merge",
         "case.close",
+        "case.edit_party",
     }
 )
 

@@ -3,7 +3,7 @@
 from django.urls import include, path
 
 from fengqiao.core.ratelimit import rate_limited
-from fengqiao.mediation import api, portal_views, views, views_desk
+from fengqiao.mediation import api, portal_views, views, views_desk, views_library
 from fengqiao.portal.urls import zh
 
 staff = [
@@ -19,6 +19,9 @@ staff = [
     path("difficult/", views_desk.difficult_list, name="difficult"),
     path("cases/<str:code>/difficult/", views_desk.flag, name="difficult_flag"),
     path("difficult/<int:pk>/review/", views_desk.review, name="difficult_review"),
+    path("library/", views_library.library, name="library"),
+    path("library/<int:pk>/", views_library.detail, name="library_detail"),
+    path("cases/<str:code>/library/", views_library.propose, name="library_propose"),
 ]
 
 portal = [

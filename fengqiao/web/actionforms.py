@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import inputs, policy
-from fengqiao.cases.choices import Priority, Risk
+from fengqiao.cases.choices import PartyKind, PartyRole, Priority, Risk
 from fengqiao.cases.models import Case
 from fengqiao.core import formerrors
 from fengqiao.core.labels import choice_label
@@ -101,6 +101,13 @@ class FormContext:
     @cached_property
     def owner_chain_ids(self) -> list[int]:
         return [int(x) for x in self.case.owner_path.strip("/").split("/") if x]
+
+    def party_choices(self) -> Choices:
+        """The case's parties, masked (the page never shows their details in a form)."""
+        return [
+            (str(p.pk), f"{p.get_role_display()} {p.masked_name}{'（' + p.masked_phone + '）' if p.phone else ''}")
+            for p in self.case.parties.order_by("role", "pk")
+        ]
 
     def handler_choices(self) -> Choices:
         """Staff who may handle the case: desk roles at the owner unit or one of its ancestors (what
@@ -422,6 +429,26 @@ FORMS: dict[str, ActionForm] = {
             _("保存修改"),
         ),
         ActionForm(
+            "edit_party",
+            [
+                FormField(
+                    "party", _("当事人"), "select", False, lambda ctx: ctx.party_choices(), blank=_("新增当事人")
+                ),
+                FormField(
+                    "role", _("身份"), "select", False, list(PartyRole.choices), blank=_("不变（新增默认申请人）")
+                ),
+                FormField("kind", _("类别"), "select", False, list(PartyKind.choices), blank=_("不变（新增默认个人）")),
+                FormField("name", _("姓名/名称"), "text"),
+                FormField("phone", _("联系电话"), "text"),
+                FormField("id_number", _("身份证号码"), "text"),
+                FormField("address", _("住址"), "text"),
+                FormField("vulnerable", _("弱势群体"), "tristate"),
+                FormField("reason", _("更正或补充原因"), "text", True),
+            ],
+            _("保存当事人"),
+            intro=_("选择已有当事人则只更正填写的项目，留空的不变；不选则新增一名当事人（如共同申请人）。"),
+        ),
+        ActionForm(
             "note",
             [
                 FormField("text", _("备注内容"), "textarea", True),
@@ -468,6 +495,7 @@ ORDER = [
     "close",
     "reopen",
     "update",
+    "edit_party",
     "instruct",
     "decline",
     "return",

@@ -12,6 +12,12 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.choices import AttachmentKind
 
+# What the staff upload offers in the file picker (the server decides by content: cases/uploads.py).
+ACCEPT = (
+    "image/jpeg,image/png,image/webp,application/pdf,.docx,.xlsx,"
+    "audio/mpeg,audio/mp4,audio/x-m4a,audio/wav,audio/amr,.mp3,.m4a,.wav,.amr,.3gp"
+)
+
 
 class LoginForm(forms.Form):
     username = forms.CharField(label=_("用户名"), max_length=150)
@@ -47,11 +53,16 @@ class RevealForm(forms.Form):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label=_("选择文件"), help_text=_("支持 JPEG、PNG、WEBP 图片和 PDF，单个不超过10MB。"))
+    file = forms.FileField(
+        label=_("选择文件"),
+        help_text=_(
+            "支持图片（JPEG、PNG、WEBP）、PDF、Word/Excel 文档（.docx、.xlsx）和录音（MP3、M4A、WAV、AMR）；录音不超过30MB，其余不超过10MB。"
+        ),
+    )
     kind = forms.ChoiceField(label=_("材料类别"), choices=AttachmentKind.choices, initial=AttachmentKind.EVIDENCE)
     public = forms.BooleanField(label=_("群众可见"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["file"].widget.attrs.update({"accept": "image/jpeg,image/png,image/webp,application/pdf"})
+        self.fields["file"].widget.attrs.update({"accept": ACCEPT})

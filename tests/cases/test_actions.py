@@ -472,6 +472,7 @@ HAPPY_PATHS = {
     "instruct",
     "answer_instruction",
     "extend",  # also end to end in tests/channels/test_prelit.py
+    "edit_party",  # tests/cases/test_parties.py
 }
 
 

@@ -108,6 +108,15 @@ def input_strategy(name: str, org: Org, codes: list[str]) -> st.SearchStrategy[d
             },
         ),
         "note": d({"text": st.sampled_from(["进展", ""])}, optional={"public": flag}),
+        "edit_party": d(
+            {"reason": REASONS},
+            optional={
+                "party": st.integers(1, 12),
+                "name": st.sampled_from(["王五", ""]),
+                "phone": st.sampled_from(["13900001111", "123"]),
+                "role": st.sampled_from(["applicant", "respondent", "x"]),
+            },
+        ),
         "instruct": d({"text": st.sampled_from(["请尽快化解", ""])}),
         "answer_instruction": d({"instruction": st.integers(1, 40), "answer": st.sampled_from(["已落实", ""])}),
     }[name]

@@ -62,17 +62,6 @@ def test_attach_and_detach_team(org: Org) -> None:
     assert "mediator" in err.errors
 
 
-def test_detach_team_keeps_a_non_mediating_state(org: Org) -> None:
-    case = case_in_state(org, State.MEDIATING)
-    act(org, "pause", case, "handler1", {"reason": "party"})
-    act(org, "resume", case, "handler1")
-    assert case.state == State.MEDIATING
-    act(org, "assign_person", case, "sub1_dispatcher", {"handler": org.user("handler1").pk})
-    assert case.state == State.IN_PROGRESS
-    act(org, "detach_team", case, "handler1", {"mediator": org.mediator.pk, "reason": "调整"})
-    assert case.state == State.IN_PROGRESS
-
-
 def test_record_session_needs_a_place_or_an_https_link(org: Org) -> None:
     case = case_in_state(org, State.MEDIATING)
     event = act(

@@ -349,6 +349,7 @@ EVERY_ACTION = {
     "instruct": ("registered", "leader1"),
     "answer_instruction": ("instructed", "handler1"),
     "extend": ("extendable", "handler1"),
+    "edit_party": ("accepted", "handler1"),
 }
 
 

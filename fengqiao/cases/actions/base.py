@@ -88,6 +88,9 @@ class Ctx:
     event_data: dict[str, Any] = field(default_factory=dict)
     target_state: str | None = None
     notify: dict[str, Any] = field(default_factory=dict)
+    #: mediators whose cases-in-hand counter is recounted once the new state is written (those the
+    #: action took off the team; the case's own team is recounted whenever the case opens or ends)
+    recount: set[int] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from fengqiao.cases.actions.base import (
 )
 from fengqiao.cases.choices import Level
 from fengqiao.cases.models import CaseUnit
+from fengqiao.cases.workflow import State
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import Unit
 
@@ -44,6 +45,9 @@ def _assign_person(ctx: Ctx) -> None:
     c.handler = handler
     if c.accepted_at is None:
         c.accepted_at = timezone.now()
+    if c.state == State.MEDIATING:
+        # The handler takes charge; the team goes on mediating (记录调解 stays available).
+        ctx.target_state = State.MEDIATING
     ctx.reason = ctx.data["reason"]
     ctx.event_data = {"handler": handler.pk, "handler_name": str(handler)}
 

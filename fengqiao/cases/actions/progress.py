@@ -49,14 +49,6 @@ def _resolve(ctx: Ctx) -> None:
     c.result_summary = ctx.data["result"]
     c.resolved_at = timezone.now()
     ctx.event_data = {k: ctx.data[k] for k in ("agreement", "matter_settled", "grievance_settled")}
-    _release_team(c)
-
-
-def _release_team(c: Case) -> None:
-    for member in c.team.select_related("mediator"):
-        m = member.mediator
-        m.active_cases = max(0, m.active_cases - 1)
-        m.save(update_fields=["active_cases"])
 
 
 @action("refer", _("未化解转介"), inputs.ReferInput, public=True)
@@ -66,7 +58,6 @@ def _refer(ctx: Ctx) -> None:
     c.resolved_at = timezone.now()
     ctx.reason = ctx.data["reason"]
     ctx.event_data = {"referral": c.referral}
-    _release_team(c)
 
 
 @action("rate", _("评价"), inputs.RateInput, public=True)
@@ -113,6 +104,8 @@ def _reopen(ctx: Ctx) -> None:
     c.matter_settled = None
     c.grievance_settled = None
     ctx.reason = ctx.data["reason"]
+    if c.team.exists():  # the mediation team is still on it: back to 调解中, where it records sessions
+        ctx.target_state = State.MEDIATING
 
 
 @action("withdraw", _("撤回"), inputs.OptionalReasonInput, public=True)
@@ -121,7 +114,6 @@ def _withdraw(ctx: Ctx) -> None:
     c.pending_unit = None
     c.closed_at = timezone.now()
     ctx.reason = ctx.data["reason"]
-    _release_team(c)
 
 
 @action("merge", _("合并"), inputs.MergeInput, public=True)
@@ -139,7 +131,6 @@ def _merge(ctx: Ctx) -> None:
     c.closed_at = timezone.now()
     ctx.reason = ctx.data["reason"]
     ctx.event_data = {"into": target.code}
-    _release_team(c)
 
 
 @action("archive", _("归档"), inputs.EmptyInput)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -12,8 +15,34 @@ from fengqiao.cases.actions.base import (
     Ctx,
     action,
 )
-from fengqiao.cases.workflow import State
-from fengqiao.mediation.models import JointMeeting, MediationSession, TeamMember
+from fengqiao.cases.models import Case
+from fengqiao.cases.workflow import OPEN_STATES, State
+from fengqiao.mediation.models import JointMeeting, MediationSession, Mediator, TeamMember
+
+
+def recount_in_hand(mediator_ids: Iterable[int]) -> None:
+    """Set each mediator's cases-in-hand counter (在办案件数) to what it is: the open cases whose team
+    they are on. Counted, never incremented, so reopen, resolve, pause and team changes in any order
+    leave it right (#17 item 7); the same figure as evaluation's ``track_records`` "in_hand"."""
+    ids = sorted(set(mediator_ids))
+    if not ids:
+        return
+    counts = dict(
+        TeamMember.objects.filter(mediator_id__in=ids, case__state__in=list(OPEN_STATES))
+        .values("mediator_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .values_list("mediator_id", "n")
+    )
+    for m in Mediator.objects.filter(pk__in=ids).order_by("pk").select_for_update():
+        n = counts.get(m.pk, 0)
+        if m.active_cases != n:  # saved (not updated in bulk): the register's own audit signal records it
+            m.active_cases = n
+            m.save(update_fields=["active_cases"])
+
+
+def recount_for(case: Case, extra: Iterable[int] = ()) -> None:
+    """Recount the counters of ``case``'s team (and of ``extra``, mediators just taken off it)."""
+    recount_in_hand(set(TeamMember.objects.filter(case=case).values_list("mediator_id", flat=True)) | set(extra))
 
 
 @action("joint_meeting", _("召开联席会议"), inputs.JointMeetingInput)
@@ -36,8 +65,7 @@ def _attach_team(ctx: Ctx) -> None:
             )
         is_lead = m["is_lead"] and not has_lead
         TeamMember.objects.create(case=c, mediator=mediator, is_lead=is_lead, reason=m["reason"])
-        mediator.active_cases += 1
-        mediator.save(update_fields=["active_cases"])
+        ctx.recount.add(mediator.pk)
         added.append({"mediator": mediator.pk, "name": mediator.name, "lead": is_lead})
     if not c.team.filter(is_lead=True).exists():
         first = c.team.order_by("added_at").first()
@@ -54,8 +82,7 @@ def _detach_team(ctx: Ctx) -> None:
         raise ActionInvalid(gettext("该调解员不在团队中。"), {"mediator": [gettext("不在团队中。")]})
     member.delete()
     mediator = ctx.data["mediator"]
-    mediator.active_cases = max(0, mediator.active_cases - 1)
-    mediator.save(update_fields=["active_cases"])
+    ctx.recount.add(mediator.pk)
     ctx.reason = ctx.data["reason"]
     ctx.event_data = {"mediator": mediator.pk, "name": mediator.name}
     if not ctx.case.team.exists() and ctx.case.state == State.MEDIATING:

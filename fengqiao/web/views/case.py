@@ -26,6 +26,7 @@ from fengqiao.mediation.models import Mediator
 from fengqiao.notify.templates import tracking_link
 from fengqiao.org.choices import Role
 from fengqiao.web.actionforms import FORMS, ORDER, FormContext, build_data, field_errors, initial_values
+from fengqiao.web.forms import ACCEPT as UPLOAD_ACCEPT
 from fengqiao.web.forms import RevealForm, UploadForm
 from fengqiao.web.templatetags.web_tags import esc
 from fengqiao.web.views.case_timeline import (
@@ -313,6 +314,7 @@ def render_case(
         "allowed": allowed,
         "can_upload": "note" in allowed,
         "upload_form": upload_form or UploadForm(initial={"version": case.version}),
+        "upload_accept": UPLOAD_ACCEPT,
         "reveal_form": reveal_form or RevealForm(),
         "page_errors": page_errors,
         "active": active,
@@ -385,7 +387,7 @@ def case_upload(request: HttpRequest, code: str) -> HttpResponse:
     upload: UploadedFile = form.cleaned_data["file"]
     stored: Attachment | None = None
     try:
-        checked = uploads.check(upload)
+        checked = uploads.check(upload, records=True)  # staff: also recordings and Word/Excel files
         with transaction.atomic():
             perform(
                 "note",

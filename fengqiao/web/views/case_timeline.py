@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import codes
-from fengqiao.cases.choices import Channel, Colour, Level, Referral, Satisfaction
+from fengqiao.cases.choices import Channel, Colour, Level, PartyRole, Referral, Satisfaction
 from fengqiao.cases.events import via_label
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.cases.workflow import State
@@ -98,6 +98,27 @@ def event_details(event: CaseEvent, units: dict[int, str]) -> list[tuple[str, st
     if d.get("members"):
         names = [f"{m.get('name', '')}{gettext('（首席）') if m.get('lead') else ''}" for m in d["members"]]
         out.append((gettext("调解员"), "、".join(names)))
+    if event.code == "case.edit_party" and d.get("party_name"):
+        role = str(dict(PartyRole.choices).get(d.get("party_role", ""), ""))
+        out.append((gettext("当事人"), f"{role} {d['party_name']}".strip()))
+        if d.get("new_party"):
+            out.append((gettext("操作"), gettext("新增当事人")))
+        labels = {
+            "role": gettext("身份"),
+            "kind": gettext("类别"),
+            "name": gettext("姓名/名称"),
+            "phone": gettext("电话"),
+            "id_number": gettext("证件号码"),
+            "address": gettext("住址"),
+            "vulnerable": gettext("弱势群体"),
+        }
+        if d.get("party_fields"):
+            out.append(
+                (
+                    gettext("更正项目") if not d.get("new_party") else gettext("已填项目"),
+                    "、".join(labels.get(f, f) for f in d["party_fields"]),
+                )
+            )
     if event.code == "case.detach_team" and d.get("name"):
         out.append((gettext("调解员"), str(d["name"])))
     if d.get("held_at"):
