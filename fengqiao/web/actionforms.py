@@ -181,31 +181,51 @@ class FormContext:
         return [(str(m.mediator_id), f"{m.mediator}{'（首席）' if m.is_lead else ''}") for m in self.team]
 
     @cached_property
-    def mediator_pool(self) -> list[Mediator]:
-        """Suggested mediators (same town or on the owner's chain, with spare capacity, least loaded
-        first), plus — 点兵点将 — anyone in the pool matching the search."""
+    def proposal(self) -> list[tuple[int, bool]]:
+        """Triage's proposed team for this case, not yet on it: ``(mediator id, is the proposed lead)``,
+        the lead first (one UI for the proposal and 点兵点将: the attach-team form)."""
+        from fengqiao.triage.models import TriageResult
+
         on_team = {m.mediator_id for m in self.team}
+        rows = TriageResult.objects.filter(case=self.case).values_list("team", flat=True).first() or []
+        out = [(int(m["mediator"]), bool(m.get("lead"))) for m in rows if m.get("mediator") not in on_team]
+        return sorted(out, key=lambda r: not r[1])
+
+    @cached_property
+    def mediator_pool(self) -> list[Mediator]:
+        """Triage's proposal first (its lead at the top), then suggested mediators (same town or on the
+        owner's chain, with spare capacity, least loaded first), plus — 点兵点将 — anyone in the pool
+        matching the search."""
+        on_team = {m.mediator_id for m in self.team}
+        proposed_ids = [pk for pk, _lead in self.proposal]
+        proposed_by_id = {m.pk: m for m in Mediator.objects.filter(pk__in=proposed_ids)}
+        proposed = [proposed_by_id[pk] for pk in proposed_ids if pk in proposed_by_id]
         near = Q(unit_id__in=self.owner_chain_ids)
         if self._town is not None:
             near |= Q(unit__path__gte=self._town.path, unit__path__lt=self._town.path[:-1] + "0")
         suggested = list(
-            Mediator.objects.filter(near, available=True).exclude(pk__in=on_team).order_by("active_cases", "name")[:12]
+            Mediator.objects.filter(near, available=True)
+            .exclude(pk__in=on_team | set(proposed_ids))
+            .order_by("active_cases", "name")[:12]
         )
         if self.pool_query:
             found = Mediator.objects.filter(name__icontains=self.pool_query).exclude(pk__in=on_team)
-            extra = [m for m in found.order_by("active_cases", "name")[:20] if m not in suggested]
+            extra = [m for m in found.order_by("active_cases", "name")[:20] if m not in suggested and m not in proposed]
             suggested = extra + suggested
-        return suggested
+        return proposed + suggested
 
     def mediator_choices(self) -> Choices:
         return self._mediator_choices
 
     @cached_property
     def _mediator_choices(self) -> Choices:
+        lead = {pk for pk, is_lead in self.proposal if is_lead}
+        proposed = {pk for pk, _l in self.proposal}
         return [
             (
                 str(m.pk),
-                f"{m.name}（{m.get_kind_display()}，在办 {m.active_cases}/{m.capacity}）",
+                f"{m.name}（{m.get_kind_display()}，在办 {m.active_cases}/{m.capacity}）"
+                + (str(_("· 推荐首席")) if m.pk in lead else str(_("· 分流推荐")) if m.pk in proposed else ""),
             )
             for m in self.mediator_pool
         ]
@@ -507,7 +527,10 @@ ORDER = [
 _TRUE = {"on", "true", "1", "yes"}
 
 
-def initial_values(name: str, case: Case) -> dict[str, Any]:
+def initial_values(name: str, case: Case, ctx: FormContext | None = None) -> dict[str, Any]:
+    if name == "attach_team" and ctx is not None and ctx.proposal:  # triage's proposal, ready to confirm
+        lead = next((pk for pk, is_lead in ctx.proposal if is_lead), ctx.proposal[0][0])
+        return {"mediators": [str(pk) for pk, _lead in ctx.proposal], "lead": str(lead)}
     if name == "update":
         return {
             "title": case.title,
@@ -533,7 +556,15 @@ def build_data(name: str, post: QueryDict, case: Case) -> dict[str, Any]:
         ids = [v for v in post.getlist("mediators") if v]
         lead = post.get("lead", "")
         reason = post.get("reason", "").strip()
-        return {"members": [{"mediator": m, "is_lead": m == lead, "reason": reason} for m in ids]}
+        from fengqiao.triage.models import TriageResult
+
+        proposed = TriageResult.objects.filter(case=case).values_list("team", flat=True).first() or []
+        why = {str(m.get("mediator")): m.get("reason", "") for m in proposed}  # triage's reason for its picks
+        return {
+            "members": [
+                {"mediator": m, "is_lead": m == lead, "reason": (reason or why.get(m) or "")[:200]} for m in ids
+            ]
+        }
     data: dict[str, Any] = {}
     for f in form.fields:
         if f.widget == "checkbox":

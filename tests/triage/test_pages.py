@@ -140,3 +140,43 @@ def test_team_confirm_and_pool(org: Org) -> None:
     # 点兵点将
     body = c.get(reverse("triage:pool", args=[case.code]), {"q": "律师"}).content.decode()
     assert "林律师" in body and "加入团队" in body
+
+
+def test_one_team_ui_the_proposal_is_ready_in_the_attach_team_form(org: Org) -> None:
+    """Item 3 of the mediation issue: the triage proposal and 点兵点将 are one form (组建团队): the
+    proposed members come first and ticked, the proposed lead selected; the panel only explains."""
+    import re
+
+    location.forget()
+    case, _ = register_case(org.actor("dispatcher"), case_payload(org, category="0601"), via="test")
+    perform("accept", case, org.actor("sub1_dispatcher"), {})
+    tr = TriageResult.objects.get(case=case)
+    lead = next(m for m in tr.team if m["lead"])
+    c = signed_in(org.user("sub1_dispatcher"))
+    url = reverse("web:case", args=[case.display_code])
+    body = c.get(url, {"open": "attach_team"}).content.decode()
+    panel = body[body.index('id="triage"') :]
+    panel = panel[: panel.index("</section>")]
+    assert reverse("triage:team", args=[case.code]) not in panel  # no second form on the panel
+    assert "?open=attach_team#act-attach_team" in panel
+    form = body[body.index('id="act-attach_team"') :]
+    form = form[: form.index("</details>")]
+    boxes = re.findall(r'<input type="checkbox" id="act-attach_team-mediators-(\d+)"[^>]*?( checked)?>', form)
+    assert boxes[: len(tr.team)] == [(str(lead["mediator"]), " checked")] + [
+        (str(m["mediator"]), " checked") for m in tr.team if not m["lead"]
+    ]
+    assert all(not ticked for _pk, ticked in boxes[len(tr.team) :])  # other suggestions are not ticked
+    assert re.search(rf'<option value="{lead["mediator"]}" selected>[^<]*推荐首席', form)
+    # Confirming the form as shown forms the proposed team with triage's reasons.
+    resp = c.post(
+        reverse("web:case_act", args=[case.code, "attach_team"]),
+        {
+            "version": Case.objects.get(pk=case.pk).version,
+            "mediators": [str(m["mediator"]) for m in tr.team],
+            "lead": str(lead["mediator"]),
+        },
+    )
+    assert resp.status_code in (200, 302), resp.status_code
+    team = {t.mediator_id: t for t in TeamMember.objects.filter(case=case)}
+    assert set(team) == {m["mediator"] for m in tr.team}
+    assert team[lead["mediator"]].is_lead and team[lead["mediator"]].reason == lead["reason"][:200]

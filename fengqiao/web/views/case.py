@@ -178,7 +178,8 @@ def _bound_fields(
             checked = values.get(f.name, "").lower() in {"on", "true", "1"}
         else:
             value = (values or {}).get(f.name, "")
-            selected = {str(value)} if value != "" else set()
+            many = value if isinstance(value, list) else [value] if value != "" else []
+            selected = {str(v) for v in many}
             checked = bool(value)
         choices = f.options(ctx) if f.widget in ("select", "multiselect", "checkboxes") else []
         options = [(str(v), label, str(v) in selected) for v, label in choices]
@@ -230,7 +231,7 @@ def action_forms(
         fields = _bound_fields(
             name,
             ctx,
-            values if is_active else initial_values(name, case),
+            values if is_active and values is not None else initial_values(name, case, ctx),
             (errors or {}) if is_active else {},
             memo,
         )
