@@ -18,7 +18,6 @@ import numpy as np
 from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
-from scipy.stats import poisson
 
 from fengqiao.cases import policy as case_policy
 from fengqiao.cases.models import Case, Category
@@ -90,6 +89,8 @@ def beyond(series: list[int], holt: bool) -> tuple[float, float] | None:
     if last < MIN_COUNT or not past:
         return None
     point = forecast(past, horizon=1)["point"][0] if holt else float(np.mean(past[-8:]))
+    from scipy.stats import poisson  # loaded by the pages that use it, not by every worker
+
     upper = float(poisson.ppf(0.95, max(point, 1e-9)))
     return (point, upper) if last > upper else None
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 from django.utils import timezone
-from scipy.stats import poisson
 
 from fengqiao.cases import policy as case_policy
 from fengqiao.cases.models import Case, Category
@@ -38,6 +37,8 @@ def forecast(series: list[int], horizon: int = 4) -> dict[str, Any]:
         method = "holt"
     else:
         point = np.full(horizon, y[-8:].mean() if len(y) else 0.0)
+    from scipy.stats import poisson  # scipy.stats weighs ~40 MiB: loaded by the pages that forecast, not every worker
+
     lo = poisson.ppf(0.05, np.maximum(point, 1e-9))
     hi = poisson.ppf(0.95, np.maximum(point, 1e-9))
     return {"point": [round(float(v), 1) for v in point], "lo": lo.tolist(), "hi": hi.tolist(), "method": method}

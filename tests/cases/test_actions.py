@@ -46,7 +46,7 @@ def act(org: Org, name: str, case: Case, who: str, data: dict[str, Any] | None =
     row_before = inputs.case_field_snapshot(case)
     state_before, version_before = case.state, case.version
     events_before = CaseEvent.objects.count()
-    audit_before = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    audit_before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
     event = perform(name, case, org.actor(who), data if data is not None else {}, via="test", **kw)
 
@@ -78,7 +78,7 @@ def act(org: Org, name: str, case: Case, who: str, data: dict[str, Any] | None =
 
     # Exactly one audit row for the action. (Reference data the action touches on the way, such
     # as a mediator's case count, is audited by its own model signal: never as a case row.)
-    new_rows = list(AuditEntry.objects.filter(seq__gt=audit_before).order_by("seq"))
+    new_rows = list(AuditEntry.objects.filter(id__gt=audit_before).order_by("id"))
     case_rows = [r for r in new_rows if r.action.startswith("case.")]
     assert len(case_rows) == 1, "exactly one new audit row for the action"
     assert all(r.object_type != "cases.case" for r in new_rows if r not in case_rows)
@@ -123,7 +123,7 @@ def test_register_writes_case_parties_event_and_audit(org: Org) -> None:
         2,
     )
     assert AuditEntry.objects.count() == audit_before + 2
-    assert [a.action for a in AuditEntry.objects.order_by("-seq")[:2]] == ["case.triage", "case.register"]
+    assert [a.action for a in AuditEntry.objects.order_by("-id")[:2]] == ["case.triage", "case.register"]
 
 
 def test_register_refused_outside_the_registrars_scope(org: Org) -> None:
