@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -85,6 +84,8 @@ def weekly_counts(
 
 def beyond(series: list[int], holt: bool) -> tuple[float, float] | None:
     """(expected, upper bound) of the last week from the weeks before, or None when it is within."""
+    import numpy as np  # with the forecast, not in every web worker
+
     last, past = series[-1], series[:-1]
     if last < MIN_COUNT or not past:
         return None

@@ -12,7 +12,6 @@ import warnings
 from collections import defaultdict
 from typing import Any
 
-import numpy as np
 from django.utils import timezone
 
 from fengqiao.cases import policy as case_policy
@@ -25,6 +24,8 @@ WEEK = dt.timedelta(days=7)
 
 def forecast(series: list[int], horizon: int = 4) -> dict[str, Any]:
     """``series`` oldest first; returns point forecasts and 90 % Poisson bounds for ``horizon`` weeks."""
+    import numpy as np  # with the forecast, not in every web worker
+
     y = np.asarray(series, dtype=float)
     method = "mean"
     if len(y) >= 10 and np.count_nonzero(y) >= 6 and y.sum() >= 20:

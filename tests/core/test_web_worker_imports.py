@@ -1,5 +1,6 @@
 """A web worker loads no classifier stack (issue #21): with triage after the commit, in a deployment with a
-broker the Celery workers classify and the web workers never need scikit-learn, SciPy or jieba. Checked in a
+broker the Celery workers classify and the web workers never need scikit-learn, SciPy, NumPy or jieba (nor
+openpyxl, which django-import-export's format list used to load at the admin's discovery). Checked in a
 fresh interpreter: Django set up, the WSGI application built, every URL pattern loaded."""
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from fengqiao import wsgi
 from django.urls import get_resolver
 get_resolver().url_patterns
 import fengqiao.portal.views, fengqiao.api.views, fengqiao.knowledge.views_portal
-print(json.dumps(sorted(m for m in ("sklearn", "scipy", "jieba", "pandas") if m in sys.modules)))
+heavy = ("sklearn", "scipy", "jieba", "pandas", "numpy", "openpyxl")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
 
 
