@@ -52,5 +52,9 @@ class Migration(migrations.Migration):
             name="seq",
             field=models.BigIntegerField(blank=True, null=True, unique=True, verbose_name="序号"),
         ),
+        migrations.AddIndex(
+            model_name="auditentry",
+            index=models.Index(condition=models.Q(seq__isnull=True), fields=["id"], name="core_audit_pending"),
+        ),
         migrations.RunPython(forwards, backwards),
     ]
