@@ -291,6 +291,7 @@ TRIAGE_CONFIDENCE_THRESHOLD = float(os.environ.get("TRIAGE_CONFIDENCE_THRESHOLD"
 CELERY_BEAT_SCHEDULE = {
     "supervision-sweep": {"task": "fengqiao.supervision.tasks.run_sweep", "schedule": 60.0},
     "outbox-relay": {"task": "fengqiao.notify.tasks.relay_outbox", "schedule": 5.0},
+    "audit-chain": {"task": "fengqiao.core.tasks.chain_audit", "schedule": 1.0},
     "rating-reminders": {"task": "fengqiao.notify.tasks.remind_ratings", "schedule": 3600.0},
 }
 FENGQIAO_ACCOUNTABILITY = {

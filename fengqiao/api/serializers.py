@@ -178,8 +178,11 @@ class CaseDetailSerializer(CaseListSerializer):
     def to_representation(self, obj: Case) -> dict[str, Any]:
         user = self.context["request"].user
         out = super().to_representation(obj)
-        revealed = RevealGrant.objects.filter(case=obj, user=user, expires_at__gt=timezone.now()).exists()
-        assisting = [cu.unit for cu in obj.assisting.select_related("unit")]
+        fresh = getattr(obj, "just_registered", None)  # written in this request: nothing to ask the database
+        revealed = (
+            fresh is None and RevealGrant.objects.filter(case=obj, user=user, expires_at__gt=timezone.now()).exists()
+        )
+        assisting = [] if fresh is not None else [cu.unit for cu in obj.assisting.select_related("unit")]
         obj._assisting_units = assisting  # type: ignore[attr-defined]  # reused by allowed_actions
         party_ser = PartyOutSerializer(context={"revealed": revealed})
         out.update(
@@ -202,9 +205,12 @@ class CaseDetailSerializer(CaseListSerializer):
                         "kind": m.mediator.kind,
                         "is_lead": m.is_lead,
                     }
-                    for m in obj.team.select_related("mediator")
+                    for m in ([] if fresh is not None else obj.team.select_related("mediator"))
                 ],
-                "parties": [party_ser.to_representation(p) for p in obj.parties.all()],
+                "parties": [
+                    party_ser.to_representation(p)
+                    for p in (fresh["parties"] if fresh is not None else obj.parties.all())
+                ],
                 "accept_due": _iso(obj.accept_due),
                 "contact_due": _iso(obj.contact_due),
                 "accepted_at": _iso(obj.accepted_at),

@@ -24,3 +24,6 @@ class CasesConfig(AppConfig):
 
         post_save.connect(forget_owners, sender="org.Unit", dispatch_uid="cases-forget-owners")
         post_delete.connect(forget_owners, sender="org.Unit", dispatch_uid="cases-forget-owners-del")
+        for model in ("cases.Category", "cases.Domain"):  # the registration's field memo holds them too
+            post_save.connect(forget_owners, sender=model, dispatch_uid=f"cases-forget-{model}")
+            post_delete.connect(forget_owners, sender=model, dispatch_uid=f"cases-forget-{model}-del")

@@ -12,6 +12,10 @@ class CoreConfig(AppConfig):
         from fengqiao.core.registry import register_job
 
         register_job("optimize", 86400, optimize)  # planner statistics (SQLite); daily
+        from fengqiao.core.audit import chain_pending
+
+        # Requests write audit rows pending, without a lock; this step chains them (issue #21).
+        register_job("audit chain", 1, lambda: chain_pending() and None, task="fengqiao.core.tasks.chain_audit")
         from fengqiao.core import signals
 
         signals.connect_model_audit()

@@ -12,11 +12,13 @@ from django.utils.translation import gettext_lazy as _
 class AuditEntry(models.Model):
     """One audited happening: a change, a login, a permission change, a personal-data reveal.
 
-    Rows form a chain: ``hash`` covers the row's content and ``prev_hash``. ``seq`` is assigned
-    under a lock on :class:`AuditHead`, so it has no gaps; ``fengqiao audit-verify`` walks it.
+    Rows form a chain: ``hash`` covers the row's content and ``prev_hash``. A row is written pending
+    (no ``seq``, sealed on its own); the chain step (:func:`fengqiao.core.audit.chain_pending`)
+    assigns ``seq`` under a lock on :class:`AuditHead`, so it has no gaps; ``fengqiao audit-verify``
+    walks it.
     """
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
+    seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
     at = models.DateTimeField(_("时间"), db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -44,12 +46,15 @@ class AuditEntry(models.Model):
     mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["id"]
+        # The chain step reads the pending rows in insertion order every second: a small partial index,
+        # not a walk over the chained millions.
+        indexes = [models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="core_audit_pending")]
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
+        return f"#{self.seq or '-'} {self.action} {self.object_type}:{self.object_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):

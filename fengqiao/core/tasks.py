@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.db import close_old_connections, connections
 
@@ -89,3 +90,11 @@ def drain_all(rounds: int = 10) -> None:
         if idle:
             return
         drain()
+
+
+@shared_task(acks_late=True)
+def chain_audit() -> int:
+    """The audit chain step (fengqiao.core.audit.chain_pending), run by beat every second."""
+    from fengqiao.core.audit import chain_pending
+
+    return chain_pending()

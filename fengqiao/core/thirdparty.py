@@ -16,6 +16,35 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.apps import DefaultConfig as TOTPAppConfig
 
 
+class _LazyFormat:
+    """A tablib format that imports its module on first use. django-import-export lists the available
+    formats when it is imported (the admin's discovery, in every web worker), which made tablib import
+    openpyxl — and NumPy with it, about 40 MiB per worker — for a spreadsheet import or export that a
+    web worker may never do (issue #21). Title and extensions are answered without the import."""
+
+    def __init__(self, path: str, title: str, extensions: tuple[str, ...]) -> None:
+        self.path, self.title, self.extensions = path, title, extensions
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+
+        module, cls = self.path.rsplit(".", 1)
+        return getattr(getattr(importlib.import_module(module), cls), name)
+
+
+def _lazy_spreadsheets() -> None:
+    """Run when Django imports the app configs (before any app's ``ready()``: the admin's discovery)."""
+    from importlib.util import find_spec
+
+    from tablib.formats import registry
+
+    if find_spec("openpyxl"):
+        registry.register("xlsx", _LazyFormat("tablib.formats._xlsx.XLSXFormat", "xlsx", ("xlsx",)))
+
+
+_lazy_spreadsheets()
+
+
 class AxesConfig(AxesAppConfig):
     verbose_name = _("登录锁定")
 

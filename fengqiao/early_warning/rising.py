@@ -14,11 +14,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
-from scipy.stats import poisson
 
 from fengqiao.cases import policy as case_policy
 from fengqiao.cases.models import Case, Category
@@ -86,10 +84,14 @@ def weekly_counts(
 
 def beyond(series: list[int], holt: bool) -> tuple[float, float] | None:
     """(expected, upper bound) of the last week from the weeks before, or None when it is within."""
+    import numpy as np  # with the forecast, not in every web worker
+
     last, past = series[-1], series[:-1]
     if last < MIN_COUNT or not past:
         return None
     point = forecast(past, horizon=1)["point"][0] if holt else float(np.mean(past[-8:]))
+    from scipy.stats import poisson  # loaded by the pages that use it, not by every worker
+
     upper = float(poisson.ppf(0.95, max(point, 1e-9)))
     return (point, upper) if last > upper else None
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from django.core.cache import cache
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -16,11 +15,16 @@ from fengqiao.cases import policy as case_policy
 from fengqiao.cases.models import Case
 from fengqiao.org.choices import Role
 
+if TYPE_CHECKING:
+    import numpy as np
+
 ENDED = ["resolved", "unresolved", "closed", "archived"]
 PANEL_ROLES = {Role.DISPATCHER, Role.HANDLER, Role.LEADER, Role.MEDIATOR, Role.GRID_WORKER, Role.SUPERVISOR}
 
 
 def _sig(case_id: int) -> tuple[np.ndarray, list[int]] | None:
+    import numpy as np  # with the comparison, not in every web worker
+
     from fengqiao.triage.models import TextSignature
 
     row = TextSignature.objects.filter(case_id=case_id).values_list("minhash", *[f"b{i}" for i in range(8)]).first()
@@ -32,6 +36,8 @@ def _sig(case_id: int) -> tuple[np.ndarray, list[int]] | None:
 def similar_closed(case: Case, user: Any, limit: int = 5, bar: float = 0.3) -> list[dict[str, Any]]:
     """Closed or resolved cases whose text is similar to ``case``'s (MinHash bands of the intake's
     signatures), visible to ``user``, most similar first, with how each was resolved."""
+    import numpy as np  # with the comparison, not in every web worker
+
     from fengqiao.triage.models import TextSignature
 
     own = _sig(case.pk)
@@ -78,6 +84,8 @@ def clusters_for(user: Any, days: int = 90, similarity: float = 0.5, min_size: i
     """Clusters of similar cases (text, then split by type) among the cases ``user`` may see, with
     size, the last 4 weeks against the 4 before, places and three representative cases (highest mean
     similarity to the others). Kept for five minutes per user."""
+    import numpy as np  # with the comparison, not in every web worker
+
     key = f"fengqiao:ew:clusters:{user.pk}:{days}:{similarity}:{min_size}"
     cached = cache.get(key)
     if cached is not None:

@@ -12,9 +12,7 @@ import warnings
 from collections import defaultdict
 from typing import Any
 
-import numpy as np
 from django.utils import timezone
-from scipy.stats import poisson
 
 from fengqiao.cases import policy as case_policy
 from fengqiao.cases.models import Case, Category
@@ -26,6 +24,8 @@ WEEK = dt.timedelta(days=7)
 
 def forecast(series: list[int], horizon: int = 4) -> dict[str, Any]:
     """``series`` oldest first; returns point forecasts and 90 % Poisson bounds for ``horizon`` weeks."""
+    import numpy as np  # with the forecast, not in every web worker
+
     y = np.asarray(series, dtype=float)
     method = "mean"
     if len(y) >= 10 and np.count_nonzero(y) >= 6 and y.sum() >= 20:
@@ -38,6 +38,8 @@ def forecast(series: list[int], horizon: int = 4) -> dict[str, Any]:
         method = "holt"
     else:
         point = np.full(horizon, y[-8:].mean() if len(y) else 0.0)
+    from scipy.stats import poisson  # scipy.stats weighs ~40 MiB: loaded by the pages that forecast, not every worker
+
     lo = poisson.ppf(0.05, np.maximum(point, 1e-9))
     hi = poisson.ppf(0.95, np.maximum(point, 1e-9))
     return {"point": [round(float(v), 1) for v in point], "lo": lo.tolist(), "hi": hi.tolist(), "method": method}

@@ -20,11 +20,12 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from fengqiao.knowledge.textproc import tokenize
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BOOSTS = {"title": 3, "keywords": 3, "summary": 2, "body": 1, "extra": 1}
 VERSION_KEY = "knowledge:index-version"
@@ -165,6 +166,8 @@ class Index:
 
     def scores(self, weights: dict[str, float], public_only: bool) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(candidate document numbers ascending, their summed weighted BM25 scores, the known words)."""
+        import numpy as np  # loaded by the first search, not by every web worker
+
         p = self.postings
         assert p is not None
         known = [w for w in weights if w in p.vocab]
@@ -184,6 +187,8 @@ class Index:
         return ids, total[ids], known
 
     def search(self, query: str | list[str], k: int = 5, *, public_only: bool = True) -> list[Hit]:
+        import numpy as np  # loaded by the first search, not by every web worker
+
         words = tokenize(query) if isinstance(query, str) else query
         if self.postings is None or not words:
             return []
@@ -230,6 +235,8 @@ def document_tokens(fields: dict[str, str]) -> tuple[list[str], dict[str, set[st
 
 def postings(corpus: list[list[str]], public: list[bool]) -> tuple[Postings, dict[str, float]]:
     """The postings arrays and the idf of every word (Okapi idf with rank-bm25's floor)."""
+    import numpy as np  # loaded by the first search, not by every web worker
+
     n = len(corpus)
     vocab: dict[str, int] = {}
     df: list[int] = []

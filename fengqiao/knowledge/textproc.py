@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fengqiao.triage.ml.classifier import _jieba, normalize_text
+from fengqiao.triage.ml.text import _jieba, normalize_text  # not classifier: no scikit-learn in a web worker
 
 STOPWORDS = frozenset(
     [

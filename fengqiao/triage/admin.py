@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.triage import risk
 from fengqiao.triage.ml import registry
-from fengqiao.triage.ml.training import activate_version
 from fengqiao.triage.models import ClassifierVersion, RiskTerm, TrainingLabel
 
 
@@ -69,6 +68,8 @@ class ClassifierVersionAdmin(admin.ModelAdmin):
             if not registry.resolve_path(cv.path).exists():
                 self.message_user(request, _("模型文件不存在，未启用：%s") % cv, messages.ERROR)
                 continue
+            from fengqiao.triage.ml.training import activate_version  # scikit-learn: only when used
+
             activate_version(cv)
             self.message_user(request, _("已启用：%s") % cv, messages.SUCCESS)
         registry.clear_cache()

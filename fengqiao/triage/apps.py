@@ -11,7 +11,11 @@ class TriageConfig(AppConfig):
     def ready(self) -> None:
         from fengqiao.core.registry import register_warm_up
         from fengqiao.triage import handoff
-        from fengqiao.triage.pipeline import warm_up
+
+        def warm_up() -> None:  # the pipeline (NumPy, MinHash) is imported where triage runs, not by every process
+            from fengqiao.triage.pipeline import warm_up
+
+            warm_up()
 
         register_warm_up("triage", warm_up)
         handoff.connect()

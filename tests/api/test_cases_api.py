@@ -246,7 +246,7 @@ def test_reveal_needs_a_reason_is_audited_and_expires(org: Org) -> None:
         assert response.status_code == 200, response.content
         applicant = _applicant(response.json()["parties"])
         assert (applicant["phone"], applicant["id_number"], applicant["name"]) == (PHONE, ID_NUMBER, "王小明")
-        entry = AuditEntry.objects.order_by("-seq").first()
+        entry = AuditEntry.objects.order_by("-id").first()
         assert (entry.action, entry.result, entry.user, entry.object_id) == (
             "pii.reveal",
             "ok",
@@ -274,7 +274,7 @@ def test_reveal_refused_without_any_duty_on_the_case_is_audited(org: Org) -> Non
         f"/api/cases/{case.code}/reveal/", {"reason": "想看看情况"}, format="json"
     )
     assert response.status_code == 403
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-id").first()
     assert (entry.action, entry.result) == ("pii.reveal", "denied")
     assert PHONE not in response.content.decode()
     # Leaders may reveal for supervision.

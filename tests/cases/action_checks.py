@@ -31,7 +31,7 @@ def act(org: Org, name: str, case: Case, who: str, data: dict[str, Any] | None =
     row_before = inputs.case_field_snapshot(case)
     state_before, version_before = case.state, case.version
     events_before = CaseEvent.objects.count()
-    audit_before = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+    audit_before = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
     event = perform(name, case, org.actor(who), data if data is not None else {}, via="test", **kw)
 
@@ -63,7 +63,7 @@ def act(org: Org, name: str, case: Case, who: str, data: dict[str, Any] | None =
 
     # Exactly one audit row for the action. (Reference data the action touches on the way, such
     # as a mediator's case count, is audited by its own model signal: never as a case row.)
-    new_rows = list(AuditEntry.objects.filter(seq__gt=audit_before).order_by("seq"))
+    new_rows = list(AuditEntry.objects.filter(id__gt=audit_before).order_by("id"))
     case_rows = [r for r in new_rows if r.action.startswith("case.")]
     assert len(case_rows) == 1, "exactly one new audit row for the action"
     assert all(r.object_type != "cases.case" for r in new_rows if r not in case_rows)

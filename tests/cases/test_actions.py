@@ -54,7 +54,7 @@ def test_register_writes_case_parties_event_and_audit(org: Org) -> None:
         2,
     )
     assert AuditEntry.objects.count() == audit_before + 2
-    assert [a.action for a in AuditEntry.objects.order_by("-seq")[:2]] == ["case.triage", "case.register"]
+    assert [a.action for a in AuditEntry.objects.order_by("-id")[:2]] == ["case.triage", "case.register"]
 
 
 def test_register_refused_outside_the_registrars_scope(org: Org) -> None:

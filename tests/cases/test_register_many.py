@@ -45,7 +45,7 @@ def test_each_row_gets_a_case_an_event_an_audit_row_and_a_triage_result(org: Org
         assert TriageResult.objects.filter(case=c).count() == 1
         assert TextSignature.objects.filter(case=c).count() == 1
     assert AuditEntry.objects.count() == audit_before + 10  # one per registration, one per triage step
-    assert [e.object_id for e in AuditEntry.objects.order_by("-seq")[:5]][::-1] == [str(c.pk) for c in cases]
+    assert [e.object_id for e in AuditEntry.objects.order_by("-id")[:5]][::-1] == [str(c.pk) for c in cases]
     checked, problem = audit.verify_chain()
     assert problem is None and checked >= 5
     party = Party.objects.get(case=cases[2])

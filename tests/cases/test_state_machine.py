@@ -191,7 +191,7 @@ class CaseWorkflowMachine(RuleBasedStateMachine):
         after = Case.objects.get(pk=case_pk)
         assert after.version == case.version + 1
         assert CaseEvent.objects.count() == before["events"] + 1
-        new_rows = AuditEntry.objects.order_by("-seq")[: AuditEntry.objects.count() - before["audit"]]
+        new_rows = AuditEntry.objects.order_by("-id")[: AuditEntry.objects.count() - before["audit"]]
         assert [r.action for r in new_rows if r.action.startswith("case.")] == [f"case.{name}"]
         assert event.code == f"case.{name}"
         assert (event.state_before, event.state_after) == (case.state, after.state)

@@ -48,7 +48,7 @@ def test_full_loop_writes_one_event_and_one_audit_row_per_step(org, warning):
     codes = list(warning.events.values_list("code", flat=True))
     assert codes == ["warning.assign", "warning.verify", "warning.measures", "warning.close"]
     assert AuditEntry.objects.count() == audits + 4
-    last = AuditEntry.objects.order_by("-seq").first()
+    last = AuditEntry.objects.order_by("-id").first()
     assert last.action == "warning.close" and last.user == org.user("sub1_dispatcher")
     ev = warning.events.get(code="warning.verify")
     assert ev.actor_role == "handler" and ev.actor_unit == org.town1 and ev.status_before == Status.ASSIGNED

@@ -106,6 +106,7 @@ def test_fake_gateway_behind_the_real_aliyun_backend() -> None:
 def chain(db: None) -> int:
     for i in range(6):
         audit.record("test.tamper", object_type="t", object_id=i, detail={"i": i})
+    audit.chain_pending()  # the background step (a running stack chains within a second)
     count, problem = verify_chain()
     assert problem is None
     return count

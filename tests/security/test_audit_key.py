@@ -29,6 +29,7 @@ def history(org: Org, notes: int = 8) -> None:
     case = new_case(org)
     for i in range(notes):
         perform("note", case, org.actor("handler1"), {"text": f"进展 {i}"})
+    audit.chain_pending()
 
 
 def rewrite_and_recompute(seq: int, **changes: Any) -> None:

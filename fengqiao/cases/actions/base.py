@@ -201,6 +201,31 @@ def forget_owners(**_: Any) -> None:
     _OWNERS.clear()
 
 
+def process_cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    """A per-process lookup of admin-edited data (units, types) for a minute, forgotten in this process
+    when a unit or type is saved; a falsy answer (nothing found) is not kept."""
+    value = _cached(("process", *key), load)
+    if not value:
+        _OWNERS.pop(("process", *key), None)
+    return value
+
+
+class FieldMemo:
+    """The ``memo`` of the input serializers' relation fields (:class:`fengqiao.cases.inputs._Memo`)
+    across requests: the unit and type a registration names are looked up once a minute per process,
+    not once per request (issue #21: the request that creates a case makes few round trips)."""
+
+    def __contains__(self, key: Any) -> bool:
+        hit = _OWNERS.get(("field", key))
+        return hit is not None and time.monotonic() - hit[0] < OWNER_TTL
+
+    def __getitem__(self, key: Any) -> Any:
+        return _OWNERS[("field", key)][1]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        _OWNERS[("field", key)] = (time.monotonic(), value)
+
+
 def initial_deadlines(case: Case, now: dt.datetime) -> None:
     """The deadlines of a new case, from the deadline keeper a later floor installed (supervision)."""
     if hooks.deadlines is not None:

@@ -27,6 +27,7 @@ from fengqiao.cases.actions.base import (
     ActionForbidden,
     ActionInvalid,
     Actor,
+    FieldMemo,
     audit_rows,
     default_owner,
     initial_deadlines,
@@ -50,7 +51,7 @@ REGISTRAR_ROLES: set[str] = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
 def register_case(actor: Actor, data: Any, *, via: str = "") -> tuple[Case, bool]:
     """Register a new case (受理登记). Returns (case, created); a repeated external reference of the
     same source system returns the existing case instead of creating a second one."""
-    values = validate(inputs.RegisterInput, data)
+    values = validate(inputs.RegisterInput, data, {"memo": FieldMemo()})
     if values.get("external_ref"):
         existing = Case.objects.filter(
             source_system=values.get("source_system", ""), external_ref=values["external_ref"]
@@ -88,6 +89,7 @@ def hand_off(cases: list[Case]) -> None:
         if any(done is True for _, done in answers):
             for c in cases:
                 c.refresh_from_db()
+                c.__dict__.pop("just_registered", None)
 
     hooks.after_commit(send)
 
@@ -283,6 +285,10 @@ def _write_registrations(actor: Actor, regs: list[_Registration], via: str, now:
             # bulk_create sends no signals: the receivers (the applicant's message, webhooks) run as for save().
             post_save.send(CaseEvent, instance=e, created=True, update_fields=None, raw=False, using=using)
         for r in regs:
+            # What the answer shows of a case written in this very request, without asking again: its
+            # parties as written, and no reveal grant, assisting unit or team yet (hand_off drops it when
+            # triage finished in-process and the row was read again).
+            r.case.just_registered = {"parties": r.case.registered_parties}  # type: ignore[attr-defined]
             del r.case.registered_parties  # type: ignore[attr-defined]
         queue_side_effects(events)
 

@@ -18,11 +18,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from fengqiao.triage.ml.classifier import ModelFormatError, TextClassifier
+if TYPE_CHECKING:
+    from fengqiao.triage.ml.classifier import TextClassifier
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,8 @@ def get_model(task: str) -> tuple[TextClassifier, str] | None:
             _failed[task] = (key, now)
             return None
         path = resolve_path(key[3]) if key[0] == "db" else Path(key[1])
+        from fengqiao.triage.ml.classifier import ModelFormatError, TextClassifier  # heavy: on first load only
+
         try:
             model = TextClassifier.load(path)
         except (OSError, ModelFormatError):

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from fengqiao.core.anchors import check_anchors
-from fengqiao.core.audit import verify_chain
+from fengqiao.core.audit import chain_pending, verify_chain
 
 
 class Command(BaseCommand):
@@ -15,9 +15,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--no-chain", action="store_true", help="do not chain the pending rows first (verify them as pending)"
+        )
         parser.add_argument("--anchors", default="", help="anchor file (default: FENGQIAO_AUDIT_ANCHOR_FILE)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_chain"]:
+            chain_pending()  # what the background step would do next: a changed pending row stays pending
         count, problem = verify_chain()
         if problem:
             raise CommandError(f"audit chain broken at row #{problem.seq} ({problem.kind}): {problem.message}")
