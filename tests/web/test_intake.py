@@ -186,3 +186,42 @@ def test_grid_worker_registers_into_the_grid(org: Org) -> None:
     assert r.status_code == 302
     case = Case.objects.get()
     assert case.owner_unit == org.grid1 and case.channel == "grid"
+
+
+def test_intake_registers_a_second_applicant_and_respondent(org: Org) -> None:
+    """Issue 17 item 4: several applicants and respondents at staff intake."""
+    c = signed_in(org.user("handler1"))
+    body = c.get(URL).content.decode()
+    assert 'id="in-applicant2_name"' in body and 'id="in-respondent2_phone"' in body
+    r = c.post(
+        URL,
+        form(
+            org,
+            applicant2_name="王小红",
+            applicant2_phone="13812345678",
+            respondent2_kind="org",
+            respondent2_name="白塔建筑队",
+        ),
+    )
+    assert r.status_code == 302
+    case = Case.objects.get()
+    rows = sorted((p.role, p.name) for p in Party.objects.filter(case=case))
+    assert rows == [
+        ("applicant", "王小明"),
+        ("applicant", "王小红"),
+        ("respondent", "李大年"),
+        ("respondent", "白塔建筑队"),
+    ]
+    by_name = {p.name: p for p in Party.objects.filter(case=case)}  # names are encrypted: compared in Python
+    assert by_name["王小红"].phone == "13812345678"
+    assert by_name["白塔建筑队"].kind == "org"
+
+
+def test_bad_second_applicant_phone_shows_under_its_field_and_creates_nothing(org: Org) -> None:
+    r = signed_in(org.user("handler1")).post(URL, form(org, applicant2_name="王小红", applicant2_phone="12345"))
+    assert r.status_code == 400
+    body = r.content.decode()
+    err = body[body.index('id="in-applicant2_phone-err"') :][:300]
+    assert "请输入有效的手机号码" in err
+    assert '<details class="more-party" open>' in body  # the fold-out is open where the error is
+    assert not Case.objects.exists() and not Party.objects.exists()

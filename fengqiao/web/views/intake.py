@@ -39,10 +39,18 @@ INTAKE_CHANNELS = [
     Channel.COURT,
 ]
 PARTY_FIELDS = ("name", "phone", "id_number", "address")
+# The intake form's parties: a second applicant and a second respondent fold out (report 000's
+# 群体性 matters have several); more are added on the case page (登记/更正当事人).
+PARTY_PREFIXES = (
+    ("applicant", "applicant"),
+    ("applicant2", "applicant"),
+    ("respondent", "respondent"),
+    ("respondent2", "respondent"),
+)
 DONE_KEY = "web_intake_done"
 # The fields the intake form shows errors under; an error on any other goes on top of the form.
 SHOWN_FIELDS = {
-    *(f"{prefix}_{f}" for prefix in ("applicant", "respondent") for f in PARTY_FIELDS),
+    *(f"{prefix}_{f}" for prefix, _role in PARTY_PREFIXES for f in PARTY_FIELDS),
     "title",
     "description",
     "category",
@@ -68,7 +76,7 @@ def build_register_data(post: QueryDict) -> tuple[dict[str, Any], list[str]]:
     """The intake form as RegisterInput data; also which form prefix each party came from."""
     parties: list[dict[str, Any]] = []
     prefixes: list[str] = []
-    for prefix, role in (("applicant", "applicant"), ("respondent", "respondent")):
+    for prefix, role in PARTY_PREFIXES:
         party = _party(post, prefix, role)
         if party is not None:
             parties.append(party)
