@@ -77,6 +77,13 @@ def reuse_world(url: str) -> dict[str, Any]:
     }
 
 
+def _load() -> str:
+    import subprocess
+
+    out = subprocess.run(["uptime"], capture_output=True, text=True).stdout
+    return out.strip().split("load average: ")[-1]
+
+
 def measure(world: dict[str, Any], n: int) -> list[dict[str, Any]]:
     from django.core.cache import cache
     from django.test import Client
@@ -122,8 +129,9 @@ def measure(world: dict[str, Any], n: int) -> list[dict[str, Any]]:
         ]
         for label, fn in cases:
             s = summary(timed(fn, n, warmup=2))
-            rows.append({"who": who, "what": label, **s})
-            print(f"{who:14} {label:36} p50 {s['p50_ms']:8.1f}  p95 {s['p95_ms']:8.1f} ms", flush=True)
+            load = _load()
+            rows.append({"who": who, "what": label, **s, "load": load})
+            print(f"{who:14} {label:36} p50 {s['p50_ms']:8.1f}  p95 {s['p95_ms']:8.1f} ms  load {load}", flush=True)
     g = gazetteer()
     g.grid_at(28.8, 120.7)  # builds the STRtree once
     rng = random.Random(3)
@@ -151,7 +159,7 @@ def main() -> None:
         url = setup_django(args.db)
         world = build(args.cases, args.addresses, args.grids_per_village)
     rows = measure(world, args.n)
-    print_table(rows, ["who", "what", "n", "p50_ms", "p95_ms", "p99_ms"])
+    print_table(rows, ["who", "what", "n", "p50_ms", "p95_ms", "p99_ms", "load"])
     import subprocess
 
     meta = {

@@ -31,6 +31,7 @@ from fengqiao.org.choices import UnitKind
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 20
+ROLLUP_CACHE_SECONDS = 6 * 3600  # keyed by the rollups' version: a rebuilt month is a new key
 TREND_DAYS = 30
 PERIODS = (("today", "今日"), ("month", "本月"), ("year", "本年"))
 OPEN = sorted(OPEN_STATES)
@@ -191,9 +192,7 @@ def dashboard_payload(
     now = timezone.now()
     year_start, _end = period_bounds("year", now)
     assert year_start is not None
-    from fengqiao.atlas.rollup_read import dashboard_blocks
-
-    blocks = dashboard_blocks(scope, now) if use_rollup else None
+    blocks = _rollup_part(scope, now) if use_rollup else None
     if blocks is None:  # a town's scope, or the rollup not built yet: straight from the cases
         blocks = {**headline(qs, now), "trend": trend(qs, now), **breakdowns(qs, scope, year_start), "fresh": ""}
     data: dict[str, Any] = {
@@ -207,6 +206,24 @@ def dashboard_payload(
     if use_cache:
         cache.set(key, data, CACHE_SECONDS)
     return data
+
+
+def _rollup_part(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
+    """The rollup-read blocks, kept per scope until the rollups' version changes (a refresh rebuilds
+    a month, or the day turns), plus the live open-case counts read afresh on every call."""
+    from fengqiao.atlas import rollup_read
+
+    key = (
+        f"atlas:dash:rollup:{scope.key}:{translation.get_language()}:{rollup_read.version()}"
+        f":{timezone.localtime(now).date()}"
+    )
+    blocks = cache.get(key)
+    if blocks is None:
+        blocks = rollup_read.rollup_blocks(scope, now)
+        if blocks is None:
+            return None
+        cache.set(key, blocks, ROLLUP_CACHE_SECONDS)
+    return {**blocks, **rollup_read.live_blocks(now)}
 
 
 def rankings_available() -> bool:

@@ -125,6 +125,10 @@ class Case(models.Model):
     )
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lon = models.FloatField(_("经度"), null=True, blank=True)
+    # The map position: the case's own point, else its standard address's (per coordinate), copied when
+    # the case is saved with a new address or point (``fill_position``) so the map reads no join.
+    map_lat = models.FloatField(null=True, blank=True, editable=False)
+    map_lon = models.FloatField(null=True, blank=True, editable=False)
 
     priority = models.PositiveSmallIntegerField(_("优先级"), choices=Priority.choices, default=Priority.NORMAL)
     risk = models.CharField(_("风险等级"), max_length=8, choices=Risk.choices, default=Risk.LOW)
@@ -242,7 +246,10 @@ class Case(models.Model):
             models.Index(fields=["reminded_accept_at", "accept_due"], name="case_remind_accept"),
             models.Index(fields=["reminded_contact_at", "contact_due"], name="case_remind_contact"),
             models.Index(fields=["reminded_due_at", "due_at"], name="case_remind_due"),
+            models.Index(fields=["map_lat", "map_lon"], name="case_map_position"),
         ]
+
+    _position_source: tuple[Any, Any, Any] | None = None  # (address, lat, lon) the map position was copied from
 
     # Columns a list of cases does not show: lists defer them (less to load and convert per row).
     LIST_DEFERRED = (
@@ -279,6 +286,24 @@ class Case(models.Model):
         self.pending_path = self.pending_unit.path if self.pending_unit_id and self.pending_unit else ""
         self.lead_path = self.lead_unit.path if self.lead_unit_id and self.lead_unit else ""
         self.location_path = self.location_unit.path if self.location_unit_id and self.location_unit else ""
+        source = (self.standard_address_id, self.lat, self.lon)
+        if getattr(self, "_position_source", None) != source:
+            self.fill_position()
+            self._position_source = source
+
+    def fill_position(self) -> None:
+        """Copy the map position: the case's own point, else its standard address's."""
+        addr = self.standard_address if self.standard_address_id else None
+        self.map_lat = self.lat if self.lat is not None else (addr.lat if addr else None)
+        self.map_lon = self.lon if self.lon is not None else (addr.lon if addr else None)
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Case:  # type: ignore[override]
+        case = super().from_db(db, field_names, values, **kwargs)
+        d = case.__dict__
+        if "standard_address_id" in d and "lat" in d and "lon" in d:  # unchanged since loaded: nothing to copy
+            case._position_source = (d["standard_address_id"], d["lat"], d["lon"])
+        return case
 
     @property
     def display_code(self) -> str:

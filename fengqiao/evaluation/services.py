@@ -182,7 +182,9 @@ def stale_periods(kind: str) -> list[str]:
     """The periods whose stored index is stale (for the scheduled refresh)."""
     tree, _roots = active_tree()
     out = []
-    for code in IndexScore.objects.filter(tree=tree, kind=kind).order_by("period").values_list("period", flat=True).distinct():
+    for code in (
+        IndexScore.objects.filter(tree=tree, kind=kind).order_by("period").values_list("period", flat=True).distinct()
+    ):
         try:
             p = parse_period(code)
         except ValueError:

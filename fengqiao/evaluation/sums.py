@@ -26,10 +26,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.db.models import Case as CaseWhen
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Substr
+from django.utils import timezone
 
 from fengqiao.cases.choices import Satisfaction
 from fengqiao.cases.models import Case, CaseEvent, Party
@@ -139,6 +139,7 @@ def compute(period: Period, now: dt.datetime) -> Sums:
         chunk_size=20000
     ):
         acc = days[owner]
+        assert resolved is not None  # filtered on resolved_at__isnull=False
         acc[0] += (resolved - created) // dt.timedelta(microseconds=1)
         acc[1] += 1
     out["avg_days"] = {p: (n, d) for p, (n, d) in days.items()}
@@ -214,9 +215,7 @@ def _repeats(registered: QuerySet[Case]) -> QuerySet[Case]:
         )
     )
     mine = Party.objects.filter(case_id=OuterRef("pk"), role="applicant").exclude(phone_hash="").filter(Exists(again))
-    return registered.annotate(
-        top=top, window=F("created_at") + dt.timedelta(days=REPEAT_DAYS), repeated=Exists(mine)
-    )
+    return registered.annotate(top=top, window=F("created_at") + dt.timedelta(days=REPEAT_DAYS), repeated=Exists(mine))
 
 
 # --- stored builds --------------------------------------------------------------------------------

@@ -8,12 +8,10 @@ from celery import shared_task
 def refresh_index_now() -> int:
     """Recompute the running month's index for towns and departments, and any stored index a case
     change made stale (the pages show how fresh it is)."""
-    from fengqiao.evaluation import periods
-    from fengqiao.evaluation.services import KINDS, compute_index
-
     from django.utils import timezone
 
-    from fengqiao.evaluation.services import stale_periods
+    from fengqiao.evaluation import periods
+    from fengqiao.evaluation.services import KINDS, compute_index, stale_periods
 
     period = periods.current_month()
     now = timezone.now()  # one build of the month's sums serves both kinds

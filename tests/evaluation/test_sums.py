@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from fengqiao.evaluation import engine, index, periods, services, sums, tasks
 from fengqiao.evaluation.metrics import REGISTRY
@@ -43,7 +43,7 @@ def figures(per_unit):  # type: ignore[no-untyped-def]
 def test_sums_equal_the_facts_engine_exactly(org, hist):  # type: ignore[no-untyped-def]
     for units in ([org.town1, org.town2], [org.dept], [org.county]):
         direct, direct_pool = engine.compute_many(KEYS, OCT, units, NOV_1)
-        summed, summed_pool, build_ = engine.compute_from_sums(KEYS, OCT, units, NOV_1)
+        summed, summed_pool, _build = engine.compute_from_sums(KEYS, OCT, units, NOV_1)
         a, b = figures(summed), figures(direct)
         for u in a:
             for k in KEYS:
@@ -114,6 +114,9 @@ def test_a_new_case_marks_the_90_days_before_it(org, hist, django_capture_on_com
     b, _ = sums.build_for(OCT, NOV_1)
     from tests.helpers import new_case
 
-    with at(20, month=12), django_capture_on_commit_callbacks(execute=True):  # within 90 days of October: it may make an October report a repeat
+    with (
+        at(20, month=12),
+        django_capture_on_commit_callbacks(execute=True),
+    ):  # within 90 days of October: it may make an October report a repeat
         new_case(org, title="再次反映")
     assert SumBuild.objects.get(pk=b.pk).dirty
