@@ -160,8 +160,13 @@ def main() -> None:
     t = time.perf_counter()
     services.compute_index(month, "town")
     rows.append(
-        {"what": f"index {month.code}, towns, clean build reused", "seconds": round(time.perf_counter() - t, 2)}
+        {
+            "what": f"index {month.code}, towns, clean build reused",
+            "seconds": round(time.perf_counter() - t, 2),
+            "load": load_now(),
+        }
     )
+    print_table(rows, ["what", "seconds", "load"])  # before the pages, which can take long at 1 M
 
     if not args.skip_points:
         t = time.perf_counter()

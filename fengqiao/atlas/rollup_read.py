@@ -49,8 +49,13 @@ def dashboard_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
 
 def version() -> str:
     """The rollups' version: changes whenever a month is rebuilt (the screen's cache key)."""
+    from django.core.cache import cache
+
+    from fengqiao.atlas.rollup import VERSION_KEY, bump_version
+
+    token = cache.get(VERSION_KEY) or bump_version()
     got = RollupMonth.objects.aggregate(n=Count("pk"), last=Max("refreshed_at"))
-    return f"{got['n']}-{got['last'].timestamp() if got['last'] else 0}"
+    return f"{token}-{got['n']}-{got['last'].timestamp() if got['last'] else 0}"
 
 
 def live_blocks(now: dt.datetime) -> dict[str, Any]:
