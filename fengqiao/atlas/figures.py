@@ -191,7 +191,7 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
 def dashboard_payload(
     qs: QuerySet[Case], scope: Scope, *, use_cache: bool = True, use_rollup: bool = True
 ) -> dict[str, Any]:
-    key = f"atlas:dash:{scope.key}:{translation.get_language()}"
+    key = payload_key(scope)
     if use_cache:
         hit = cache.get(key)
         if hit is not None:
@@ -213,6 +213,11 @@ def dashboard_payload(
     if use_cache:
         cache.set(key, data, CACHE_SECONDS)
     return data
+
+
+def payload_key(scope: Scope) -> str:
+    """The cache key of a scope's whole payload (kept ``CACHE_SECONDS``)."""
+    return f"atlas:dash:{scope.key}:{translation.get_language()}"
 
 
 def _rollup_part(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:

@@ -9,7 +9,9 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from fengqiao.evaluation import engine, index, periods, services, sums, tasks
 from fengqiao.evaluation.metrics import REGISTRY
@@ -103,11 +105,22 @@ def test_stale_index_is_marked_and_refreshed(org, hist, django_capture_on_commit
         act(org, "reopen", hist.h, "dispatcher")  # H (closed in October) is no longer closed
     assert services.is_stale(OCT, "town")
     assert services.stale_periods("town") == ["2026-10"]
+    page = _ranking_page(org)
+    assert "此后有案件变更，得分待更新" in page  # the ranking page says so
     with at(4, month=11):
         tasks.refresh_index_now()  # the scheduled run: the running month, and the stale October
     assert not services.is_stale(OCT, "town")
+    assert "此后有案件变更" not in _ranking_page(org)
     after = IndexScore.objects.get(period="2026-10", unit=org.town1).detail["values"]["ontime_rate"]
     assert (after["numerator"], after["denominator"]) == (2, 2)
+
+
+def _ranking_page(org):  # type: ignore[no-untyped-def]
+    c = Client()
+    c.force_login(org.user("county_leader"))
+    r = c.get(reverse("evaluation:ranking"), {"kind": "town", "period": "2026-10"})
+    assert r.status_code == 200
+    return r.content.decode()
 
 
 def test_a_new_case_marks_the_90_days_before_it(org, hist, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
