@@ -85,6 +85,9 @@ def _new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
+DATE_FIELDS = ("created_at", "accepted_at", "due_at", "resolved_at", "closed_at")
+
+
 class Case(models.Model):
     code = models.CharField(_("案件编码"), max_length=12, unique=True, default=_new_code, editable=False)
     tracking_secret = models.CharField(max_length=64, default=_new_secret, editable=False)
@@ -249,6 +252,7 @@ class Case(models.Model):
             models.Index(fields=["map_lat", "map_lon"], name="case_map_position"),
         ]
 
+    _db_dates: dict[str, Any] | None = None  # DATE_FIELDS as loaded from the database (from_db)
     _position_source: tuple[Any, Any, Any] | None = None  # (address, lat, lon) the map position was copied from
 
     # Columns a list of cases does not show: lists defer them (less to load and convert per row).
@@ -301,6 +305,8 @@ class Case(models.Model):
     def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Case:  # type: ignore[override]
         case = super().from_db(db, field_names, values, **kwargs)
         d = case.__dict__
+        # The dates as loaded: receivers of pre_save (evaluation's sums) compare them without a query.
+        case._db_dates = {f: d[f] for f in DATE_FIELDS if f in d}
         if "standard_address_id" in d and "lat" in d and "lon" in d:  # unchanged since loaded: nothing to copy
             case._position_source = (d["standard_address_id"], d["lat"], d["lon"])
         return case

@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from fengqiao.cases.choices import Satisfaction
-from fengqiao.cases.models import Case, CaseEvent, Party
+from fengqiao.cases.models import DATE_FIELDS, Case, CaseEvent, Party
 from fengqiao.cases.workflow import State
 from fengqiao.evaluation.facts import REPEAT_DAYS
 from fengqiao.evaluation.metrics import REGISTRY
@@ -42,7 +42,19 @@ from fengqiao.mediation.models import MediationSession, TeamMember
 from fengqiao.supervision.models import AccountabilityRecord, Instruction
 
 Sums = dict[str, dict[str, tuple[int, int]]]  # metric → path → (numerator, denominator)
-DATE_FIELDS = ("created_at", "accepted_at", "due_at", "resolved_at", "closed_at")
+# Events that change a metric without changing the case's dates (rated, visited, mediated, instructed).
+EVENT_CODES = frozenset(
+    {
+        "case.rate",
+        "case.return_visit",
+        "case.attach_team",
+        "case.detach_team",
+        "case.record_session",
+        "case.instruct",
+        "case.answer_instruction",
+        "case.update",
+    }
+)
 BUILT_IN = frozenset(
     {
         "success_rate",
@@ -320,7 +332,11 @@ def is_stale(build_id: int | None, version: int | None) -> bool:
 def before_case_save(sender: Any, instance: Case, raw: bool = False, **kwargs: Any) -> None:
     if raw or instance.pk is None:
         return
-    old = Case.objects.filter(pk=instance.pk).values_list(*DATE_FIELDS).first()
+    loaded = instance._db_dates
+    if loaded is not None and all(f in loaded for f in DATE_FIELDS):
+        old: Any = [loaded[f] for f in DATE_FIELDS]  # as loaded (Case.from_db): no query
+    else:
+        old = Case.objects.filter(pk=instance.pk).values_list(*DATE_FIELDS).first()
     instance._eval_times = list(old or ())  # type: ignore[attr-defined]
 
 
@@ -337,10 +353,18 @@ def after_case_save(sender: Any, instance: Case, raw: bool = False, **kwargs: An
 def after_event_saved(sender: Any, instance: CaseEvent, created: bool = False, raw: bool = False, **kw: Any) -> None:
     """A rating, a return visit, a team, a flag or an instruction is recorded with a case event: mark
     the case's periods, its ratings' and the event's own."""
-    if raw or not created or instance.case_id is None:
-        return
+    if raw or not created or instance.case_id is None or instance.code not in EVENT_CODES:
+        return  # other events come with a case save, which after_case_save has seen
     case_id, at = instance.case_id, instance.at
     transaction.on_commit(lambda: _safely(lambda: mark_case(case_id, [at])))
+
+
+def after_flag_saved(sender: Any, instance: Any, created: bool = False, raw: bool = False, **kw: Any) -> None:
+    """An accountability record (问责线索发生率) is not a case event: mark its case's periods."""
+    if raw or not created or not instance.case_id:
+        return
+    case_id = instance.case_id
+    transaction.on_commit(lambda: _safely(lambda: mark_case(case_id)))
 
 
 def _safely(fn: Any) -> None:
