@@ -245,6 +245,11 @@ def grow(total: int, days: int) -> None:
             cur.execute(CASE_SQL, params)
             cur.execute("SELECT max(id) FROM cases_case")
             id1 = cur.fetchone()[0]
+            # The map position Case.fill_paths would copy (these cases have a point or no address).
+            cur.execute(
+                "UPDATE cases_case SET map_lat = lat, map_lon = lon WHERE id BETWEEN %s AND %s AND lat IS NOT NULL",
+                [id0, id1],
+            )
             for code, actor, at, data, where in EVENTS:
                 cur.execute(
                     EVENT_SQL.format(actor=actor, at=at, data=data, where=where), {"code": code, "lo": id0, "hi": id1}

@@ -31,6 +31,7 @@ from fengqiao.org.choices import UnitKind
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 20
+ROLLUP_CACHE_SECONDS = 6 * 3600  # keyed by the rollups' version: a rebuilt month is a new key
 TREND_DAYS = 30
 PERIODS = (("today", "今日"), ("month", "本月"), ("year", "本年"))
 OPEN = sorted(OPEN_STATES)
@@ -100,19 +101,26 @@ def breakdowns(qs: QuerySet[Case], scope: Scope, start: dt.datetime) -> dict[str
     year = qs.filter(created_at__gte=start)
     names = dict(Category.objects.values_list("pk", "name"))
     parents = dict(Category.objects.values_list("pk", "parent_id"))
+    # One scan of the year's cases, grouped by type × channel × place, split three ways here.
+    by_cat: dict[Any, int] = defaultdict(int)
+    by_ch: dict[str, int] = defaultdict(int)
+    by_loc: dict[Any, int] = defaultdict(int)
+    for cat, ch, loc, n in (
+        year.values_list("category_id", "channel", "location_unit_id").annotate(n=Count("id")).order_by()
+    ):
+        by_cat[cat] += n
+        by_ch[ch] += n
+        by_loc[loc] += n
     by_type: dict[str, int] = defaultdict(int)
-    for pk, n in year.values_list("category_id").annotate(n=Count("id")).order_by():
+    for pk, n in by_cat.items():
         top = parents.get(pk) or pk
         by_type[names.get(top, _("未分类")) if top else _("未分类")] += n
     channel_labels = dict(Channel.choices)
-    by_channel = [
-        {"label": str(channel_labels.get(ch, ch)), "n": n}
-        for ch, n in year.values_list("channel").annotate(n=Count("id")).order_by()
-    ]
+    by_channel = [{"label": str(channel_labels.get(ch, ch)), "n": n} for ch, n in by_ch.items()]
     by_place: dict[str, int] = defaultdict(int)
     geo = areas()
     root_depth = min((p.count("/") for p in scope.paths), default=2)
-    for pk, n in year.values_list("location_unit_id").annotate(n=Count("id")).order_by():
+    for pk, n in by_loc.items():
         chain = geo.chain(pk) if pk else []
         child = next((a for a in chain if a.path.count("/") == root_depth + 1), None)
         if child is not None and child.kind in (UnitKind.TOWN, UnitKind.VILLAGE) and scope.contains(child.path):
@@ -183,7 +191,7 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
 def dashboard_payload(
     qs: QuerySet[Case], scope: Scope, *, use_cache: bool = True, use_rollup: bool = True
 ) -> dict[str, Any]:
-    key = f"atlas:dash:{scope.key}:{translation.get_language()}"
+    key = payload_key(scope)
     if use_cache:
         hit = cache.get(key)
         if hit is not None:
@@ -191,9 +199,7 @@ def dashboard_payload(
     now = timezone.now()
     year_start, _end = period_bounds("year", now)
     assert year_start is not None
-    from fengqiao.atlas.rollup_read import dashboard_blocks
-
-    blocks = dashboard_blocks(scope, now) if use_rollup else None
+    blocks = _rollup_part(scope, now) if use_rollup else None
     if blocks is None:  # a town's scope, or the rollup not built yet: straight from the cases
         blocks = {**headline(qs, now), "trend": trend(qs, now), **breakdowns(qs, scope, year_start), "fresh": ""}
     data: dict[str, Any] = {
@@ -207,6 +213,29 @@ def dashboard_payload(
     if use_cache:
         cache.set(key, data, CACHE_SECONDS)
     return data
+
+
+def payload_key(scope: Scope) -> str:
+    """The cache key of a scope's whole payload (kept ``CACHE_SECONDS``)."""
+    return f"atlas:dash:{scope.key}:{translation.get_language()}"
+
+
+def _rollup_part(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
+    """The rollup-read blocks, kept per scope until the rollups' version changes (a refresh rebuilds
+    a month, or the day turns), plus the live open-case counts read afresh on every call."""
+    from fengqiao.atlas import rollup_read
+
+    key = (
+        f"atlas:dash:rollup:{scope.key}:{translation.get_language()}:{rollup_read.version()}"
+        f":{timezone.localtime(now).date()}"
+    )
+    blocks = cache.get(key)
+    if blocks is None:
+        blocks = rollup_read.rollup_blocks(scope, now)
+        if blocks is None:
+            return None
+        cache.set(key, blocks, ROLLUP_CACHE_SECONDS)
+    return {**blocks, **rollup_read.live_blocks(now)}
 
 
 def rankings_available() -> bool:

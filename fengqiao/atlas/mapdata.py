@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, F, FloatField, Q, QuerySet
-from django.db.models.functions import Coalesce, Floor
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Floor
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -80,14 +80,13 @@ def case_buckets(
     geo = areas()
     if level == "cell":
         size = cell_size(zoom)
-        pos_lat = Coalesce(F("lat"), F("standard_address__lat"), output_field=FloatField())
-        pos_lon = Coalesce(F("lon"), F("standard_address__lon"), output_field=FloatField())
-        located = qs.annotate(plat=pos_lat, plon=pos_lon).filter(plat__isnull=False, plon__isnull=False)
+        # The position copied onto the case (map_lat/map_lon, indexed): no join to the addresses.
+        located = qs.filter(map_lat__isnull=False, map_lon__isnull=False)
         if bbox is not None:
             west, south, east, north = bbox
-            located = located.filter(plon__gte=west, plon__lte=east, plat__gte=south, plat__lte=north)
+            located = located.filter(map_lon__gte=west, map_lon__lte=east, map_lat__gte=south, map_lat__lte=north)
         rows = (
-            located.annotate(cy=Floor(F("plat") / size), cx=Floor(F("plon") / size))
+            located.annotate(cy=Floor(F("map_lat") / size), cx=Floor(F("map_lon") / size))
             .values("cy", "cx", key)
             .annotate(n=Count("id"))
             .order_by()[: CELL_MAX_BUCKETS * 3]
@@ -99,9 +98,7 @@ def case_buckets(
         for b in buckets.values():
             cx, cy, size = b["cell"]
             b["lon"], b["lat"] = out_point((cx + 0.5) * size, (cy + 0.5) * size)
-        qs = qs.filter(lat__isnull=True).filter(
-            Q(standard_address__isnull=True) | Q(standard_address__lat__isnull=True)
-        )
+        qs = qs.filter(Q(map_lat__isnull=True) | Q(map_lon__isnull=True))
         unit_level = LEVELS[UnitKind.GRID]
     else:
         unit_level = LEVELS[LEVEL_KINDS[level]]
@@ -180,11 +177,10 @@ def cell_cases(qs: QuerySet[Case], cx: int, cy: int, size: float, limit: int = 2
     """The cases of one cell (code, type, state, colour — no names, no addresses)."""
     from django.urls import reverse
 
-    pos_lat = Coalesce(F("lat"), F("standard_address__lat"), output_field=FloatField())
-    pos_lon = Coalesce(F("lon"), F("standard_address__lon"), output_field=FloatField())
     rows = (
-        qs.annotate(plat=pos_lat, plon=pos_lon)
-        .filter(plat__gte=cy * size, plat__lt=(cy + 1) * size, plon__gte=cx * size, plon__lt=(cx + 1) * size)
+        qs.filter(
+            map_lat__gte=cy * size, map_lat__lt=(cy + 1) * size, map_lon__gte=cx * size, map_lon__lt=(cx + 1) * size
+        )
         .select_related("category")
         .order_by("-created_at")[:limit]
     )

@@ -149,7 +149,23 @@ def rebuild_month(month: dt.date, towns: dict[int, int | None] | None = None) ->
         )
         CaseDayStat.objects.bulk_create(day_rows, batch_size=5000)
         RollupMonth.objects.filter(month=month).update(refreshed_at=now)
+    bump_version()
     return len(month_rows)
+
+
+VERSION_KEY = "atlas:rollup:token"
+
+
+def bump_version() -> str:
+    """A new token for the rollups' version (rollup_read.version): the screens' and the map's cached
+    rollup blocks are keyed by it, so a rebuilt month is never served from an older cache entry."""
+    import uuid
+
+    from django.core.cache import cache
+
+    token = uuid.uuid4().hex
+    cache.set(VERSION_KEY, token, None)
+    return token
 
 
 def mark_dirty(months: Iterable[dt.date | None]) -> None:

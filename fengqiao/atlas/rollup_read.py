@@ -11,13 +11,13 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.atlas import crosstab, rates
 from fengqiao.atlas.filters import CaseFilter, period_bounds
-from fengqiao.atlas.models_rollup import Basis, CaseDayStat, CaseMonthGrid, CaseMonthMix, CaseMonthStat
+from fengqiao.atlas.models_rollup import Basis, CaseDayStat, CaseMonthGrid, CaseMonthMix, CaseMonthStat, RollupMonth
 from fengqiao.atlas.rollup import MEASURES, freshness, month_of
 from fengqiao.atlas.scope import Scope, covers_all_units
 from fengqiao.cases.choices import Colour
@@ -43,6 +43,38 @@ def _sums(qs: Any) -> dict[str, int]:
 
 def dashboard_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
     """headline + trend + breakdowns of the county screen from the rollups, or None."""
+    blocks = rollup_blocks(scope, now)
+    return None if blocks is None else {**blocks, **live_blocks(now)}
+
+
+def version() -> str:
+    """The rollups' version: changes whenever a month is rebuilt (the screen's cache key)."""
+    from django.core.cache import cache
+
+    from fengqiao.atlas.rollup import VERSION_KEY, bump_version
+
+    token = cache.get(VERSION_KEY) or bump_version()
+    got = RollupMonth.objects.aggregate(n=Count("pk"), last=Max("refreshed_at"))
+    return f"{token}-{got['n']}-{got['last'].timestamp() if got['last'] else 0}"
+
+
+def live_blocks(now: dt.datetime) -> dict[str, Any]:
+    """The live part of the county screen: open cases now, overdue, and the open cases' colours."""
+    from fengqiao.atlas.figures import _colour_q
+
+    # Counting a column of the partial index atlas_case_open (migration 0004; state is never NULL)
+    # keeps this an index-only scan of the open cases.
+    live = Case.objects.filter(state__in=sorted(OPEN_STATES)).aggregate(
+        open=Count("state"),
+        overdue=Count("state", filter=Q(due_at__lt=now)),
+        **{f"colour_{c}": Count("state", filter=_colour_q(c, now)) for c in Colour.values},
+    )
+    colours = [{"key": v, "label": str(lbl), "n": live[f"colour_{v}"]} for v, lbl in Colour.choices]
+    return {"open": live["open"], "overdue": live["overdue"], "colours": colours}
+
+
+def rollup_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
+    """The county screen's period figures, trend and breakdowns from the rollups, or None."""
     if not covers_all_units(scope):
         return None
     year_start, _end = period_bounds("year", now)
@@ -52,16 +84,6 @@ def dashboard_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
     fresh = freshness(months_between(min(year_start.date(), first_trend), today))
     if fresh is None:
         return None
-    from fengqiao.atlas.figures import _colour_q  # the live part: open cases now
-
-    open_ = sorted(OPEN_STATES)
-    # Counting a column of the partial index atlas_case_open (migration 0004; state is never NULL)
-    # keeps this an index-only scan of the open cases.
-    live = Case.objects.filter(state__in=open_).aggregate(
-        open=Count("state"),
-        overdue=Count("state", filter=Q(due_at__lt=now)),
-        **{f"colour_{c}": Count("state", filter=_colour_q(c, now)) for c in Colour.values},
-    )
     periods = []
     for key, label in PERIOD_KEYS:
         start, _e = period_bounds(key, now)
@@ -79,7 +101,6 @@ def dashboard_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
         periods.append(
             {"key": key, "label": _(label), "registered": reg["n"], "resolved": end["resolved"], **rates.rates(counts)}
         )
-    colours = [{"key": v, "label": str(lbl), "n": live[f"colour_{v}"]} for v, lbl in Colour.choices]
     trend_rows: dict[tuple[str, dt.date], int] = defaultdict(int)
     for basis, day, n, resolved in (
         CaseDayStat.objects.filter(day__gte=first_trend)
@@ -90,10 +111,7 @@ def dashboard_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
         trend_rows[(basis, day)] = n if basis == Basis.REGISTERED else resolved
     dates = [first_trend + dt.timedelta(days=i) for i in range(30)]
     return {
-        "open": live["open"],
-        "overdue": live["overdue"],
         "periods": periods,
-        "colours": colours,
         "trend": {
             "dates": [d.isoformat() for d in dates],
             "registered": [trend_rows.get((Basis.REGISTERED, d), 0) for d in dates],

@@ -79,8 +79,10 @@ def cases(total: int, seed: int = 7, days: int = 365, batch: int = 5000, now: dt
     departments = [u for u in units.values() if u.kind == UnitKind.DEPARTMENT]
     grids = [u for u in units.values() if u.kind == UnitKind.GRID]
     addr_ids: dict[int, list[int]] = {}
-    for pk, grid_id in StandardAddress.objects.values_list("pk", "grid_id")[:200000]:
+    position: dict[int, tuple[float | None, float | None]] = {}  # copied onto the case (map_lat/map_lon)
+    for pk, grid_id, lat, lon in StandardAddress.objects.values_list("pk", "grid_id", "lat", "lon")[:200000]:
         addr_ids.setdefault(grid_id, []).append(pk)
+        position[pk] = (lat, lon)
     chans, weights = zip(*CHANNELS, strict=True)
     # Busier towns: a stable weight per grid.
     gweights = [1 + (zlib.crc32(g.code.encode()) % 7) for g in grids]
@@ -126,6 +128,8 @@ def cases(total: int, seed: int = 7, days: int = 365, batch: int = 5000, now: dt
                     location_unit=grid,
                     location_path=grid.path,
                     standard_address_id=addr,
+                    map_lat=position[addr][0] if addr else None,
+                    map_lon=position[addr][1] if addr else None,
                     level=rng.choices([1, 2, 3, 4], [55, 30, 12, 3])[0],
                     created_at=created,
                     due_at=created + dt.timedelta(days=15),

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from fengqiao.atlas import mapdata
+from fengqiao.atlas import figures, mapdata
 from fengqiao.atlas.filters import case_filter
 from fengqiao.atlas.geometry import areas
 from fengqiao.atlas.models import GeoImport, ImportKind
@@ -123,12 +126,20 @@ def map_cases(request: HttpRequest) -> HttpResponse:
         raise Http404
     colour_by = "level" if request.GET.get("colour_by") == "level" else "colour"
     qs = form.apply(located_cases(request.user, scope))
-    from fengqiao.atlas.rollup_read import map_rows
+    from fengqiao.atlas.rollup_read import map_rows, version
 
+    # A layer read from the rollups is kept per scope and request until the rollups' version changes.
+    params = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()))
+    key = f"atlas:map:{scope.key}:{translation.get_language()}:{version()}:{hashlib.sha256(params.encode()).hexdigest()[:24]}"
+    if level != "cell" and (hit := cache.get(key)) is not None:
+        return _json(hit)
     got = map_rows(scope, form, colour_by) if level != "cell" else None
     rows, fresh = got if got is not None else (None, "")
     data = mapdata.case_buckets(qs, level, colour_by=colour_by, bbox=_bbox(request), zoom=zoom, rows=rows)
-    return _json({**data, "data_updated": fresh})
+    payload = {**data, "data_updated": fresh}
+    if rows is not None:
+        cache.set(key, payload, figures.ROLLUP_CACHE_SECONDS)
+    return _json(payload)
 
 
 @atlas_view

@@ -85,6 +85,9 @@ def _new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
+DATE_FIELDS = ("created_at", "accepted_at", "due_at", "resolved_at", "closed_at")
+
+
 class Case(models.Model):
     code = models.CharField(_("案件编码"), max_length=12, unique=True, default=_new_code, editable=False)
     tracking_secret = models.CharField(max_length=64, default=_new_secret, editable=False)
@@ -125,6 +128,10 @@ class Case(models.Model):
     )
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lon = models.FloatField(_("经度"), null=True, blank=True)
+    # The map position: the case's own point, else its standard address's (per coordinate), copied when
+    # the case is saved with a new address or point (``fill_position``) so the map reads no join.
+    map_lat = models.FloatField(null=True, blank=True, editable=False)
+    map_lon = models.FloatField(null=True, blank=True, editable=False)
 
     priority = models.PositiveSmallIntegerField(_("优先级"), choices=Priority.choices, default=Priority.NORMAL)
     risk = models.CharField(_("风险等级"), max_length=8, choices=Risk.choices, default=Risk.LOW)
@@ -242,7 +249,11 @@ class Case(models.Model):
             models.Index(fields=["reminded_accept_at", "accept_due"], name="case_remind_accept"),
             models.Index(fields=["reminded_contact_at", "contact_due"], name="case_remind_contact"),
             models.Index(fields=["reminded_due_at", "due_at"], name="case_remind_due"),
+            models.Index(fields=["map_lat", "map_lon"], name="case_map_position"),
         ]
+
+    _db_dates: dict[str, Any] | None = None  # DATE_FIELDS as loaded from the database (from_db)
+    _position_source: tuple[Any, Any, Any] | None = None  # (address, lat, lon) the map position was copied from
 
     # Columns a list of cases does not show: lists defer them (less to load and convert per row).
     LIST_DEFERRED = (
@@ -279,6 +290,26 @@ class Case(models.Model):
         self.pending_path = self.pending_unit.path if self.pending_unit_id and self.pending_unit else ""
         self.lead_path = self.lead_unit.path if self.lead_unit_id and self.lead_unit else ""
         self.location_path = self.location_unit.path if self.location_unit_id and self.location_unit else ""
+        source = (self.standard_address_id, self.lat, self.lon)
+        if getattr(self, "_position_source", None) != source:
+            self.fill_position()
+            self._position_source = source
+
+    def fill_position(self) -> None:
+        """Copy the map position: the case's own point, else its standard address's."""
+        addr = self.standard_address if self.standard_address_id else None
+        self.map_lat = self.lat if self.lat is not None else (addr.lat if addr else None)
+        self.map_lon = self.lon if self.lon is not None else (addr.lon if addr else None)
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Case:  # type: ignore[override]
+        case = super().from_db(db, field_names, values, **kwargs)
+        d = case.__dict__
+        # The dates as loaded: receivers of pre_save (evaluation's sums) compare them without a query.
+        case._db_dates = {f: d[f] for f in DATE_FIELDS if f in d}
+        if "standard_address_id" in d and "lat" in d and "lon" in d:  # unchanged since loaded: nothing to copy
+            case._position_source = (d["standard_address_id"], d["lat"], d["lon"])
+        return case
 
     @property
     def display_code(self) -> str:

@@ -17,6 +17,17 @@ class EvaluationConfig(AppConfig):
         from fengqiao.evaluation.points import on_event_saved
 
         post_save.connect(on_event_saved, sender=CaseEvent, dispatch_uid="evaluation-points-per-event")
+        from django.db.models.signals import pre_save
+
+        from fengqiao.cases.models import Case
+        from fengqiao.evaluation import sums
+
+        pre_save.connect(sums.before_case_save, sender=Case, dispatch_uid="evaluation-sums-before")
+        post_save.connect(sums.after_case_save, sender=Case, dispatch_uid="evaluation-sums-after")
+        post_save.connect(sums.after_event_saved, sender=CaseEvent, dispatch_uid="evaluation-sums-event")
+        from fengqiao.supervision.models import AccountabilityRecord
+
+        post_save.connect(sums.after_flag_saved, sender=AccountabilityRecord, dispatch_uid="evaluation-sums-flag")
         _register_menu()
         from fengqiao.core import adminlabels
         from fengqiao.evaluation.points import TRIGGER_LABELS

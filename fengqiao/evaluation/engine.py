@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from fengqiao.evaluation import facts as facts_mod
+from fengqiao.evaluation import sums as sums_mod
 from fengqiao.evaluation.facts import Facts, Scope
-from fengqiao.evaluation.metrics import CHANGE, MEAN, PER10K, REGISTRY, Metric, Result
-from fengqiao.evaluation.models import ExternalFigure, FigureKind
+from fengqiao.evaluation.metrics import CHANGE, MEAN, MICROS_PER_DAY, PER10K, REGISTRY, Metric, Result
+from fengqiao.evaluation.models import ExternalFigure, FigureKind, SumBuild
 from fengqiao.evaluation.periods import Period
 from fengqiao.org.models import Unit
 
@@ -65,6 +66,37 @@ def compute_many(
     per_unit = {
         u.pk: {k: compute_one(REGISTRY[k], buckets[u.pk], Scope(path=u.path), u, ext) for k in keys} for u in units
     }
+    return per_unit, pool(keys, units, per_unit)
+
+
+def compute_from_sums(
+    keys: Iterable[str], period: Period, units: list[Unit], now: dt.datetime | None = None
+) -> tuple[dict[int, dict[str, Result]], dict[str, Result], SumBuild]:
+    """As :func:`compute_many`, from the period's per-unit sums (:mod:`.sums`) instead of its cases:
+    the same figures (numerators and denominators only, no case lists) and the build they came from."""
+    now = now or timezone.now()
+    keys = list(keys)
+    if not sums_mod.covers(keys):
+        raise ValueError("a metric without per-unit sums: use compute_many")
+    build, sums = sums_mod.build_for(period, now)
+    ext = Externals()
+    per_unit: dict[int, dict[str, Result]] = {}
+    for u in units:
+        res: dict[str, Result] = {}
+        for k in keys:
+            m = REGISTRY[k]
+            if m.external:
+                res[k] = _external(m, period, u, ext)
+                continue
+            n, d = sums_mod.for_unit(sums, k, u.path)
+            num: float = n / MICROS_PER_DAY if m.kind == MEAN else n
+            res[k] = Result(k, str(m.name), str(m.formula), m.proposed, num, d, num / d if d else None, m.kind)
+        per_unit[u.pk] = res
+    return per_unit, pool(keys, units, per_unit), build
+
+
+def pool(keys: list[str], units: list[Unit], per_unit: dict[int, dict[str, Result]]) -> dict[str, Result]:
+    """Every metric over all ``units`` together (the value the ranking shrinks toward)."""
     pooled: dict[str, Result] = {}
     for k in keys:
         m = REGISTRY[k]
@@ -78,7 +110,7 @@ def compute_many(
         else:
             value = num / den if den else None
         pooled[k] = Result(k, str(m.name), str(m.formula), m.proposed, num, den, value, m.kind)
-    return per_unit, pooled
+    return pooled
 
 
 def shrink(r: Result, pool: Result, k: float) -> float | None:

@@ -17,6 +17,7 @@ How case histories are counted (docs/metrics.md says the same, with examples):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ from fengqiao.evaluation.facts import Facts, Row, Scope
 
 OWNER, PLACE = "owner", "place"
 RATE, MEAN, PER10K, CHANGE = "rate", "mean", "per10k", "change"
+MICROS_PER_DAY = 86_400_000_000
+MICROSECOND = dt.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class Metric:
     pick: Callable[[Facts, Scope], tuple[list[int], list[int]]] | None = None
     sums: Callable[[Facts, Scope], tuple[float, list[int]]] | None = None  # for MEAN: (sum, ids)
     external: bool = False
+    # A metric added by a later app gives its per-path sums for the index (sums.py): ``grouped(start,
+    # end)`` → {attribution path: (numerator, denominator)}; the built-in ones are in sums.compute.
+    grouped: Callable[[Any, Any], dict[str, tuple[int, int]]] | None = None
 
     @property
     def unit_label(self) -> str:
@@ -283,8 +289,9 @@ def _accept_ontime(f: Facts, s: Scope) -> tuple[list[int], list[int]]:
 )
 def _avg_days(f: Facts, s: Scope) -> tuple[float, list[int]]:
     rows = closed(f, s)
-    total = sum((r.resolved_at - r.created_at).total_seconds() / 86400 for r in rows if r.resolved_at)
-    return total, [r.pk for r in rows]
+    # Whole microseconds summed, divided once: exactly what the per-unit sums (sums.py) give.
+    micros = sum((r.resolved_at - r.created_at) // MICROSECOND for r in rows if r.resolved_at)
+    return micros / MICROS_PER_DAY, [r.pk for r in rows]
 
 
 @metric(

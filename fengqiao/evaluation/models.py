@@ -259,3 +259,37 @@ class Report(models.Model):
         ordering = ["-generated_at"]
         verbose_name = _("月度报告")
         verbose_name_plural = _("月度报告")
+
+
+class SumBuild(models.Model):
+    """One build of a period's per-unit metric sums (:mod:`fengqiao.evaluation.sums`): the index reads
+    these instead of loading the period's cases. ``as_of`` is the ``now`` it was built for; a build
+    whose ``as_of`` is past the period's end stays valid until a case change marks it ``dirty``."""
+
+    period = models.CharField(_("期间"), max_length=24, unique=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    as_of = models.DateTimeField()
+    built_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+    dirty = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["start", "end"], name="eval_sumbuild_range")]
+        verbose_name = _("指标汇总")
+        verbose_name_plural = _("指标汇总")
+
+
+class MetricSum(models.Model):
+    """A metric's numerator and denominator over the cases of one attribution path (owner or place,
+    as the metric counts) in one build. A unit's figure is the sum over the paths in its subtree.
+    ``avg_days``'s numerator is in microseconds (exact integer sums)."""
+
+    build = models.ForeignKey(SumBuild, on_delete=models.CASCADE, related_name="sums")
+    metric = models.CharField(max_length=40)
+    path = models.CharField(max_length=255)
+    numerator = models.BigIntegerField(default=0)
+    denominator = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["build", "metric"], name="eval_metricsum_build")]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import policy
 from fengqiao.cases.models import Case
-from fengqiao.evaluation import engine, index
+from fengqiao.evaluation import engine, index, sums
 from fengqiao.evaluation.metrics import REGISTRY, SPEC_METRICS, Result
 from fengqiao.evaluation.models import EvalEvent, IndexNode, IndexScore, IndexTree
 from fengqiao.evaluation.periods import Period
@@ -56,7 +56,14 @@ def compute_index(period: Period, kind: str, *, now: dt.datetime | None = None) 
     units = ranked_units(kind)
     keys = sorted({n.metric for n in index.leaves(roots)})
     # Every metric is computed and stored (the scorecard reads them); the index uses its leaves.
-    per_unit, pooled = engine.compute_many(sorted({*keys, *ALL_METRICS}), period, units, now)
+    # From the period's per-unit sums (sums.py), not its cases; the drill-down lists the cases.
+    wanted = sorted({*keys, *ALL_METRICS})
+    stamp: list[int] | None = None
+    if sums.covers(wanted):
+        per_unit, pooled, build = engine.compute_from_sums(wanted, period, units, now)
+        stamp = [build.pk, build.version]
+    else:  # a later app's metric without sums: the facts engine (slower, same figures)
+        per_unit, pooled = engine.compute_many(wanted, period, units, now)
     for results in per_unit.values():
         for k, r in results.items():
             r.shrunk = engine.shrink(r, pooled[k], tree.shrink_k)
@@ -81,6 +88,7 @@ def compute_index(period: Period, kind: str, *, now: dt.datetime | None = None) 
                 detail={
                     "nodes": {c: s for c, s in scores[u.pk].items() if c != "__total__"},
                     "values": {k: {**r.as_json(), "shrunk": r.shrunk} for k, r in rs.items()},
+                    "sums": stamp,
                 },
                 computed_at=now,
             )
@@ -157,6 +165,33 @@ def ranking(period: Period | str, kind: str) -> list[dict[str, Any]]:
         }
         for r in ranking_rows(p, kind)
     ]
+
+
+def is_stale(period: Period, kind: str) -> bool:
+    """Whether a case changed after the stored index of ``period`` was computed (its sums build was
+    marked dirty or rebuilt since): the pages say so, and the next scheduled run refreshes it."""
+    tree, _roots = active_tree()
+    s = IndexScore.objects.filter(tree=tree, period=period.code, kind=kind).only("detail").first()
+    if s is None:
+        return False
+    build_id, version = (s.detail.get("sums") or [None, None])[:2]
+    return sums.is_stale(build_id, version)
+
+
+def stale_periods(kind: str) -> list[str]:
+    """The periods whose stored index is stale (for the scheduled refresh)."""
+    tree, _roots = active_tree()
+    out = []
+    for code in (
+        IndexScore.objects.filter(tree=tree, kind=kind).order_by("period").values_list("period", flat=True).distinct()
+    ):
+        try:
+            p = parse_period(code)
+        except ValueError:
+            continue
+        if is_stale(p, kind):
+            out.append(code)
+    return sorted(out)
 
 
 def freshness(period: Period, kind: str) -> dt.datetime | None:

@@ -6,12 +6,21 @@ from celery import shared_task
 
 
 def refresh_index_now() -> int:
-    """Recompute the running month's index for towns and departments (the pages show how fresh it is)."""
+    """Recompute the running month's index for towns and departments, and any stored index a case
+    change made stale (the pages show how fresh it is)."""
+    from django.utils import timezone
+
     from fengqiao.evaluation import periods
-    from fengqiao.evaluation.services import KINDS, compute_index
+    from fengqiao.evaluation.services import KINDS, compute_index, stale_periods
 
     period = periods.current_month()
-    return sum(len(compute_index(period, kind)) for kind in KINDS)
+    now = timezone.now()  # one build of the month's sums serves both kinds
+    n = sum(len(compute_index(period, kind, now=now)) for kind in KINDS)
+    for kind in KINDS:  # stored indexes of other periods that a case change made stale
+        for code in stale_periods(kind):
+            if code != period.code:
+                n += len(compute_index(periods.parse(code), kind, now=now))
+    return n
 
 
 def monthly_reports_now() -> int:

@@ -100,6 +100,7 @@ def ranking(request: HttpRequest) -> HttpResponse:
             "period_error": error,
             "months": _month_choices(),
             "fresh": services.freshness(period, kind),
+            "stale": services.is_stale(period, kind),
             "in_scope": in_scope,
             "chart": chart,
             "is_leader": user.has_role(Role.LEADER),

@@ -164,7 +164,28 @@ def register_evaluation_metric() -> None:
     if "grid_rate" in ev.REGISTRY:
         return
 
-    @ev.metric(key="grid_rate", name=RATE_NAME, formula=RATE_FORMULA, proposed=True, attribution=ev.PLACE)
+    from fengqiao.evaluation import sums
+
+    def grouped(start: dt.datetime, end: dt.datetime) -> dict[str, tuple[int, int]]:
+        """The same cases per place path, for the index (evaluation's per-unit sums)."""
+        grids = Unit.objects.filter(kind__in=GRID_KINDS).values("path")
+        rows = (
+            Case.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
+            .annotate(place=sums.place())
+            .values("place")
+            .annotate(n=Count("pk", filter=Q(owner_path__in=grids, referral="")), d=Count("pk"))
+            .order_by()
+        )
+        return {r["place"]: (r["n"], r["d"]) for r in rows}
+
+    @ev.metric(
+        key="grid_rate",
+        name=RATE_NAME,
+        formula=RATE_FORMULA,
+        proposed=True,
+        attribution=ev.PLACE,
+        grouped=grouped,
+    )
     def _grid_rate(f: Any, s: Any) -> tuple[list[int], list[int]]:
         rows = ev.concluded(f, s, ev.PLACE)
         if not rows:

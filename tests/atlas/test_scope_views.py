@@ -58,7 +58,7 @@ def test_town_leader_cannot_list_another_towns_cell(world: World) -> None:
     org = world.org
     from fengqiao.cases.models import Case
 
-    Case.objects.filter(pk=world.cases["E"].pk).update(lat=28.755, lon=120.655)
+    Case.objects.filter(pk=world.cases["E"].pk).update(lat=28.755, lon=120.655, map_lat=28.755, map_lon=120.655)
     size = 0.01
     cx, cy = int(120.655 // size), int(28.755 // size)
     county = get(client(org.user("county_leader")), "atlas:map_cell", cx=cx, cy=cy, size=size, period="all").json()

@@ -99,6 +99,9 @@ def build(org: Org) -> World:
         "E": {"created_at": NOW - dt.timedelta(hours=1), "state": "registered", "colour": "green"},
     }
     for key, values in rows.items():
-        Case.objects.filter(pk=cases[key].pk).update(**{**common, **values})
+        v = {**common, **values}
+        # The map position the case's save would copy (its own point; these cases have no address).
+        v.update(map_lat=v.get("lat"), map_lon=v.get("lon"))
+        Case.objects.filter(pk=cases[key].pk).update(**v)
         cases[key].refresh_from_db()
     return World(org, cases)

@@ -1,0 +1,135 @@
+"""The index from per-unit sums (sums.py) against the index from the facts engine, on the constructed
+October 2026 history plus an instruction, an accountability flag and a mediation session: every
+metric's numerator, denominator and value, and every score, must be exactly equal. Then staleness:
+a case changed after the index was stored marks it stale, and the scheduled refresh brings it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from fengqiao.evaluation import engine, index, periods, services, sums, tasks
+from fengqiao.evaluation.metrics import REGISTRY
+from fengqiao.evaluation.models import IndexScore, MetricSum, SumBuild
+from fengqiao.supervision.models import AccountabilityRecord
+from tests.evaluation.histories import SH, act, at, build
+
+pytestmark = pytest.mark.django_db
+
+OCT = periods.parse("2026-10")
+NOV_1 = dt.datetime(2026, 11, 1, 12, tzinfo=SH)
+KEYS = sorted(k for k in REGISTRY)
+
+
+@pytest.fixture
+def hist(org):  # type: ignore[no-untyped-def]
+    h = build(org)
+    with at(9):
+        act(org, "instruct", h.c, "leader1")  # C is open again (reopened on the 20th)
+        act(org, "instruct", h.c, "leader1")
+    with at(12):
+        act(org, "answer_instruction", h.c, "handler1", instruction=h.c.instructions.order_by("pk").first().pk)
+    AccountabilityRecord.objects.create(case=h.h, kind="shirk", unit=org.town1, summary="推诿", dedup_key="t-h")
+    return h
+
+
+def figures(per_unit):  # type: ignore[no-untyped-def]
+    return {u: {k: (r.numerator, r.denominator, r.value) for k, r in rs.items()} for u, rs in per_unit.items()}
+
+
+def test_sums_equal_the_facts_engine_exactly(org, hist):  # type: ignore[no-untyped-def]
+    for units in ([org.town1, org.town2], [org.dept], [org.county]):
+        direct, direct_pool = engine.compute_many(KEYS, OCT, units, NOV_1)
+        summed, summed_pool, _build = engine.compute_from_sums(KEYS, OCT, units, NOV_1)
+        a, b = figures(summed), figures(direct)
+        for u in a:
+            for k in KEYS:
+                assert (u, k, a[u][k]) == (u, k, b[u][k])
+        assert {k: (r.numerator, r.denominator, r.value) for k, r in summed_pool.items()} == {
+            k: (r.numerator, r.denominator, r.value) for k, r in direct_pool.items()
+        }
+    town = figures(summed := engine.compute_from_sums(KEYS, OCT, [org.town1], NOV_1)[0])[org.town1.pk]
+    # Non-trivial: the hand-computed figures of test_metrics.py, and the extra facts of this history.
+    assert town["satisfaction_rate"][:2] == (2, 3)
+    assert town["repeat_rate"][:2] == (2, 7)
+    assert town["avg_days"][1] == 3 and town["avg_days"][2] == pytest.approx(37 / 3)
+    assert town["instruction_answer_rate"][:2] == (1, 2)
+    assert town["flagged_rate"][:2] == (1, 6)  # by owner: F went to the department
+    assert summed[org.town1.pk]["success_rate"].num_ids == []  # the sums carry no case lists
+
+
+def test_index_scores_from_sums_equal_the_direct_index(org, hist):  # type: ignore[no-untyped-def]
+    tree, roots = services.active_tree()
+    units = [org.town1, org.town2]
+    keys = sorted({n.metric for n in index.leaves(roots)})
+    out = {}
+    for name, per_unit, pooled in (
+        ("direct", *engine.compute_many(keys, OCT, units, NOV_1)),
+        ("sums", *engine.compute_from_sums(keys, OCT, units, NOV_1)[:2]),
+    ):
+        for rs in per_unit.values():
+            for k, r in rs.items():
+                r.shrunk = engine.shrink(r, pooled[k], tree.shrink_k)
+        out[name] = index.score(roots, {u: index.leaf_values(rs) for u, rs in per_unit.items()})
+    assert out["sums"] == out["direct"]
+    assert out["sums"][org.town1.pk]["__total__"] is not None
+
+
+def test_ended_period_build_is_reused_until_a_case_changes(org, hist, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    b1, _ = sums.build_for(OCT, NOV_1)
+    with CaptureQueriesContext(connection) as q:
+        b2, _ = sums.build_for(OCT, NOV_1 + dt.timedelta(hours=1))
+    assert b2.version == b1.version and len(q) <= 3  # read, not recomputed
+    assert MetricSum.objects.filter(build=b1).exists()
+    with at(3, month=11), django_capture_on_commit_callbacks(execute=True):
+        act(org, "reopen", hist.a, "dispatcher")  # A leaves October's concluded and closed cases
+    assert SumBuild.objects.get(pk=b1.pk).dirty
+    b3, s3 = sums.build_for(OCT, NOV_1 + dt.timedelta(days=3))
+    assert b3.version == b1.version + 1 and not b3.dirty
+    assert sums.for_unit(s3, "success_rate", org.town1.path) == (0, 0)
+
+
+def test_stale_index_is_marked_and_refreshed(org, hist, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    with at(2, month=11):
+        rows = services.compute_index(OCT, "town")
+        assert not services.is_stale(OCT, "town")
+    before = IndexScore.objects.get(period="2026-10", unit=org.town1).detail["values"]["ontime_rate"]
+    assert (before["numerator"], before["denominator"]) == (2, 3)
+    assert rows and services.stale_periods("town") == []
+    with at(3, month=11), django_capture_on_commit_callbacks(execute=True):
+        act(org, "reopen", hist.h, "dispatcher")  # H (closed in October) is no longer closed
+    assert services.is_stale(OCT, "town")
+    assert services.stale_periods("town") == ["2026-10"]
+    page = _ranking_page(org)
+    assert "此后有案件变更，得分待更新" in page  # the ranking page says so
+    with at(4, month=11):
+        tasks.refresh_index_now()  # the scheduled run: the running month, and the stale October
+    assert not services.is_stale(OCT, "town")
+    assert "此后有案件变更" not in _ranking_page(org)
+    after = IndexScore.objects.get(period="2026-10", unit=org.town1).detail["values"]["ontime_rate"]
+    assert (after["numerator"], after["denominator"]) == (2, 2)
+
+
+def _ranking_page(org):  # type: ignore[no-untyped-def]
+    c = Client()
+    c.force_login(org.user("county_leader"))
+    r = c.get(reverse("evaluation:ranking"), {"kind": "town", "period": "2026-10"})
+    assert r.status_code == 200
+    return r.content.decode()
+
+
+def test_a_new_case_marks_the_90_days_before_it(org, hist, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    b, _ = sums.build_for(OCT, NOV_1)
+    from tests.helpers import new_case
+
+    with (
+        at(20, month=12),
+        django_capture_on_commit_callbacks(execute=True),
+    ):  # within 90 days of October: it may make an October report a repeat
+        new_case(org, title="再次反映")
+    assert SumBuild.objects.get(pk=b.pk).dirty
