@@ -17,6 +17,9 @@ hand in the tests.
   binomial with that mean and variance (with φ = 1 and equal weights this is exactly the Gamma–Poisson
   predictive of a Poisson rate estimated from K weeks). A seasonal factor estimated from last year's
   counts adds its own variance (μ² times its relative variance). The p-value is P(X ≥ observed).
+- **Two windows.** A surge that began a day ago is diluted by six ordinary days in a 7-day count, so
+  each series is also tested on its last few days (mean = that share of the weekly baseline, the
+  baseline's variance scaled by the share squared); its p-value is twice the smaller of the two.
 - **Multiple testing.** A county has hundreds of town × type series and the engine runs many times a
   week: the p-values of all series of one run are adjusted by Benjamini–Hochberg and a series is
   significant when its adjusted value (q) is at most the model's false discovery rate.
@@ -24,6 +27,7 @@ hand in the tests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -80,25 +84,69 @@ def benjamini_hochberg(p: FloatArray) -> FloatArray:
     return out
 
 
+@dataclass
+class SurgeTests:
+    """Per series: the week's count and expected count, the short window's, their p-values, the
+    combined p-value (the smaller of the two, doubled), its BH q-value; φ for all series."""
+
+    count: FloatArray
+    expected: FloatArray
+    p_week: FloatArray
+    short_count: FloatArray
+    short_expected: FloatArray
+    p_short: FloatArray
+    p: FloatArray
+    q: FloatArray
+    phi: float
+
+
+def _tail(
+    now: FloatArray, expected: FloatArray, share: float, phi: float, w2: float, season_var: FloatArray
+) -> FloatArray:
+    """P(X ≥ now) where X is the count of a window holding ``share`` of a week: mean μ = share ×
+    expected, variance φ·μ·(1 + share·Σw²) + μ²·season_var (the baseline's variance scales with
+    share², the process variance with share)."""
+    mu = np.maximum(expected * share, MIN_MEAN)
+    variance = phi * mu * (1.0 + share * w2) + mu * mu * season_var
+    return upper_tail(now, mu, variance)
+
+
 def surge_tests(
-    counts: FloatArray, alpha: float, season: FloatArray | None = None, season_var: FloatArray | None = None
-) -> tuple[FloatArray, FloatArray, FloatArray, float]:
-    """For series (rows) of weekly counts, bin 0 = the current week and bins 1..K its history:
-    (expected, p-value, BH q-value, φ) per series. ``season`` multiplies the baseline; ``season_var``
-    is the relative variance of that factor (it adds μ²·season_var to the variance)."""
+    counts: FloatArray,
+    alpha: float,
+    season: FloatArray | None = None,
+    season_var: FloatArray | None = None,
+    short: FloatArray | None = None,
+    short_days: float = 0.0,
+) -> SurgeTests:
+    """For series (rows) of weekly counts, bin 0 = the current week and bins 1..K its history. With
+    ``short`` (the counts of the last ``short_days`` days, inside the current week) each series is
+    tested on both windows and its p-value is twice the smaller (Bonferroni over the two windows), so a
+    surge that began a day ago is not diluted by six ordinary days. ``season`` multiplies the baseline;
+    ``season_var`` is the relative variance of that factor."""
     c = np.asarray(counts, dtype=float)
-    if c.ndim != 2 or not c.shape[0]:
-        empty = np.zeros(0)
-        return empty, empty, empty, 1.0
+    rows = c.shape[0] if c.ndim == 2 else 0
+    if not rows:
+        e = np.zeros(0)
+        return SurgeTests(e, e, e, e, e, e, e, e, 1.0)
     now, history = c[:, 0], c[:, 1:]
     w = weights(history.shape[1], alpha)
+    w2 = float((w * w).sum())
     expected = history @ w
     if season is not None:
         expected = expected * np.asarray(season, dtype=float)
+    sv = np.zeros(rows) if season_var is None else np.asarray(season_var, dtype=float)
     phi = dispersion(history)
     expected = np.maximum(expected, MIN_MEAN)
-    variance = phi * expected * (1.0 + float((w * w).sum()))
-    if season_var is not None:
-        variance = variance + expected * expected * np.asarray(season_var, dtype=float)
-    p = upper_tail(now, expected, variance)
-    return expected, p, benjamini_hochberg(p), phi
+    p_week = _tail(now, expected, 1.0, phi, w2, sv)
+    if short is not None and 0 < short_days < 7:
+        share = short_days / 7.0
+        short_count = np.asarray(short, dtype=float)
+        p_short = _tail(short_count, expected, share, phi, w2, sv)
+        p = np.minimum(1.0, 2.0 * np.minimum(p_week, p_short))
+        short_expected = np.maximum(expected * share, MIN_MEAN)
+    else:
+        short_count = short_expected = np.zeros(rows)
+        p_short = np.ones(rows)
+        p = p_week
+    return SurgeTests(now, expected, p_week, short_count, short_expected, p_short, p, benjamini_hochberg(p), phi)

@@ -34,7 +34,8 @@ SEASON_CLAMP = (0.5, 2.0)
 
 @dataclass(frozen=True)
 class Test:
-    """The test of one series in one run."""
+    """The test of one series in one run: the window that decided it (7 days, or the last few days
+    when their p-value was the smaller), its count and expected count, p, q and φ."""
 
     count: int
     expected: float
@@ -42,6 +43,8 @@ class Test:
     q: float
     phi: float
     season: float = 1.0
+    days: float = 7.0
+    week_count: int = 0
 
 
 class SurgeDetector(Detector):
@@ -51,6 +54,7 @@ class SurgeDetector(Detector):
         "fdr": Param(0.01, _("错误发现率（多重检验校正后）"), 0.0001, 0.2, kind="float"),
         "min_cases": Param(5, _("本周最少件数"), 1, 1000),
         "min_excess": Param(3, _("超出预期的最少件数"), 0, 1000),
+        "recent_days": Param(3, _("短窗口天数"), 1, 6),
     }
     thresholds = {"blue": 2, "yellow": 3, "orange": 5, "red": 8}
 
@@ -91,14 +95,38 @@ class SurgeDetector(Detector):
             season = np.array([factor.get(k, 1.0) for k in keys])
             season_var = np.array([rel_var.get(k, 0.0) for k in keys])
             counts = np.array([series[k] for k in keys], dtype=float)
-            expected, p, q, phi = stats.surge_tests(counts, params["alpha"], season, season_var)
+            days = int(params["recent_days"])
+            recent = self.recent(snap, scope, days)
+            short = np.array([recent.get(k, 0) for k in keys], dtype=float)
+            r = stats.surge_tests(counts, params["alpha"], season, season_var, short, days)
             for i, k in enumerate(keys):
-                out[k] = Test(int(counts[i, 0]), float(expected[i]), float(p[i]), float(q[i]), phi, float(season[i]))
+                use_short = r.p_short[i] < r.p_week[i]
+                out[k] = Test(
+                    count=int(r.short_count[i] if use_short else r.count[i]),
+                    expected=float(r.short_expected[i] if use_short else r.expected[i]),
+                    p=float(r.p[i]),
+                    q=float(r.q[i]),
+                    phi=r.phi,
+                    season=float(season[i]),
+                    days=float(days if use_short else 7),
+                    week_count=int(r.count[i]),
+                )
         snap.cache[cache_key] = out
         return out
 
+    def recent(self, snap: Snapshot, scope: str, days: int) -> dict[Any, int]:
+        out: dict[Any, int] = defaultdict(int)
+        for (area, cat1), n in snap.recent_counts(scope, days).items():
+            if cat1:
+                out[self.series_key_of(area, cat1)] += n
+        return out
+
     def significant(self, t: Test, params: dict[str, Any]) -> bool:
-        return t.count >= params["min_cases"] and t.count - t.expected >= params["min_excess"] and t.q <= params["fdr"]
+        return (
+            t.week_count >= params["min_cases"]
+            and t.count - t.expected >= params["min_excess"]
+            and t.q <= params["fdr"]
+        )
 
 
 @register
@@ -129,10 +157,11 @@ class AreaSurge(SurgeDetector):
             area, cat1 = key
             ratio = t.count / max(t.expected, 0.5)
             text = _t(
-                "%(area)s近7天受理%(type)s纠纷%(n)s件，按前%(w)s周基线预期约%(e).1f件，为预期的%(r).1f倍"
+                "%(area)s近%(d)s天受理%(type)s纠纷%(n)s件，按前%(w)s周基线预期约%(e).1f件，为预期的%(r).1f倍"
                 "（负二项检验p=%(p).2g，经%(m)s个乡镇×类别序列多重检验校正后q=%(q).2g）。"
             ) % {
                 "area": snap.town_name(area) or _t("本辖区"),
+                "d": int(t.days),
                 "type": snap.type_name.get(cat1, cat1),
                 "n": t.count,
                 "w": params["baseline_weeks"],
@@ -168,6 +197,8 @@ def _figures(t: Test, series: int) -> dict[str, Any]:
         "q_value": t.q,
         "dispersion": round(t.phi, 2),
         "series_tested": series,
+        "window_days": int(t.days),
+        "week_count": t.week_count,
     }
 
 
@@ -230,10 +261,11 @@ class DomainSurge(SurgeDetector):
             t = tests[cat1]
             ratio = t.count / max(t.expected, 0.5)
             text = _t(
-                "全辖区近7天受理%(type)s纠纷%(n)s件，季节性基线预期约%(e).1f件（季节系数%(s).2f），为预期的%(r).1f倍"
+                "全辖区近%(d)s天受理%(type)s纠纷%(n)s件，季节性基线预期约%(e).1f件（季节系数%(s).2f），为预期的%(r).1f倍"
                 "（负二项检验p=%(p).2g，经%(m)s类多重检验校正后q=%(q).2g）。"
             ) % {
                 "type": snap.type_name.get(cat1, cat1),
+                "d": int(t.days),
                 "n": t.count,
                 "e": t.expected,
                 "s": t.season,

@@ -18,6 +18,7 @@ def forwards(apps, schema_editor):
         # a tuned per-series level keeps its strictness as the false discovery rate
         params.setdefault("fdr", 0.01 if old in (None, 0.001) else min(0.2, max(0.0001, float(old))))
         params.setdefault("min_excess", 3)
+        params.setdefault("recent_days", 3)
         m.params = params
         if m.code == "domain_surge" and m.thresholds == OLD_DOMAIN_THRESHOLDS:
             m.thresholds = NEW_DOMAIN_THRESHOLDS
@@ -30,6 +31,7 @@ def backwards(apps, schema_editor):
         params = dict(m.params or {})
         fdr = params.pop("fdr", 0.01)
         params.pop("min_excess", None)
+        params.pop("recent_days", None)
         params["p_value"] = 0.001 if fdr == 0.01 else fdr
         m.params = params
         if m.code == "domain_surge" and m.thresholds == NEW_DOMAIN_THRESHOLDS:
