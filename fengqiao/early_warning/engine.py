@@ -3,7 +3,8 @@
 A run is incremental: the watermark (:class:`RunState`) holds the last case id processed, and the
 person, area, domain and 民转刑 models recompute only the persons, area × type pairs and types that
 the new cases touch. Issue, group, backlog and sensitive-period models read small windows and run
-every time. Once a day (or on request) a full run recomputes everything, so signals that fade with
+every time; in an incremental run the issue and group models decide only the clusters and networks
+that hold a new case (so a run with nothing new raises and updates nothing of theirs). Once a day (or on request) a full run recomputes everything, so signals that fade with
 time are closed. A warning is identified by its fingerprint (model + subject): re-running updates the
 open warning instead of raising a duplicate."""
 
