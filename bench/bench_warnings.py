@@ -361,6 +361,9 @@ def main() -> None:
             recalled += 1
         if first is not None:
             delays.append(max(0.0, (first - s.start).total_seconds() / 3600))
+        if first is None or first > s.start + step * 1.0001:
+            late = f"{(first - s.start).total_seconds() / 3600:.0f} h" if first else "never"
+            print(f"missed: {s.kind} starting {s.start:%m-%d %H:%M} ({len(s.cases)} cases), warned {late}")
     precision = len(matched) / len(warnings) if warnings else 1.0
     recall = recalled / len(signals)
     by_model: dict[str, list[int]] = {}

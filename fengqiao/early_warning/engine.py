@@ -3,7 +3,8 @@
 A run is incremental: the watermark (:class:`RunState`) holds the last case id processed, and the
 person, area, domain and 民转刑 models recompute only the persons, area × type pairs and types that
 the new cases touch. Issue, group, backlog and sensitive-period models read small windows and run
-every time. Once a day (or on request) a full run recomputes everything, so signals that fade with
+every time; in an incremental run the issue and group models decide only the clusters and networks
+that hold a new case (so a run with nothing new raises and updates nothing of theirs). Once a day (or on request) a full run recomputes everything, so signals that fade with
 time are closed. A warning is identified by its fingerprint (model + subject): re-running updates the
 open warning instead of raising a duplicate."""
 
@@ -140,6 +141,11 @@ def run(now: dt.datetime | None = None, full: bool | None = None, codes: list[st
             t = touched if d.kind in INCREMENTAL or d.kind in FOCUSED else None
             scope = m.scope_unit.path if m.scope_unit_id and m.scope_unit else ""
             findings = d.detect(snap, d.resolved(m.params), t, scope)
+            if t is not None and d.kind in FOCUSED:
+                # A focused snapshot sees part of a cluster or network (what the new cases and the open
+                # warnings reach), and a part can pass a test the whole fails (a "growing" subset of
+                # a steady cluster) or carry another key. Only what a new case is in is decided here.
+                findings = [f for f in findings if t.case_ids.intersection(f.case_ids)]
             writer.apply(m, d, findings, t, bump, units, snap.root_id)
         writer.flush()
         state.last_case_id = max(top, state.last_case_id)

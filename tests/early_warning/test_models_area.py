@@ -28,8 +28,10 @@ def test_area_surge_fires_on_a_hot_town_only(org):
     assert codes_of(result) == ["area_surge"]
     w = result.raised[0]
     assert w.owner_unit == org.town1 and set(w.case_ids) == {c.pk for c in hot}
-    assert w.evidence["figures"]["count"] == 6
-    assert 0.9 <= w.evidence["figures"]["expected"] <= 1.1  # eight weeks of exactly one case
+    # decided on the last 3 days (4 cases; 3/7 of a baseline week of exactly one case), 6 in the week
+    figures = w.evidence["figures"]
+    assert (figures["count"], figures["window_days"], figures["week_count"]) == (4, 3, 6)
+    assert figures["expected"] == 0.43
     assert "白塔镇" in w.title
     assert not run_only("area_surge").raised
 

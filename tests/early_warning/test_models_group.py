@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fengqiao.early_warning.actions import perform
 from fengqiao.early_warning.models import Warning
 from tests.early_warning.helpers import codes_of, fresh_phone, make_case, run_only
 
@@ -93,3 +94,30 @@ def test_crime_risk_quiet_without_threat_words(org):
     make_case(org, 10, phone=a, respondent_phone=r, text="邻居仍未清理杂物，希望村里再次协调")
     make_case(org, 5, respondent_phone=fresh_phone(), text="有人扬言要打人，但是第一次发生")
     assert not run_only("crime_risk").raised
+
+
+def test_incremental_run_with_nothing_new_raises_and_updates_nothing(org):
+    """A focused (incremental) snapshot sees part of a cluster: here the four recent cases of a steady
+    seven-case cluster, reached through the open network warning of their applicants. The part alone
+    "grows" (4 recent, 0 before) and carries another key than the dismissed whole; before the fix the
+    second run raised issue_growth and issue_group on it with not one new case."""
+    a, b, c, d = (fresh_phone() for _ in range(4))
+    make_case(org, 20, phone=a, extra_applicants=[b, c])
+    make_case(org, 15, phone=c, extra_applicants=[d])
+    for i, day in enumerate((12, 11, 10)):  # three other people, 10–12 days ago
+        make_case(org, day, text=wage(i), category="0601")
+    for i, (day, phone) in enumerate(zip((3, 2.5, 2, 1.5), (a, b, c, d), strict=True)):
+        make_case(org, day, phone=phone, text=wage(10 + i), category="0601")
+    models = ("issue_group", "issue_growth", "network_group")
+    first = run_only(*models)
+    # the whole cluster: 7 people → issue_group; 4 recent against 3 before (< 2×3) → no issue_growth
+    assert codes_of(first) == ["issue_group", "network_group"]
+    group = next(w for w in first.raised if w.model.code == "issue_group")
+    assert len(group.case_ids) == 7
+    perform("dismiss", group, org.user("leader1"), {"reason": "已统一答复"})
+    for _ in range(2):
+        again = run_only(*models, full=False)
+        assert (again.raised, again.updated, again.closed) == ([], [], [])
+    assert Warning.objects.count() == 2
+    full = run_only(*models)  # the daily full run agrees: nothing new either
+    assert not full.raised

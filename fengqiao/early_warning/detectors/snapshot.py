@@ -171,6 +171,25 @@ class Snapshot:
         self.cache[key] = out
         return out
 
+    def recent_counts(self, scope: str, days: float) -> dict[tuple[int, str], int]:
+        """Per (area, level-1 type): the cases of the last ``days`` days (one SQL aggregate)."""
+        key = f"recent:{scope}:{days}"
+        if key in self.cache:
+            return self.cache[key]  # type: ignore[no-any-return]
+        qs = self.window().filter(created_at__gt=self.now - dt.timedelta(days=days), category__isnull=False)
+        if scope:
+            qs = qs.filter(Q(location_path__startswith=scope) | Q(owner_path__startswith=scope))
+        out: dict[tuple[int, str], int] = defaultdict(int)
+        for loc, owner, cat, n in (
+            qs.values("location_unit_id", "owner_unit_id", "category_id")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("location_unit_id", "owner_unit_id", "category_id", "n")
+        ):
+            out[(self.area_of(loc or owner), self.cat1_of.get(cat, ""))] += n
+        self.cache[key] = dict(out)
+        return self.cache[key]  # type: ignore[no-any-return]
+
     def current_cases(self, scope: str, area: int | None, cat1: str) -> list[tuple[int, dt.datetime]]:
         """(id, created) of the last 7 days' cases of a type (in an area), oldest first; the week's
         cases are read once per scope (one query) and grouped here."""

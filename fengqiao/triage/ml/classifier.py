@@ -151,6 +151,20 @@ def _fit_member(
     raise ValueError(f"unknown ensemble member {name!r}; choose from {MEMBERS}")
 
 
+def _calibration_sample(y: np.ndarray, limit: int, seed: int) -> np.ndarray | None:
+    """Indices of a stratified random sample of ``limit`` of ``y`` (sorted), or None when ``y`` is not
+    larger than ``limit`` (or there is no limit). Every class keeps at least min(its size, 3)."""
+    if limit <= 0 or len(y) <= limit:
+        return None
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        k = min(len(members), max(3, round(limit * len(members) / len(y))))
+        out.append(rng.choice(members, size=k, replace=False))
+    return np.sort(np.concatenate(out))
+
+
 def _fit_temperature(scores: FloatArray, y: np.ndarray) -> float:
     """Softmax temperature minimising the log loss of out-of-fold scores."""
 
@@ -205,6 +219,7 @@ class TextClassifier:
         ridge_alpha: float = 0.5,
         nbsvm_c: float = 0.3,
         calibration_folds: int = 3,
+        calibration_max: int = 20000,
         random_state: int = 0,
     ) -> None:
         unknown = set(members) - set(MEMBERS)
@@ -222,6 +237,7 @@ class TextClassifier:
             "ridge_alpha": ridge_alpha,
             "nbsvm_c": nbsvm_c,
             "calibration_folds": calibration_folds,
+            "calibration_max": calibration_max,
             "random_state": random_state,
         }
         self.classes_: list[str] = []
@@ -275,21 +291,26 @@ class TextClassifier:
         members: list[str] = self.params["members"]
         # Out-of-fold scores of every member: their spread sets the member weights, and the softmax
         # temperature is fitted on the combined out-of-fold scores.
-        counts = np.bincount(y, minlength=n_classes)
+        # Above ``calibration_max`` examples the out-of-fold scores come from a stratified sample of
+        # that size: the scales and the temperature are a few numbers, and the inner folds on all of a
+        # large set would cost three more fits of nearly its size (retraining at 100,000 cases).
+        cal = _calibration_sample(y, self.params.get("calibration_max") or 0, self.params["random_state"])
+        Xc, yc = (X, y) if cal is None else (X[cal], y[cal])
+        counts = np.bincount(yc, minlength=n_classes)
         n_folds = min(self.params["calibration_folds"], int(counts.min()))
         scales: dict[str, float] = {}
         temperature = 1.0
         if n_folds >= 2:
-            oof = {m: np.zeros((len(y), n_classes)) for m in members}
+            oof = {m: np.zeros((len(yc), n_classes)) for m in members}
             skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=self.params["random_state"])
-            for tr, te in skf.split(np.zeros(len(y)), y):
+            for tr, te in skf.split(np.zeros(len(yc)), yc):
                 for m in members:
-                    coef, icpt = _fit_member(m, X[tr], y[tr], n_classes, self.params)
-                    oof[m][te] = X[te] @ coef.T + icpt
+                    coef, icpt = _fit_member(m, Xc[tr], yc[tr], n_classes, self.params)
+                    oof[m][te] = Xc[te] @ coef.T + icpt
             scales = {m: float(oof[m].std()) or 1.0 for m in members}
             combined = sum(oof[m] / scales[m] for m in members)
             assert isinstance(combined, np.ndarray)
-            temperature = _fit_temperature(combined, y)
+            temperature = _fit_temperature(combined, yc)
 
         coef_sum = np.zeros((n_classes, X.shape[1]))
         bias_sum = np.zeros(n_classes)

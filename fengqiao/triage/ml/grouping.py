@@ -3,10 +3,11 @@
 Plain Python + numpy. Two messages are in the same group when their normalised text (NFKC, lower case,
 no white space, punctuation or digits) is equal, or when the MinHash estimate of the Jaccard similarity
 of their character 3-grams is at least ``threshold`` (default 0.6) — chained: groups are the connected
-components of that relation (union-find). Candidates come from LSH over 8 bands of 4 MinHash rows, so
-a pair at similarity 0.6 is found with probability 1 − (1 − 0.6⁴)⁸ ≈ 0.66, at 0.8 with 0.98; the
-equal-text key catches exact copies always. Everything is vectorised per message (3-gram hashes from
-the code points, 32 affine permutations), about 30 µs a message.
+components of that relation (union-find). Candidates come from LSH over 16 bands of 4 MinHash rows, so
+a pair at similarity 0.6 is found with probability 1 − (1 − 0.6⁴)¹⁶ ≈ 0.89, at 0.8 with 0.9998 (with 8
+bands of 32 values a pair at 0.79 was missed one family in 300 in the test); the equal-text key catches exact copies always. Everything is vectorised per message (3-gram hashes from
+the code points, 64 multiply-shift permutations); over a whole training set the MinHash is one pass
+over all texts (:func:`minhash_all`), about 3× cheaper than text by text.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-NUM_PERM = 32
-BANDS = 8
+NUM_PERM = 64
+BANDS = 16
 ROWS = NUM_PERM // BANDS
 THRESHOLD = 0.6
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -54,6 +55,47 @@ def minhash(norm: str) -> np.ndarray:
         return ((np.outer(x, _A) + _B) >> np.uint64(32)).min(axis=0)
 
 
+_SEP = "\x00"  # code point 0: the padding of a text shorter than 3 (normalised texts never hold it)
+_CHUNK = 1 << 21  # shingles per block of the batch MinHash (32 × 8 bytes × 2M = 512 MB at most)
+
+
+def minhash_all(norms: Sequence[str]) -> np.ndarray:
+    """The MinHash rows (len(norms) × NUM_PERM) of normalised texts, equal to :func:`minhash` of each,
+    computed over all texts at once: the code points of all texts in one array, the 3-gram hashes of
+    every position, the grams that cross a text boundary dropped, and the minimum per text and
+    permutation by ``np.minimum.reduceat`` over blocks of texts."""
+    n = len(norms)
+    out = np.empty((n, NUM_PERM), dtype=np.uint64)
+    if not n:
+        return out
+    # a text shorter than 3 characters is padded with code point 0, as _shingle_hashes does
+    padded = [t if len(t) >= 3 else t + _SEP * (3 - len(t)) for t in norms]
+    lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=n)
+    grams = lengths - 2
+    cp = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    text_start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    i = 0
+    while i < n:
+        # a block of whole texts with at most _CHUNK grams (one text at least)
+        j = i + max(1, int(np.searchsorted(np.cumsum(grams[i:]), _CHUNK, side="right")))
+        lo, hi = int(text_start[i]), int(text_start[j - 1] + lengths[j - 1])
+        c = cp[lo:hi]
+        h = c[:-2] * np.uint64(0x9E3779B1) + c[1:-1] * np.uint64(0x85EBCA77) + c[2:] * np.uint64(0xC2B2AE3D)
+        h = (h ^ (h >> np.uint64(29))) & _MASK32
+        # keep the grams that start inside a text and end inside it: positions start .. start+len-3
+        starts = text_start[i:j] - lo
+        keep = np.zeros(h.size + 1, dtype=np.int64)
+        np.add.at(keep, starts, 1)
+        np.add.at(keep, starts + grams[i:j], -1)
+        x = h[np.cumsum(keep[:-1]) > 0]
+        seg = np.concatenate([[0], np.cumsum(grams[i:j])[:-1]])
+        with np.errstate(over="ignore"):
+            for k in range(NUM_PERM):
+                out[i:j, k] = np.minimum.reduceat((x * _A[k] + _B[k]) >> np.uint64(32), seg)
+        i = j
+    return out
+
+
 class _UnionFind:
     def __init__(self, n: int) -> None:
         self.parent = list(range(n))
@@ -83,7 +125,7 @@ def near_duplicate_groups(texts: Sequence[str], threshold: float = THRESHOLD) ->
             uf.union(j, i)
     reps = sorted(first.values())  # one MinHash per distinct normalised text
     if reps:
-        sig = np.vstack([minhash(norms[i]) for i in reps])
+        sig = minhash_all([norms[i] for i in reps])
         need = int(np.ceil(threshold * NUM_PERM))
         for b in range(BANDS):
             band = np.ascontiguousarray(sig[:, b * ROWS : (b + 1) * ROWS])
@@ -91,17 +133,14 @@ def near_duplicate_groups(texts: Sequence[str], threshold: float = THRESHOLD) ->
             order = np.argsort(keys, kind="stable")
             sorted_keys = keys[order]
             starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-            ends = np.r_[starts[1:], len(order)]
-            for s, e in zip(starts, ends, strict=True):
-                if e - s < 2:
-                    continue
-                members = order[s:e]
+            sizes = np.diff(np.r_[starts, len(order)])
+            for s, size in zip(starts[sizes >= 2].tolist(), sizes[sizes >= 2].tolist(), strict=True):
+                members = order[s : s + size]
                 head = members[0]
                 # compare each member with the bucket's first (and chain through union-find)
                 agree = (sig[members[1:]] == sig[head]).sum(axis=1)
-                for m, a in zip(members[1:], agree, strict=True):
-                    if a >= need:
-                        uf.union(reps[head], reps[m])
+                for m in members[1:][agree >= need].tolist():
+                    uf.union(reps[head], reps[m])
     return np.fromiter((uf.find(i) for i in range(n)), dtype=np.int64, count=n)
 
 
