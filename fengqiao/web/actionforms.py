@@ -319,7 +319,9 @@ FORMS: dict[str, ActionForm] = {
                     "checkboxes",
                     True,
                     lambda ctx: ctx.mediator_choices(),
-                    help=_("推荐同一乡镇、负荷较轻的调解员；也可在下方搜索调解资源库（点兵点将）。"),
+                    help=_(
+                        "分流推荐的人选在最前并已勾选，其后是同一乡镇、负荷较轻的调解员；也可在上方搜索调解资源库（点兵点将）。"
+                    ),
                 ),
                 FormField(
                     "lead", _("首席调解员"), "select", False, lambda ctx: ctx.mediator_choices(), blank=_("默认第一位")
