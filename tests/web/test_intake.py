@@ -193,6 +193,9 @@ def test_intake_registers_a_second_applicant_and_respondent(org: Org) -> None:
     c = signed_in(org.user("handler1"))
     body = c.get(URL).content.decode()
     assert 'id="in-applicant2_name"' in body and 'id="in-respondent2_phone"' in body
+    assert body.count("<fieldset") == body.count("</fieldset>")  # each fold-out closes inside its own card
+    respondent = body[body.index("被申请人（可选）") :]
+    assert respondent.index("</fieldset>") < respondent.index("反映事项")
     r = c.post(
         URL,
         form(
