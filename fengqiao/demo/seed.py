@@ -389,7 +389,10 @@ class DemoBuilder(PeopleSeed):
         from fengqiao.atlas.demo import seed_atlas
 
         self.log(f"一张图: {seed_atlas()}\n")
+        from fengqiao.core.tasks import drain_all
         from fengqiao.early_warning.demo import seed_warnings
+
+        drain_all()  # every case's triage done before the warning models read it
 
         self.log(f"预警研判: {seed_warnings()}\n")
         from fengqiao.knowledge.demo import seed_knowledge
@@ -407,3 +410,11 @@ class DemoBuilder(PeopleSeed):
         from fengqiao.triage.demo_learning import seed_learning
 
         self.log(f"分流学习: {seed_learning()}\n")
+        # The steps after the warnings seed registered cases too (grid reports, mediation, learning): run the
+        # models once more on the finished history, so the demo shows what they find and the next run
+        # (the scheduler's) raises nothing new.
+        from fengqiao.early_warning.engine import run as run_warnings
+
+        drain_all()
+        again = run_warnings(full=True)
+        self.log(f"预警复核: 新增 {len(again.raised)}，更新 {len(again.updated)}，关闭 {len(again.closed)}\n")

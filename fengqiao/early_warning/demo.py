@@ -196,6 +196,9 @@ def seed_warnings() -> str:
     SensitivePeriod.objects.get_or_create(
         name="县两会召开期间", defaults={"start": today - dt.timedelta(days=1), "end": today + dt.timedelta(days=6)}
     )
+    from fengqiao.core.tasks import drain_all
+
+    drain_all()  # triage (text signatures, locations) of the planted cases runs after commit: let it finish
     result = run(full=True)
 
     # a few handling steps, so the loop has something to show
