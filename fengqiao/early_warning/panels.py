@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from fengqiao.early_warning.policy import VIEW_ROLES
-from fengqiao.early_warning.rising import rising_rows
+from fengqiao.early_warning.rising import cached_rising_rows
 
 
 def _user(context: Any) -> Any:
@@ -26,7 +26,11 @@ def dashboard_panel(context: Any) -> str:
         return ""
     scope = context.get("scope")
     root = getattr(scope, "root", None)
-    rows = rising_rows(user, getattr(root, "path", "") or "", limit=6)
+    path = getattr(root, "path", "") or ""
+    rows = cached_rising_rows(user, path, limit=6)
+    if rows is None:  # computing it reads half a year of cases: the screen paints first, the strip follows
+        url = reverse("early_warning:rising_strip") + (f"?scope={path}" if path else "")
+        return render_to_string("early_warning/_rising_strip_lazy.html", {"url": url}, request=context.get("request"))
     return render_to_string("early_warning/_rising_strip.html", {"rows": rows}, request=context.get("request"))
 
 

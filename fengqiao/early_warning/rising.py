@@ -96,8 +96,19 @@ def beyond(series: list[int], holt: bool) -> tuple[float, float] | None:
     return (point, upper) if last > upper else None
 
 
+def _rising_key(user: Any, scope_path: str) -> str:
+    return f"early_warning:rising:{user.pk}:{scope_path}"
+
+
+def cached_rising_rows(user: Any, scope_path: str = "", limit: int = 8) -> list[RisingRow] | None:
+    """The rising list if it is in the cache (None when it would have to be computed: pages that must
+    paint fast load it afterwards instead, see ``views.rising_strip``)."""
+    cached = cache.get(_rising_key(user, scope_path))
+    return None if cached is None else cached[:limit]
+
+
 def rising_rows(user: Any, scope_path: str = "", now: dt.datetime | None = None, limit: int = 8) -> list[RisingRow]:
-    key = f"early_warning:rising:{user.pk}:{scope_path}"
+    key = _rising_key(user, scope_path)
     cached = cache.get(key) if now is None else None
     if cached is not None:
         return cached[:limit]  # type: ignore[no-any-return]

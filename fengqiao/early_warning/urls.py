@@ -17,5 +17,6 @@ urlpatterns = [
     path("staff/warnings/problems/<int:pk>/<slug:name>/", views_analysis.problem_act, name="problem_act"),
     path("staff/warnings/trends/", views_analysis.trends, name="trends"),
     path("staff/warnings/key-areas.json", views.key_areas_json, name="key_areas"),
+    path("staff/warnings/rising-strip/", views.rising_strip, name="rising_strip"),
     path("api/warnings/", include("fengqiao.early_warning.api")),
 ]

@@ -173,3 +173,17 @@ def key_areas_json(request: HttpRequest) -> HttpResponse:
     )
     resp["Cache-Control"] = "private, no-store"
     return resp
+
+
+@login_required
+def rising_strip(request: HttpRequest) -> HttpResponse:
+    """The dashboard's rising strip as an HTML fragment, loaded after the screen has painted. ``scope``
+    only narrows the list to a unit's subtree; the user's own scope always applies."""
+    user = _staff(request)
+    scope = request.GET.get("scope", "")
+    if len(scope) > 255 or not all(ch.isalnum() or ch in "./-_" for ch in scope):
+        scope = ""
+    rows = rising_rows(user, scope, limit=6)
+    resp = render(request, "early_warning/_rising_strip.html", {"rows": rows})
+    resp["Cache-Control"] = "private, no-store"
+    return resp
