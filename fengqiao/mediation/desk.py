@@ -78,16 +78,23 @@ def flag(user: Any, case: Case | int, reason: str, review_days: Any = 7, *, via:
     return d
 
 
+def _open_for_update(user: Any, pk: int) -> tuple[DifficultCase, Any, Any]:
+    """The open difficult case ``pk`` locked with its case (case first, as every action locks), and the
+    user's grant on the case; inside the caller's transaction."""
+    d = DifficultCase.objects.get(pk=pk)
+    c = _lock(d.case_id)
+    g = _grant(user, c)
+    d = DifficultCase.objects.select_for_update().get(pk=pk)
+    if d.status != DifficultStatus.OPEN:
+        raise InvalidTransition(_("该疑难案件已销号。"))
+    return d, c, g
+
+
 def review(user: Any, difficult: DifficultCase | int, note: str, *, via: str = "web") -> DifficultReview:
     note = _note(note, "note", "复核情况", 2000)
     pk = difficult.pk if isinstance(difficult, DifficultCase) else difficult
     with transaction.atomic():
-        d = DifficultCase.objects.get(pk=pk)
-        c = _lock(d.case_id)
-        g = _grant(user, c)
-        d = DifficultCase.objects.select_for_update().get(pk=pk)
-        if d.status != DifficultStatus.OPEN:
-            raise InvalidTransition(_("该疑难案件已销号。"))
+        d, c, g = _open_for_update(user, pk)
         r = DifficultReview.objects.create(difficult=d, note=note, by=user)
         d.next_review_at = timezone.now() + dt.timedelta(days=d.review_days)
         d.save(update_fields=["next_review_at"])
@@ -108,12 +115,7 @@ def close(user: Any, difficult: DifficultCase | int, note: str, *, via: str = "w
     note = _note(note, "note", "销号说明", 2000)
     pk = difficult.pk if isinstance(difficult, DifficultCase) else difficult
     with transaction.atomic():
-        d = DifficultCase.objects.get(pk=pk)
-        c = _lock(d.case_id)
-        g = _grant(user, c)
-        d = DifficultCase.objects.select_for_update().get(pk=pk)
-        if d.status != DifficultStatus.OPEN:
-            raise InvalidTransition(_("该疑难案件已销号。"))
+        d, c, g = _open_for_update(user, pk)
         DifficultReview.objects.create(difficult=d, note=note, by=user)
         d.status, d.closed_at = DifficultStatus.CLOSED, timezone.now()
         d.save(update_fields=["status", "closed_at"])
