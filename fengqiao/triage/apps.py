@@ -9,7 +9,11 @@ class TriageConfig(AppConfig):
     verbose_name = _("智能分流")
 
     def ready(self) -> None:
+        from fengqiao.cases.proposals import register_team_proposer
         from fengqiao.core.registry import register_warm_up
+        from fengqiao.triage.proposal import proposal_for
+
+        register_team_proposer(proposal_for)
         from fengqiao.triage import handoff
 
         def warm_up() -> None:  # the pipeline (NumPy, MinHash) is imported where triage runs, not by every process

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.cases import inputs, policy
 from fengqiao.cases.choices import PartyKind, PartyRole, Priority, Risk
 from fengqiao.cases.models import Case
+from fengqiao.cases.proposals import proposed_team
 from fengqiao.core import formerrors
 from fengqiao.core.labels import choice_label
 from fengqiao.mediation.models import Mediator, SessionOutcome, TeamMember
@@ -184,10 +185,8 @@ class FormContext:
     def proposal(self) -> list[tuple[int, bool]]:
         """Triage's proposed team for this case, not yet on it: ``(mediator id, is the proposed lead)``,
         the lead first (one UI for the proposal and 点兵点将: the attach-team form)."""
-        from fengqiao.triage.models import TriageResult
-
         on_team = {m.mediator_id for m in self.team}
-        rows = TriageResult.objects.filter(case=self.case).values_list("team", flat=True).first() or []
+        rows = proposed_team(self.case)
         out = [(int(m["mediator"]), bool(m.get("lead"))) for m in rows if m.get("mediator") not in on_team]
         return sorted(out, key=lambda r: not r[1])
 
@@ -558,9 +557,7 @@ def build_data(name: str, post: QueryDict, case: Case) -> dict[str, Any]:
         ids = [v for v in post.getlist("mediators") if v]
         lead = post.get("lead", "")
         reason = post.get("reason", "").strip()
-        from fengqiao.triage.models import TriageResult
-
-        proposed = TriageResult.objects.filter(case=case).values_list("team", flat=True).first() or []
+        proposed = proposed_team(case)
         why = {str(m.get("mediator")): m.get("reason", "") for m in proposed}  # triage's reason for its picks
         return {
             "members": [
