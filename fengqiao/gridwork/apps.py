@@ -10,6 +10,9 @@ class GridworkConfig(AppConfig):
 
     def ready(self) -> None:
         from fengqiao.core.menu import MenuItem, register
+        from fengqiao.core.registry import register_door_urls
+
+        register_door_urls("portal", "fengqiao.gridwork.urls_portal")
         from fengqiao.gridwork import policy
 
         register(MenuItem("grid-home", _("网格"), "gridwork:home", policy.VIEW_ROLES, order=15))

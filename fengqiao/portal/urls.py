@@ -5,7 +5,8 @@ from typing import Any
 from django.urls import path
 from django.utils import translation
 
-from fengqiao.portal import posters_page, views, views_track, views_volunteer
+from fengqiao.core.registry import door_urls
+from fengqiao.portal import posters_page, views, views_track
 
 
 def zh(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,9 +39,5 @@ urlpatterns = [
     path("t/<str:secret>/rate/", zh(views_track.track_rate), name="rate"),
     path("track/", zh(views.find), name="find"),
     path("mine/", zh(views.mine), name="mine"),
-    path("v/", zh(views_volunteer.vol_home), name="vol_home"),
-    path("v/a/<int:pk>/", zh(views_volunteer.vol_activity), name="vol_activity"),
-    path("v/points/", zh(views_volunteer.vol_points), name="vol_points"),
-    path("v/shop/", zh(views_volunteer.vol_shop), name="vol_shop"),
-    path("v/rank/", zh(views_volunteer.vol_rank), name="vol_rank"),
+    *door_urls("portal"),  # pages later apps add to the portal (gridwork: the volunteer pages under v/)
 ]
