@@ -80,23 +80,39 @@ class Client:
             data = body
         hdrs.update(headers or {})
         t = time.perf_counter()
+        reused = self.conn is not None
         try:
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-            self.conn.request(method, path, body=data, headers=hdrs)
-            resp = self.conn.getresponse()
-            raw = resp.read()
-            ms = (time.perf_counter() - t) * 1000
-            for value in resp.headers.get_all("Set-Cookie") or []:
-                m = _COOKIE.match(value)
-                if m:
-                    self.cookies[m.group(1)] = m.group(2)
-            if resp.getheader("Connection", "").lower() == "close":
-                self.close()
-            return Answer(resp.status, ms, raw, {k.lower(): v for k, v in resp.getheaders()})
+            return self._send(method, path, data, hdrs, t)
+        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected) as exc:
+            # A kept-alive connection the server closed while it was idle (gunicorn's keepalive, 2 s):
+            # the request never reached a worker. A browser sends it again on a new connection once;
+            # so does this client. A write sent twice would show as stored twice in the checks.
+            self.close()
+            if not reused:
+                return Answer(0, (time.perf_counter() - t) * 1000, error=f"{type(exc).__name__}: {exc}")
         except (OSError, http.client.HTTPException) as exc:
             self.close()
             return Answer(0, (time.perf_counter() - t) * 1000, error=f"{type(exc).__name__}: {exc}")
+        try:
+            return self._send(method, path, data, hdrs, t)
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            return Answer(0, (time.perf_counter() - t) * 1000, error=f"{type(exc).__name__} (retried): {exc}")
+
+    def _send(self, method: str, path: str, data: bytes | None, hdrs: dict[str, str], t: float) -> Answer:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        self.conn.request(method, path, body=data, headers=hdrs)
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        ms = (time.perf_counter() - t) * 1000
+        for value in resp.headers.get_all("Set-Cookie") or []:
+            m = _COOKIE.match(value)
+            if m:
+                self.cookies[m.group(1)] = m.group(2)
+        if resp.getheader("Connection", "").lower() == "close":
+            self.close()
+        return Answer(resp.status, ms, raw, {k.lower(): v for k, v in resp.getheaders()})
 
     def csrf_from(self, answer: Answer) -> str:
         m = CSRF_INPUT.search(answer.body.decode("utf-8", "replace"))

@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from resilience.client import Client
+from resilience.client import Answer, Client
 from resilience.world import StaffLogin
 
 SEARCH_WORDS = ["纠纷", "漏水", "噪音", "工资", "邻里", "物业"]
@@ -22,6 +22,8 @@ class Hit:
     kind: str  # read | search | write
     status: int
     ms: float
+    label: str = ""  # which door: workbench, case page, API case …
+    error: str = ""  # why a request got no answer (status 0)
 
 
 @dataclass
@@ -45,32 +47,43 @@ class LoadLog:
     def latencies(self, since: float = 0.0) -> list[float]:
         return [h.ms for h in self.hits if h.at >= since and h.status]
 
+    def by_label(self, since: float = 0.0) -> dict[str, list[float]]:
+        """Latencies of the answered requests per door, to see which one makes the p95."""
+        out: dict[str, list[float]] = {}
+        for h in self.hits:
+            if h.at >= since and h.status:
+                out.setdefault(h.label, []).append(h.ms)
+        return out
+
+    def errors(self) -> list[str]:
+        return [f"{h.label}: {h.error}" for h in self.hits if not h.status]
+
 
 def one_request(
     client: Client, user: StaffLogin, rng: random.Random, villages: list[int]
-) -> tuple[str, int, float, Write | None]:
+) -> tuple[str, str, Answer, Write | None]:
+    """One click of the mix: (kind, door, answer, the write if it was one)."""
     roll = rng.random()
     if roll < 0.70:
         pick = rng.random()
         if pick < 0.35:
-            a = client.request("GET", "/staff/workbench/")
-        elif pick < 0.65:
-            a = client.request("GET", f"/staff/cases/{rng.choice(user.display_codes)}/")
-        elif pick < 0.9:
+            return "read", "workbench", client.request("GET", "/staff/workbench/"), None
+        if pick < 0.65:
+            return "read", "case page", client.request("GET", f"/staff/cases/{rng.choice(user.display_codes)}/"), None
+        if pick < 0.9:
             a = client.request("GET", f"/api/cases/{rng.choice(user.case_codes)}/", api=True)
-        else:
-            a = client.request("GET", "/api/me/", api=True)
-        return "read", a.status, a.ms, None
+            return "read", "API case", a, None
+        return "read", "API me", client.request("GET", "/api/me/", api=True), None
     if roll < 0.90:
         word = rng.choice(SEARCH_WORDS)
         pick = rng.random()
         if pick < 0.4:
-            a = client.request("GET", f"/staff/workbench/?q={_q(word)}")
-        elif pick < 0.8:
-            a = client.request("GET", f"/api/cases/?q={_q(word)}", api=True)
-        else:  # a search by phone number: it must not land in any log
-            a = client.request("GET", f"/api/cases/?q=138{rng.randrange(10**8):08d}", api=True)
-        return "search", a.status, a.ms, None
+            return "search", "workbench q", client.request("GET", f"/staff/workbench/?q={_q(word)}"), None
+        if pick < 0.8:
+            return "search", "API q", client.request("GET", f"/api/cases/?q={_q(word)}", api=True), None
+        # a search by phone number: it must not land in any log
+        a = client.request("GET", f"/api/cases/?q=138{rng.randrange(10**8):08d}", api=True)
+        return "search", "API q phone", a, None
     marker = f"韧性-{uuid.uuid4().hex[:16]}"
     if rng.random() < 0.5:
         body = {
@@ -82,12 +95,10 @@ def one_request(
             "parties": [{"role": "applicant", "name": "赵先生", "phone": f"137{rng.randrange(10**8):08d}"}],
         }
         a = client.request("POST", "/api/cases/", body=body, api=True)
-        write = Write(time.monotonic(), "register", marker, a.status, time.time())
-    else:
-        code = rng.choice(user.case_codes)
-        a = client.request("POST", f"/api/cases/{code}/actions/note/", body={"text": marker}, api=True)
-        write = Write(time.monotonic(), "note", marker, a.status, time.time())
-    return "write", a.status, a.ms, write
+        return "write", "API register", a, Write(time.monotonic(), "register", marker, a.status, time.time())
+    code = rng.choice(user.case_codes)
+    a = client.request("POST", f"/api/cases/{code}/actions/note/", body={"text": marker}, api=True)
+    return "write", "API note", a, Write(time.monotonic(), "note", marker, a.status, time.time())
 
 
 def _q(word: str) -> str:
@@ -122,8 +133,9 @@ def run_load(
         writes: list[Write] = []
         while time.monotonic() < deadline and not stop.is_set():
             t = time.monotonic()
-            kind, status, ms, write = one_request(client, user, rng, villages)
-            hits.append(Hit(t, kind, status, ms))
+            kind, label, answer, write = one_request(client, user, rng, villages)
+            status = answer.status
+            hits.append(Hit(t, kind, status, answer.ms, label, answer.error))
             if write is not None:
                 writes.append(write)
             if status == 0:

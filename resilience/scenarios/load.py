@@ -46,6 +46,10 @@ def steady(ctx: Context) -> list[Row]:
     lat = log.latencies(since=t0)
     p95 = percentile(lat, 95)
     statuses = log.statuses()
+    for label, ms in sorted(log.by_label(since=t0).items(), key=lambda kv: -percentile(kv[1], 95)):
+        ctx.log(f"  {label}: {len(ms)} req, p50 {percentile(ms, 50):.0f} ms, p95 {percentile(ms, 95):.0f} ms")
+    for error in log.errors()[:10]:
+        ctx.log(f"  no answer: {error}")
     mix = {k: sum(1 for h in log.hits if h.kind == k) for k in ("read", "search", "write")}
     total = max(1, len(log.hits))
     figure = (

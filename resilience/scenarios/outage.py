@@ -34,9 +34,11 @@ def integrity(writes: list[Write]) -> dict[str, int]:
     """What the database holds for each write the load sent.
 
     lost: answered 2xx but not stored. half: stored although the answer said it failed (5xx or no
-    answer: a client that retries writes it twice), plus cases stored without their history event.
+    answer: a client that retries writes it twice), stored twice, plus cases stored without their history
+    event.
     audit: 1 if the audit chain does not verify."""
     from django.db import close_old_connections
+    from django.db.models import Count
 
     from fengqiao.cases.models import Case, CaseEvent
     from fengqiao.core.audit import verify_chain
@@ -54,6 +56,11 @@ def integrity(writes: list[Write]) -> dict[str, int]:
         if (w.status == 0 or w.status >= 500) and there:
             half += 1
     half += Case.objects.filter(title__in=regs, events__isnull=True).count()
+    # Stored twice: the client sent a write again after a reset connection (as browsers do on a kept-alive
+    # connection the server closed) although the first one had reached the server.
+    half += Case.objects.filter(title__in=regs).values("title").annotate(n=Count("id")).filter(n__gt=1).count()
+    twice = CaseEvent.objects.filter(code="case.note", reason__in=notes).values("reason").annotate(n=Count("id"))
+    half += twice.filter(n__gt=1).count()
     _count, problem = verify_chain()
     return {"lost": lost, "half": half, "audit": int(problem is not None)}
 
