@@ -412,6 +412,10 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
 FENGQIAO_RETRY_AFTER = int(os.environ.get("FENGQIAO_RETRY_AFTER", "30"))
 FENGQIAO_JSON_MAX_DEPTH = 32
 MIDDLEWARE.insert(1, "fengqiao.core.outage.UnavailableMiddleware")  # right after RequestIdMiddleware
+MIDDLEWARE.insert(1, "fengqiao.core.outage.QueueDeadlineMiddleware")  # shed what waited too long, before all else
+# A request that waited longer than this in front of the workers (X-Request-Start from the proxy) gets a 503 at
+# once (docs/reliability.md); 0 turns shedding off. Below the proxy's and the clients' own timeouts (30–60 s).
+FENGQIAO_QUEUE_DEADLINE_S = float(os.environ.get("FENGQIAO_QUEUE_DEADLINE_S", "10"))
 MIDDLEWARE.insert(2, "fengqiao.core.guards.InputGuardMiddleware")
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "fengqiao.api.parsers.SafeJSONParser",

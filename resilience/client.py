@@ -102,6 +102,8 @@ class Client:
     def _send(self, method: str, path: str, data: bytes | None, hdrs: dict[str, str], t: float) -> Answer:
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        # what nginx adds in docs/deployment.md: the time the request reached the proxy (load shedding)
+        hdrs = {**hdrs, "X-Request-Start": f"t={time.time():.3f}"}
         self.conn.request(method, path, body=data, headers=hdrs)
         resp = self.conn.getresponse()
         raw = resp.read()

@@ -7,6 +7,7 @@ Displayed in groups of four (``7KQ2-M9XD-4HRT``); input is normalised (case, I/L
 
 from __future__ import annotations
 
+import functools
 import io
 import secrets
 
@@ -53,7 +54,10 @@ def qr(data: str) -> segno.QRCode:
     return segno.make_qr(data, error="m")
 
 
+@functools.lru_cache(maxsize=4096)
 def qr_svg(data: str, scale: int = 4) -> str:
+    """The SVG of ``data``'s QR code. Cached: the same code gives the same picture, and drawing it costs
+    about as much CPU as the rest of a case page (segno is pure Python)."""
     buf = io.BytesIO()
     qr(data).save(buf, kind="svg", scale=scale, xmldecl=False, svgns=True, title=data)
     return buf.getvalue().decode()

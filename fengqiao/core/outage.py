@@ -8,6 +8,10 @@
   not handle) into the 503; :func:`server_error` (``handler500``) does the same for exceptions raised in
   other middleware — a session or user lookup with the database down — and otherwise renders the
   plain Chinese 500 page. Neither touches the database.
+* :class:`QueueDeadlineMiddleware` sheds load: a request that waited in the queue in front of the
+  workers longer than ``FENGQIAO_QUEUE_DEADLINE_S`` (from the proxy's ``X-Request-Start``, as nginx sets
+  it in docs/deployment.md) gets the same 503 at once instead of its page, so in a spike the queue drains
+  and every client gets an answer — the pattern of rack-timeout's ``wait_timeout`` and Heroku's router.
 * JSON under ``/api/`` (``{"detail", "code": "unavailable"}``), the ``503.html`` page elsewhere.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -111,6 +116,46 @@ class UnavailableMiddleware:
             return None
         log.warning("503 for %s %s: %s", request.method, request.path, kind_of(exception))
         return unavailable_response(request)
+
+
+def queued_seconds(header: str, now: float) -> float | None:
+    """Seconds since the proxy received the request, from ``X-Request-Start``: ``t=<seconds>.<ms>``
+    (nginx's ``$msec``) or an integer in milliseconds or microseconds (other routers); ``None`` when the
+    header is missing, malformed or in the future (clocks apart)."""
+    value = header.strip()
+    if value.startswith("t="):
+        value = value[2:]
+    try:
+        start = float(value)
+    except ValueError:
+        return None
+    if start > 1e14:  # microseconds
+        start /= 1e6
+    elif start > 1e11:  # milliseconds
+        start /= 1e3
+    waited = now - start
+    return waited if 0 <= waited < 86400 else None
+
+
+class QueueDeadlineMiddleware:
+    """A 503 with Retry-After, without touching the database, for a request that has already waited
+    longer than the deadline: its client is about to give up, and answering it would only make the
+    requests behind it wait longer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+        self.deadline = float(getattr(settings, "FENGQIAO_QUEUE_DEADLINE_S", 0) or 0)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        header = request.META.get("HTTP_X_REQUEST_START", "")
+        if self.deadline and header:
+            waited = queued_seconds(header, time.time())
+            if waited is not None and waited > self.deadline:
+                log.warning(
+                    "503 for %s %s: queued %.1fs (> %.0fs)", request.method, request.path, waited, self.deadline
+                )
+                return unavailable_response(request)
+        return self.get_response(request)
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

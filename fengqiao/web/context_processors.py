@@ -12,6 +12,16 @@ def staff(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not hasattr(user, "role_grants"):
         return {}
+    # Panels of later apps render their own templates with the same request (core.panels): the header's
+    # data is read once per request, not once per panel.
+    cached = getattr(request, "_fq_staff_header", None)
+    if cached is not None:
+        return cached
+    request._fq_staff_header = data = _header(user)  # type: ignore[attr-defined]
+    return data
+
+
+def _header(user: Any) -> dict[str, Any]:
     from fengqiao.core.menu import grouped, items_for
     from fengqiao.notify.models import Notification
     from fengqiao.web import access
