@@ -6,6 +6,8 @@ renderer in its ``AppConfig.ready()``:
     register_case_panel("early_warning", "fengqiao.early_warning.similar.case_panel")
 
 The renderer is called with the template context and the case and returns HTML (or "" for nothing).
+The context holds ``request`` and ``visible_q``, the user's scope (``cases.policy.visible_q``) computed once
+for the page: pass it to ``policy.restrict(…, visible=…)`` instead of computing it again.
 The case page itself imports nothing from the later app; an app that is not installed adds nothing."""
 
 from __future__ import annotations

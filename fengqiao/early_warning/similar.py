@@ -33,9 +33,12 @@ def _sig(case_id: int) -> tuple[np.ndarray, list[int]] | None:
     return np.frombuffer(bytes(row[0]), dtype=np.uint32), list(row[1:])
 
 
-def similar_closed(case: Case, user: Any, limit: int = 5, bar: float = 0.3) -> list[dict[str, Any]]:
+def similar_closed(
+    case: Case, user: Any, limit: int = 5, bar: float = 0.3, visible: Q | None = None
+) -> list[dict[str, Any]]:
     """Closed or resolved cases whose text is similar to ``case``'s (MinHash bands of the intake's
-    signatures), visible to ``user``, most similar first, with how each was resolved."""
+    signatures), visible to ``user`` (``visible``: the page's ``visible_q(user)``, when it has it),
+    most similar first, with how each was resolved."""
     import numpy as np  # with the comparison, not in every web worker
 
     from fengqiao.triage.models import TextSignature
@@ -60,9 +63,9 @@ def similar_closed(case: Case, user: Any, limit: int = 5, bar: float = 0.3) -> l
     scored = {c: s for c, s in scored.items() if s >= bar}
     if not scored:
         return []
-    qs = case_policy.restrict(Case.objects.filter(pk__in=list(scored), state__in=ENDED), user).select_related(
-        "category", "owner_unit"
-    )
+    qs = case_policy.restrict(
+        Case.objects.filter(pk__in=list(scored), state__in=ENDED), user, visible=visible
+    ).select_related("category", "owner_unit")
     rows = sorted(qs, key=lambda c: (-scored[c.pk], -c.pk))[:limit]
     return [{"case": c, "similarity": round(scored[c.pk] * 100)} for c in rows]
 
@@ -72,7 +75,7 @@ def case_panel(context: Any, case: Case) -> str:
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False) or not user.has_role(*PANEL_ROLES):
         return ""
-    similar = similar_closed(case, user)
+    similar = similar_closed(case, user, visible=context.get("visible_q"))
     can_take = user.has_role(Role.LEADER)
     return render_to_string(
         "early_warning/_case_panel.html",

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import inputs, policy
 from fengqiao.cases.choices import PartyKind, PartyRole, Priority, Risk
-from fengqiao.cases.models import Case
+from fengqiao.cases.models import Case, Party
 from fengqiao.cases.proposals import proposed_team
 from fengqiao.core import formerrors
 from fengqiao.core.labels import choice_label
@@ -79,8 +79,10 @@ class FormContext:
         unanswered: list[Instruction] | None = None,
         assisting: list[Unit] | None = None,
         chains: dict[int, list[Unit]] | None = None,
+        parties: list[Party] | None = None,
     ):
         self.case = case
+        self._parties = parties
         self.user = user
         self.pool_query = pool_query.strip()[:40]
         self._unit_choices: dict[str, Choices] = {}
@@ -107,7 +109,11 @@ class FormContext:
         """The case's parties, masked (the page never shows their details in a form)."""
         return [
             (str(p.pk), f"{p.get_role_display()} {p.masked_name}{'（' + p.masked_phone + '）' if p.phone else ''}")
-            for p in self.case.parties.order_by("role", "pk")
+            for p in (
+                sorted(self._parties, key=lambda p: (p.role, p.pk))
+                if self._parties is not None
+                else self.case.parties.order_by("role", "pk")
+            )
         ]
 
     def handler_choices(self) -> Choices:

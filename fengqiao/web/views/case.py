@@ -288,7 +288,9 @@ def render_case(
         if key not in known_fields:
             page_errors.extend(errors.pop(key))
     chains = unit_chains(case.location_unit, case.owner_unit)  # one query for both chains and the forms
-    ctx = FormContext(case, user, pool_query, team=team, unanswered=unanswered, assisting=assisting, chains=chains)
+    ctx = FormContext(
+        case, user, pool_query, team=team, unanswered=unanswered, assisting=assisting, chains=chains, parties=parties
+    )
     forms = action_forms(case, user, shown, active, values, errors, pool_query, ctx)
     context = {
         "case": case,
@@ -309,6 +311,7 @@ def render_case(
         "attachments": list(case.attachments.select_related("uploaded_by").order_by("-uploaded_at")),
         "max_attachments": uploads.MAX_PER_CASE,
         "related": related_cases(case, user, parties, visible),
+        "visible_q": visible,  # the user's scope, computed once: panels of later apps restrict with it
         "timeline_html": mark_safe(timeline_html(timeline(case))),  # noqa: S308 — escaped in timeline_html
         "forms": forms,
         "form_open": any(f["active"] for f in forms),
