@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.cases.actions import ActionError
+from fengqiao.cases.doors import get_case_or_404, staff_required, staff_user
 from fengqiao.cases.models import Category, Domain
 from fengqiao.knowledge.models import ExemplaryCase
 from fengqiao.mediation import library as lib
 from fengqiao.mediation.access import DUE_LISTS
-from fengqiao.web.views.common import get_case_or_404, staff_required, staff_user
 
 
 def _reader(request: HttpRequest) -> None:
