@@ -2,8 +2,7 @@
 
 from django.urls import include, path
 
-from fengqiao.core.ratelimit import rate_limited
-from fengqiao.mediation import api, portal_views, views, views_desk, views_library
+from fengqiao.mediation import portal_views, views, views_desk, views_library
 from fengqiao.portal.urls import zh
 
 staff = [
@@ -31,9 +30,4 @@ portal = [
 urlpatterns = [
     path("staff/mediation/", include((staff, "mediation"))),
     path("portal/agreement/", include((portal, "mediation_portal"))),
-    path(
-        "api/v1/inbound/judicial-confirmations",
-        rate_limited("inbound", methods=("POST",))(api.court_ruling),
-        name="mediation_court_ruling",
-    ),
 ]
