@@ -32,7 +32,6 @@ class MediationConfig(AppConfig):
         register(MenuItem("mediation-calendar", _("调解日程"), "mediation:calendar", DUE_LISTS, order=35))
         register(MenuItem("mediation-visits", _("回访计划"), "mediation:visits", DUE_LISTS, order=36))
         register(MenuItem("mediation-difficult", _("疑难案件"), "mediation:difficult", DIFFICULT_LIST, order=37))
-        register(MenuItem("mediation-library", _("案例库"), "mediation:library", DUE_LISTS, order=38))
 
 
 def _changed(job: Any) -> Any:
