@@ -23,7 +23,8 @@ from rest_framework.views import APIView
 
 from fengqiao.core import audit
 from fengqiao.core.middleware import client_ip
-from fengqiao.web import lockout, otp
+from fengqiao.org import otp
+from fengqiao.web import lockout
 
 
 class ClientAddressScopedThrottle(ScopedRateThrottle):

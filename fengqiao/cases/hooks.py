@@ -9,12 +9,16 @@
   routes again).
 * :data:`deadlines`: the deadline keeper (supervision sets it in its ``ready()``); without one a
   case simply has no deadlines.
+* :data:`team`: the case's mediation team (mediation sets it in its ``ready()``; its tables, the
+  mediator register and the team members, are mediation's). The access rules (``policy``) ask it
+  which cases a mediator is on the team of, ``reopen`` whether a team is still on the case, and
+  ``perform`` has it recount the mediators' cases in hand; without one no case has a team.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from django.db import transaction
@@ -37,6 +41,27 @@ deadlines: DeadlineKeeper | None = None
 def set_deadline_keeper(keeper: DeadlineKeeper) -> None:
     global deadlines
     deadlines = keeper
+
+
+class CaseTeam(Protocol):
+    def memberships(self, user: Any) -> Any:
+        """A queryset of rows with a ``case_id``: the cases whose team ``user`` is on."""
+
+    def is_member(self, case: Any, user: Any) -> bool: ...
+
+    def has_team(self, case: Any) -> bool: ...
+
+    def recount(self, case: Any, extra: Iterable[int]) -> None:
+        """Recount the cases in hand of ``case``'s team and of the mediators ``extra`` (inside the
+        action's transaction, after the case's new state is saved)."""
+
+
+team: CaseTeam | None = None
+
+
+def set_case_team(keeper: CaseTeam) -> None:
+    global team
+    team = keeper
 
 
 def after_commit(fn: Callable[[], Any]) -> None:

@@ -2,7 +2,8 @@
 
 Staff hold roles per unit (:class:`fengqiao.org.models.RoleAssignment`); a role's scope is its unit's
 subtree. A case is visible to a user when its owner, pending (receiving), lead or an assisting unit
-lies in the subtree of one of the user's units, or when the user is on the case's mediation team.
+lies in the subtree of one of the user's units, or when the user is on the case's mediation team (which
+mediation keeps: :data:`fengqiao.cases.hooks.team`).
 Actions need a role listed for the action in a unit whose subtree holds the case's *anchor* unit
 (the owner unit, or the receiving unit for accept/decline).
 """
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 
+from fengqiao.cases import hooks
 from fengqiao.org.choices import STAFF_CASE_ROLES, Role
 from fengqiao.org.paths import subtree_q
 
@@ -97,7 +99,6 @@ def scope_paths(user: Any, roles: frozenset[str] | set[str] | None = None) -> li
 
 def visible_q(user: Any) -> Q:
     from fengqiao.cases.models import CaseUnit
-    from fengqiao.mediation.models import TeamMember
 
     # Each term is an index range (or a primary-key subquery), so the database can combine them.
     paths = scope_paths(user)
@@ -105,8 +106,12 @@ def visible_q(user: Any) -> Q:
     for p in paths:
         q |= subtree_q("owner_path", p) | subtree_q("pending_path", p) | subtree_q("lead_path", p)
         q |= _ids_q(CaseUnit.objects.filter(subtree_q("unit_path", p)))
-    if getattr(user, "is_authenticated", False) and any(g.role == Role.MEDIATOR for g in user.role_grants()):
-        q |= _ids_q(TeamMember.objects.filter(mediator__user=user))
+    if (
+        hooks.team is not None
+        and getattr(user, "is_authenticated", False)
+        and any(g.role == Role.MEDIATOR for g in user.role_grants())
+    ):
+        q |= _ids_q(hooks.team.memberships(user))
     return q
 
 
@@ -125,7 +130,6 @@ def anchor_q(user: Any, action: str) -> Q:
     """The cases whose anchor units (:func:`anchor_units`) lie in the scope of a role listed for
     ``action``, or whose team ``user`` is on for team actions: the queryset twin of :func:`grant_for`."""
     from fengqiao.cases.models import CaseUnit
-    from fengqiao.mediation.models import TeamMember
 
     q = Q(pk__in=[])
     for p in scope_paths(user, ACTION_ROLES.get(action, frozenset())):
@@ -138,8 +142,8 @@ def anchor_q(user: Any, action: str) -> Q:
             if action in VISIBLE_ANCHOR:
                 q |= subtree_q("pending_path", p) | subtree_q("lead_path", p)
                 q |= _ids_q(CaseUnit.objects.filter(subtree_q("unit_path", p)))
-    if action in TEAM_ACTIONS:
-        q |= _ids_q(TeamMember.objects.filter(mediator__user=user))
+    if action in TEAM_ACTIONS and hooks.team is not None:
+        q |= _ids_q(hooks.team.memberships(user))
     return q
 
 
@@ -181,7 +185,7 @@ def grant_for(user: Any, action: str, case: Case) -> Grant | None:
     for g in sorted(grants, key=lambda g: -len(g.unit.path)):
         if g.role in roles and any(a.path.startswith(g.unit.path) for a in anchors):
             return Grant(g.role, g.unit)
-    if action in TEAM_ACTIONS and case.team.filter(mediator__user=user).exists():
+    if action in TEAM_ACTIONS and hooks.team is not None and hooks.team.is_member(case, user):
         return Grant(Role.MEDIATOR, getattr(user, "unit", None))
     return None
 

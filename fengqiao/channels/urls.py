@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from fengqiao.channels import api, open311, views
+from fengqiao.channels import api, court, open311, views
 from fengqiao.core.ratelimit import rate_limited
 
 # Per-address rate limits on the machine doors (settings.FENGQIAO_RATE_LIMITS; docs/security.md).
@@ -17,6 +17,12 @@ inbound_patterns = [
     path("cases", inbound_limit(api.create_case), name="inbound_create"),
     path("cases/<str:ref>", inbound_limit(api.case_detail), name="inbound_case"),
     path("stats", inbound_limit(api.system_stats), name="inbound_stats"),
+    # the court's ruling on a judicial confirmation (mediation's agreements)
+    path(
+        "judicial-confirmations",
+        rate_limited("inbound", methods=("POST",))(court.court_ruling),
+        name="inbound_court_ruling",
+    ),
 ]
 
 open311_patterns = [

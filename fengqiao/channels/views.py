@@ -18,12 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from fengqiao.cases.actions import ActionError, Actor, register_case
+from fengqiao.cases.doors import case_queryset, get_case_or_404, staff_required, staff_user
 from fengqiao.cases.filtersets import CaseFilterSet
 from fengqiao.cases.models import Case, Party
 from fengqiao.channels import ledger, prelit, stats
 from fengqiao.core import audit, crypto, formerrors
-from fengqiao.web import access
-from fengqiao.web.views.common import case_queryset, get_case_or_404, staff_required, staff_user
+from fengqiao.org import access
 from fengqiao.web.views.workbench import _categories
 
 PHONE_KEY = "channels_hotline_phone"

@@ -10,7 +10,7 @@ class DemoConfig(AppConfig):
     def ready(self) -> None:
         from fengqiao.core.menu import MenuItem, register
         from fengqiao.demo import sms
-        from fengqiao.web import access
+        from fengqiao.org import access
 
         roles = access.WORKBENCH | access.LEADER | access.SUPERVISOR | access.SYSTEMS
         # shown only while the page exists: development SMS backends, never in production

@@ -401,6 +401,9 @@ class DemoBuilder(PeopleSeed):
         from fengqiao.mediation.demo import seed_mediation
 
         self.log(f"调解协议与日程: {seed_mediation()}\n")
+        from fengqiao.knowledge.demo import seed_library
+
+        self.log(f"案例库: {seed_library()}\n")
         from fengqiao.gridwork.demo import seed_gridwork
 
         self.log(f"网格工作: {seed_gridwork(self)}\n")

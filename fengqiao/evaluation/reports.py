@@ -16,13 +16,13 @@ from django.utils import timezone
 from fengqiao.cases import codes
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import OPEN_STATES
+from fengqiao.core.pdftext import pdf_font
 from fengqiao.evaluation import services
 from fengqiao.evaluation.facts import Scope
 from fengqiao.evaluation.models import EvalEvent, Report
 from fengqiao.evaluation.periods import Period
 from fengqiao.org.choices import UnitKind
 from fengqiao.org.models import Unit
-from fengqiao.supervision.files import _font
 
 
 @dataclass
@@ -143,7 +143,7 @@ def to_pdf(d: ReportData) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = _font()
+    font = pdf_font()
     h1 = ParagraphStyle("h1", fontName=font, fontSize=15, leading=20, spaceAfter=6)
     h2 = ParagraphStyle("h2", fontName=font, fontSize=12, leading=16, spaceBefore=8, spaceAfter=4)
     body = ParagraphStyle("b", fontName=font, fontSize=9, leading=12)

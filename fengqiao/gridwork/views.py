@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.cases.actions import ActionError
+from fengqiao.cases.doors import staff_required
 from fengqiao.cases.models import Case
 from fengqiao.cases.policy import restrict as restrict_cases
 from fengqiao.cases.workflow import OPEN_STATES
@@ -26,7 +27,6 @@ from fengqiao.gridwork.models import Delivery, GridEvent, Patrol, Visit
 from fengqiao.gridwork.policy import grant_in, grids_for, own_grids, restrict
 from fengqiao.gridwork.views_common import field_errors, grid_or_404, viewer
 from fengqiao.org.paths import subtree_q
-from fengqiao.web.views.common import staff_required
 
 OPEN_CASES_SHOWN = 15
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from fengqiao.cases.actions import ActionError, ActionInvalid
+from fengqiao.cases.doors import staff_required
 from fengqiao.cases.models import Case, Category
 from fengqiao.cases.policy import restrict as restrict_cases
 from fengqiao.gridwork import actions
@@ -21,7 +22,6 @@ from fengqiao.gridwork.events import event_label
 from fengqiao.gridwork.models import GridEvent, Visit
 from fengqiao.gridwork.policy import grant_in, restrict
 from fengqiao.gridwork.views_common import field_errors, form_data, grid_or_404, viewer
-from fengqiao.web.views.common import staff_required
 
 WHERE = ["lat", "lon"]
 

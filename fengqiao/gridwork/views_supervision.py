@@ -15,13 +15,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.cases.doors import staff_required
 from fengqiao.cases.models import Case
 from fengqiao.cases.policy import restrict as restrict_cases
 from fengqiao.cases.policy import scope_paths
 from fengqiao.gridwork import metrics
 from fengqiao.gridwork.policy import SUPERVISE_ROLES
 from fengqiao.org.models import Unit
-from fengqiao.web.views.common import staff_required
 
 
 def month_bounds(raw: str) -> tuple[str, dt.datetime, dt.datetime]:

@@ -16,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.cases.actions import ActionError
+from fengqiao.cases.doors import staff_required
 from fengqiao.gridwork import actions_volunteer as va
 from fengqiao.gridwork.models_volunteer import Activity, RedemptionStatus, SignUp
 from fengqiao.gridwork.policy import can_run_shop, can_run_volunteers, volunteer_q, volunteer_units
 from fengqiao.gridwork.views_common import field_errors, form_data
 from fengqiao.org.choices import UnitKind
-from fengqiao.web.views.common import staff_required
 
 ACTIVITY_FIELDS = ["title", "place", "starts_at", "ends_at", "capacity", "points_per_hour"]
 UNIT_KINDS = (UnitKind.TOWN, UnitKind.VILLAGE, UnitKind.GRID, UnitKind.MICROGRID)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.cases.actions import ActionError
+from fengqiao.cases.doors import staff_required
 from fengqiao.gridwork import actions_volunteer as va
 from fengqiao.gridwork.models_volunteer import PointsEntry, Redemption, RedemptionStatus, Reward, Volunteer
 from fengqiao.gridwork.policy import volunteer_q, volunteer_units
@@ -22,7 +23,6 @@ from fengqiao.gridwork.views_common import form_data
 from fengqiao.gridwork.views_volunteer import errs, organiser, tabs
 from fengqiao.org.choices import UnitKind
 from fengqiao.org.models import Unit
-from fengqiao.web.views.common import staff_required
 
 REWARD_FIELDS = ["name", "cost", "stock"]
 

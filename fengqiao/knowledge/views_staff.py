@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.cases.actions import ActionError, Actor
+from fengqiao.cases.doors import staff_required
 from fengqiao.core import audit
 from fengqiao.knowledge import actions, assistant, policy
 from fengqiao.knowledge.choices import ArticleState, ExemplaryState
 from fengqiao.knowledge.forms import ArticleFilter, ArticleForm, AskForm, ExemplaryForm, ExemplaryStateFilter
 from fengqiao.knowledge.models import Article, ExemplaryCase, UnansweredQuestion
-from fengqiao.web.views.common import staff_required
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:

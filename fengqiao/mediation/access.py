@@ -1,4 +1,4 @@
-"""Role sets of mediation's staff pages (in the style of fengqiao.web.access)."""
+"""Role sets of mediation's staff pages (in the style of fengqiao.org.access)."""
 
 from __future__ import annotations
 

@@ -223,10 +223,9 @@ def to_pdf(text: str, signatures: list[Any] | None = None, title: str = "人民�
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     from fengqiao.core.inputcheck import strip_control
-    from fengqiao.supervision.files import _font
-    from fengqiao.supervision.pdftext import glyph_safe
+    from fengqiao.core.pdftext import glyph_safe, pdf_font
 
-    font = _font()
+    font = pdf_font()
     body = ParagraphStyle("body", fontName=font, fontSize=11, leading=18)
     h1 = ParagraphStyle("h1", parent=body, fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=8)
     small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=12)

@@ -12,14 +12,17 @@ class MediationConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from fengqiao.cases.hooks import set_case_team
         from fengqiao.cases.models import CaseEvent
         from fengqiao.core.menu import MenuItem, register
         from fengqiao.core.panels import register_case_panel
-        from fengqiao.mediation import events
+        from fengqiao.mediation import case_actions, events  # noqa: F401  (case_actions: team, sessions)
         from fengqiao.mediation.access import DIFFICULT_LIST, DUE_LISTS
         from fengqiao.mediation.signals import case_event_saved
+        from fengqiao.mediation.team import CaseTeam
 
         events.register_labels()
+        set_case_team(CaseTeam())
         from fengqiao.core.registry import register_job
         from fengqiao.mediation.schedule import run_jobs
 
@@ -29,7 +32,6 @@ class MediationConfig(AppConfig):
         register(MenuItem("mediation-calendar", _("调解日程"), "mediation:calendar", DUE_LISTS, order=35))
         register(MenuItem("mediation-visits", _("回访计划"), "mediation:visits", DUE_LISTS, order=36))
         register(MenuItem("mediation-difficult", _("疑难案件"), "mediation:difficult", DIFFICULT_LIST, order=37))
-        register(MenuItem("mediation-library", _("案例库"), "mediation:library", DUE_LISTS, order=38))
 
 
 def _changed(job: Any) -> Any:

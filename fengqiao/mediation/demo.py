@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from fengqiao.cases.actions import ActionError
-from fengqiao.cases.models import Case
+from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.cases.workflow import State
 from fengqiao.mediation import actions, agreements, policy, schedule
 from fengqiao.mediation.models import Agreement, Decision, SessionPlan
@@ -54,7 +54,7 @@ def _draft(case: Case, user: Any) -> Agreement:
 
 def seed_mediation(limit: int = 8) -> dict[str, int]:
     if Agreement.objects.exists():
-        return {"agreements": Agreement.objects.count(), "plans": SessionPlan.objects.count(), **seed_library()}
+        return {"agreements": Agreement.objects.count(), "plans": SessionPlan.objects.count(), **seed_co_applicant()}
     made = {"agreements": 0, "sealed": 0, "refused": 0, "plans": 0}
     cases = (
         Case.objects.filter(state=State.MEDIATING, parties__role="respondent")
@@ -92,47 +92,27 @@ def seed_mediation(limit: int = 8) -> dict[str, int]:
             made["plans"] += 1
         except ActionError:
             pass
-    made.update(seed_library())
+    made.update(seed_co_applicant())
     return made
 
 
-def seed_library(limit: int = 4) -> dict[str, int]:
-    """A second applicant on one mediating case (登记/更正当事人), and a few successfully mediated cases
-    proposed for the 案例库 by their mediator, anonymised and approved (as the county editor would)."""
+def seed_co_applicant() -> dict[str, int]:
+    """A second applicant on one mediating case (登记/更正当事人), once."""
     from fengqiao.cases.actions import Actor, perform
-    from fengqiao.knowledge import actions as knowledge_actions
-    from fengqiao.knowledge.models import ExemplaryCase
-    from fengqiao.mediation import library
 
-    made = {"parties_added": 0, "library": 0}
-    if ExemplaryCase.objects.filter(source_case__isnull=False).exists():
-        return made
+    made = {"parties_added": 0}
     first = Case.objects.filter(state=State.MEDIATING, handler__isnull=False).order_by("created_at").first()
-    if first is not None and first.handler is not None:
-        try:
-            perform(
-                "edit_party",
-                first,
-                Actor.staff(first.handler),
-                {"role": "applicant", "name": "周桂芳", "phone": "13757120386", "reason": "共同申请人（申请人之妻）"},
-                via="demo",
-            )
-            made["parties_added"] += 1
-        except ActionError:
-            pass
-    done = Case.objects.filter(state__in=library.PROPOSABLE, referral="", agreement=True).exclude(description="")
-    for case in done.select_related("owner_unit").order_by("-resolved_at")[: limit * 4]:
-        if made["library"] >= limit:
-            break
-        users = [m.mediator.user for m in case.team.select_related("mediator__user") if m.mediator.user_id]
-        users += [case.handler] if case.handler_id else []
-        user = next((u for u in users if u is not None and library.may_propose(u, case)), None)
-        if user is None:
-            continue
-        try:
-            entry = library.propose(user, case, "调解过程规范，可供同类纠纷参考", via="demo")
-            knowledge_actions.approve_exemplary(Actor.system("demo"), entry)
-            made["library"] += 1
-        except ActionError:
-            continue
+    if first is None or first.handler is None or CaseEvent.objects.filter(code="case.edit_party", via="demo").exists():
+        return made
+    try:
+        perform(
+            "edit_party",
+            first,
+            Actor.staff(first.handler),
+            {"role": "applicant", "name": "周桂芳", "phone": "13757120386", "reason": "共同申请人（申请人之妻）"},
+            via="demo",
+        )
+        made["parties_added"] += 1
+    except ActionError:
+        pass
     return made

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fengqiao.cases import policy as case_policy
 from fengqiao.cases.models import Case
-from fengqiao.mediation import desk, library, policy
+from fengqiao.mediation import desk, policy
 from fengqiao.mediation.actions import COURT_STATES, DRAFT_STATES
 from fengqiao.mediation.models import AgreementStatus, CourtStatus, DifficultCase, DifficultStatus, PlanStatus
 from fengqiao.mediation.schedule import WORKING_STATES
@@ -45,9 +45,6 @@ def case_panel(context: Any, case: Case) -> str:
             "difficult": difficult,
             "can_flag": policy.may(user, "flag_difficult", case),
             "replies": desk.replies_for(case) if can_note else [],
-            "library_entry": library.proposed(case),
-            "can_propose": library.may_propose(user, case),
-            "similar": library.similar(case),
             "SIGNING": AgreementStatus.SIGNING,
             "CONFIRMED": AgreementStatus.CONFIRMED,
             "APPLIED": CourtStatus.APPLIED,

@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 
-from fengqiao.core.ratelimit import rate_limited
-from fengqiao.mediation import api, portal_views, views, views_desk, views_library
+from fengqiao.core.registry import door_urls
+from fengqiao.mediation import portal_views, views, views_desk
 from fengqiao.portal.urls import zh
 
 staff = [
@@ -19,9 +19,7 @@ staff = [
     path("difficult/", views_desk.difficult_list, name="difficult"),
     path("cases/<str:code>/difficult/", views_desk.flag, name="difficult_flag"),
     path("difficult/<int:pk>/review/", views_desk.review, name="difficult_review"),
-    path("library/", views_library.library, name="library"),
-    path("library/<int:pk>/", views_library.detail, name="library_detail"),
-    path("cases/<str:code>/library/", views_library.propose, name="library_propose"),
+    *door_urls("mediation"),  # pages later apps add under this door (knowledge: the 案例库)
 ]
 
 portal = [
@@ -31,9 +29,4 @@ portal = [
 urlpatterns = [
     path("staff/mediation/", include((staff, "mediation"))),
     path("portal/agreement/", include((portal, "mediation_portal"))),
-    path(
-        "api/v1/inbound/judicial-confirmations",
-        rate_limited("inbound", methods=("POST",))(api.court_ruling),
-        name="mediation_court_ruling",
-    ),
 ]

@@ -17,12 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fengqiao.cases import policy as case_policy
 from fengqiao.cases.actions import ActionError
+from fengqiao.cases.doors import get_case_or_404, staff_required, staff_user
 from fengqiao.cases.models import Case
 from fengqiao.core import audit
 from fengqiao.mediation import actions, agreements, policy, schedule
 from fengqiao.mediation.access import DUE_LISTS
 from fengqiao.mediation.models import Agreement, PlanStatus, SessionPlan, Signature, VisitPlan, VisitStatus
-from fengqiao.web.views.common import get_case_or_404, staff_required, staff_user
 
 OBLIGATION_ROWS = 4
 

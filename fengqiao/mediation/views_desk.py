@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 
 from fengqiao.cases import policy as case_policy
 from fengqiao.cases.actions import ActionError
+from fengqiao.cases.doors import get_case_or_404, staff_required, staff_user
 from fengqiao.cases.models import Case
 from fengqiao.mediation import desk
 from fengqiao.mediation.access import DIFFICULT_LIST
 from fengqiao.mediation.models import DifficultCase, DifficultStatus
-from fengqiao.web.views.common import get_case_or_404, staff_required, staff_user
 
 
 def _done(request: HttpRequest, case: Case, fn: object, ok: str) -> HttpResponse:

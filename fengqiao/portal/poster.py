@@ -9,8 +9,8 @@ from pathlib import Path
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
+from fengqiao.core.pdftext import FONT_CANDIDATES
 from fengqiao.org.models import Unit
-from fengqiao.supervision.files import FONT_CANDIDATES
 
 WIDTH, HEIGHT = 1240, 1754
 BLUE = (11, 83, 148)
@@ -72,9 +72,9 @@ def poster_pdf(unit: Unit, url: str) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
-    from fengqiao.supervision.files import _font
+    from fengqiao.core.pdftext import pdf_font
 
-    font = _font()
+    font = pdf_font()
     page_w, page_h = A4
     out = io.BytesIO()
     c = canvas.Canvas(out, pagesize=A4, pageCompression=1)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, F, Q
@@ -15,16 +13,9 @@ from fengqiao.cases.events import event_label, via_label
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.cases.workflow import OPEN_STATES, State
 from fengqiao.core.inputcheck import strip_control
+from fengqiao.core.pdftext import glyph_safe, pdf_font
 from fengqiao.org.models import User
 from fengqiao.supervision.models import AccountabilityRecord, Instruction, ReverseCheck
-from fengqiao.supervision.pdftext import glyph_safe
-
-FONT_CANDIDATES = [
-    os.environ.get("FENGQIAO_PDF_FONT", ""),
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-]
 
 
 def case_file(case: Case) -> dict[str, Any]:
@@ -121,22 +112,6 @@ def person_file(person: User) -> PersonFile:
     )
 
 
-def _font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    for path in FONT_CANDIDATES:
-        if path and Path(path).exists():
-            try:
-                pdfmetrics.registerFont(TTFont("FQSans", path, subfontIndex=0))
-                return "FQSans"
-            except Exception:  # noqa: S112 - try the next font
-                continue
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
 def case_file_pdf(case: Case) -> bytes:
     """The case file as an A4 PDF (reportlab), with a CJK font embedded where one is installed."""
     from xml.sax.saxutils import escape
@@ -147,7 +122,7 @@ def case_file_pdf(case: Case) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = _font()
+    font = pdf_font()
     body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14)
     h1 = ParagraphStyle("h1", parent=body, fontSize=16, leading=22, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=body, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4)

@@ -20,13 +20,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fengqiao.cases.actions import ActionError, Actor, perform
 from fengqiao.cases.choices import Channel
+from fengqiao.cases.doors import case_queryset, get_case_or_404, staff_required, staff_user
 from fengqiao.cases.models import Category, Domain
 from fengqiao.core import formerrors
 from fengqiao.mediation.models import MediatorKind
+from fengqiao.org import access
 from fengqiao.org.choices import Role
 from fengqiao.triage.models import LabelSource, TrainingLabel, TriageResult
-from fengqiao.web import access
-from fengqiao.web.views.common import case_queryset, get_case_or_404, staff_required, staff_user
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.cases.actions import ActionError
+from fengqiao.cases.doors import case_queryset, staff_required, staff_user
 from fengqiao.core import formerrors
+from fengqiao.org import access
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.triage import actions, overrides, quality
 from fengqiao.triage.models import ClassifierVersion, LearningEvent, RuleSuggestion, TriageTask
-from fengqiao.web import access
-from fengqiao.web.views.common import case_queryset, staff_required, staff_user
 
 CENTRE_ROLES = frozenset({Role.DISPATCHER, Role.LEADER, Role.SUPERVISOR, Role.SYSTEM_ADMIN})
 CENTRE_KINDS = frozenset({UnitKind.CENTRE, UnitKind.COUNTY})

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from fengqiao.web.otp import is_verified
+from fengqiao.org.otp import is_verified
 
 
 class OTPRequiredAdminMixin:

@@ -19,7 +19,7 @@ class WebConfig(AppConfig):
 def _register_menu() -> None:
     """The staff menu entries of the pages this door and the earlier apps serve (fengqiao.core.menu)."""
     from fengqiao.core.menu import MenuItem, register
-    from fengqiao.web import access
+    from fengqiao.org import access
 
     for item in (
         MenuItem("workbench", _("工作台"), "web:workbench", access.WORKBENCH, order=10),

@@ -24,7 +24,7 @@ def staff(request: HttpRequest) -> dict[str, Any]:
 def _header(user: Any) -> dict[str, Any]:
     from fengqiao.core.menu import grouped, items_for
     from fengqiao.notify.models import Notification
-    from fengqiao.web import access
+    from fengqiao.org import access
 
     roles = {g.role for g in user.role_grants()}
     return {

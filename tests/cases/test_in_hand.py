@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from fengqiao.cases.actions import perform
-from fengqiao.cases.actions.team import recount_in_hand
 from fengqiao.cases.workflow import State
 from fengqiao.mediation.models import Mediator
+from fengqiao.mediation.team import recount_in_hand
 from tests.cases.action_checks import act
 from tests.conftest import Org
 from tests.helpers import case_in_state, valid_input

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fengqiao.core.menu import items_for
 from fengqiao.org.models import User
-from fengqiao.web.otp import otp_required
+from fengqiao.org.otp import otp_required
 from tests.conftest import Org
 
 NAV = re.compile(r'<nav aria-label="主导航">(.*?)</nav>', re.S)

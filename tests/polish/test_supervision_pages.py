@@ -9,10 +9,10 @@ import re
 import subprocess
 
 from fengqiao.cases.actions import Actor, perform, register_case
+from fengqiao.core.pdftext import glyph_safe
 from fengqiao.supervision.accountability import detect
 from fengqiao.supervision.files import rate_text
 from fengqiao.supervision.models import AccountabilityKind, AccountabilityRecord
-from fengqiao.supervision.pdftext import glyph_safe
 from tests.conftest import Org, case_payload
 from tests.supervision.test_accountability import T0, at, new
 from tests.web.conftest import signed_in
@@ -85,9 +85,9 @@ def test_person_file_has_no_stray_separator_or_raw_ratio(org: Org) -> None:
 
 
 def test_glyph_safe_keeps_cjk_and_marks_emoji(org: Org) -> None:
-    from fengqiao.supervision.files import _font
+    from fengqiao.core.pdftext import pdf_font
 
-    font = _font()
+    font = pdf_font()
     assert glyph_safe("邻居噪音扰民", font) == "邻居噪音扰民"
     # an emoji the symbol font has is drawn in it; one no installed font has reads "[表情]", once per run
     assert glyph_safe("太吵了😡！", font) == '太吵了<font name="FQSymbols">😡</font>！'

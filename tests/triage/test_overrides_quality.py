@@ -183,7 +183,7 @@ def _client(user: Any) -> Client:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from fengqiao.web.otp import otp_required
+    from fengqiao.org.otp import otp_required
 
     c = Client()
     c.force_login(user)

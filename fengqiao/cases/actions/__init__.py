@@ -9,14 +9,14 @@ version, and queues side effects with ``transaction.on_commit``.
 The package, by responsibility: :mod:`.base` (errors, actor, the action registry, helpers),
 :mod:`.registration` (registration, a thin write), :mod:`.triaged` (the recorded triage step that
 follows it), :mod:`.perform`, and the actions themselves — :mod:`.dispatch` (units and people),
-:mod:`.team` (mediation work), :mod:`.parties` (parties added or corrected), :mod:`.progress` (the way to
-the end). Later apps add their own
-actions with :func:`action` in their ``AppConfig.ready()`` (supervision: 批示, 延期).
+:mod:`.parties` (parties added or corrected), :mod:`.progress` (first contact and the way to the end).
+Later apps add their own actions with :func:`action` in their ``AppConfig.ready()`` (supervision: 批示,
+延期; mediation: the case team, sessions, joint meetings).
 """
 
 from __future__ import annotations
 
-from fengqiao.cases.actions import dispatch, parties, progress, team  # noqa: F401  (register the actions)
+from fengqiao.cases.actions import dispatch, parties, progress  # noqa: F401  (register the actions)
 from fengqiao.cases.actions.base import (
     ACTIONS,
     ActionError,

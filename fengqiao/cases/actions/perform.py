@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext
 
-from fengqiao.cases import inputs
+from fengqiao.cases import hooks, inputs
 from fengqiao.cases.actions.base import (
     ACTIONS,
     ActionForbidden,
@@ -21,7 +21,6 @@ from fengqiao.cases.actions.base import (
     queue_side_effects,
     validate,
 )
-from fengqiao.cases.actions.team import recount_for
 from fengqiao.cases.models import Case, CaseEvent
 from fengqiao.cases.policy import CITIZEN_ACTIONS, Grant, grant_for
 from fengqiao.cases.workflow import OPEN_STATES, TRANSITIONS, State
@@ -74,8 +73,8 @@ def perform(
         locked.state = new_state
         locked.version += 1
         locked.save()
-        if ctx.recount or (state_before in OPEN_STATES) != (new_state in OPEN_STATES):
-            recount_for(locked, ctx.recount)  # the team's cases-in-hand counters, counted afresh
+        if hooks.team is not None and (ctx.recount or (state_before in OPEN_STATES) != (new_state in OPEN_STATES)):
+            hooks.team.recount(locked, ctx.recount)  # the team's cases-in-hand counters, counted afresh
         b, a = diff(before, inputs.case_field_snapshot(locked))
         event = CaseEvent.objects.create(
             case=locked,

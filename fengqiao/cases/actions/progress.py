@@ -1,4 +1,5 @@
-"""Actions along the way to the end: pause/resume, resolve, refer, rate, close, reopen, merge, update."""
+"""Actions along the way to the end: first contact, pause/resume, resolve, refer, rate, close, reopen,
+merge, update."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ from fengqiao.cases.choices import Satisfaction
 from fengqiao.cases.models import Case
 from fengqiao.cases.policy import restrict
 from fengqiao.cases.workflow import WORKING_STATES, State
+
+
+@action("first_contact", _("联系当事人"), inputs.FirstContactInput, public=True)
+def _first_contact(ctx: Ctx) -> None:
+    c = ctx.case
+    if c.first_contact_at is None:
+        c.first_contact_at = timezone.now()
+    ctx.reason = ctx.data["note"]
+    ctx.event_data = {"method": ctx.data["method"]}
 
 
 @action("pause", _("中止计时"), inputs.PauseInput)
@@ -104,7 +114,7 @@ def _reopen(ctx: Ctx) -> None:
     c.matter_settled = None
     c.grievance_settled = None
     ctx.reason = ctx.data["reason"]
-    if c.team.exists():  # the mediation team is still on it: back to 调解中, where it records sessions
+    if hooks.team is not None and hooks.team.has_team(c):  # the team is still on it: back to 调解中
         ctx.target_state = State.MEDIATING
 
 

@@ -20,13 +20,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from fengqiao.cases.doors import staff_required, staff_user
 from fengqiao.core import audit
 from fengqiao.core.ratelimit import rate_limited
+from fengqiao.org import otp
 from fengqiao.org.choices import Role
 from fengqiao.org.models import User
-from fengqiao.web import lockout, otp
+from fengqiao.web import lockout
 from fengqiao.web.forms import LoginForm, TokenForm
-from fengqiao.web.views.common import safe_next, staff_required, staff_user
+from fengqiao.web.views.common import safe_next
 
 PENDING_KEY = "web_pending_login"
 PENDING_SECONDS = 300

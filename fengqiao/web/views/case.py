@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.cases import codes, policy, uploads
 from fengqiao.cases.actions import ACTIONS, ActionError, Actor, label_for, perform
+from fengqiao.cases.doors import get_case_or_404, staff_required, staff_user
 from fengqiao.cases.models import Attachment, Case, CaseEvent, Party, RevealGrant
 from fengqiao.core import audit
 from fengqiao.mediation.models import Mediator
@@ -34,11 +35,6 @@ from fengqiao.web.views.case_timeline import (
     timeline,
     timeline_html,
     unit_chains,
-)
-from fengqiao.web.views.common import (
-    get_case_or_404,
-    staff_required,
-    staff_user,
 )
 
 REVEAL_MINUTES = 10

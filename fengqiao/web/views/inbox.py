@@ -13,9 +13,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from fengqiao.cases.doors import staff_required, staff_user
 from fengqiao.core import adminlabels
 from fengqiao.notify.models import Notification
-from fengqiao.web.views.common import event_title, staff_required, staff_user
+from fengqiao.web.views.common import event_title
 
 KIND_LABELS: dict[str, Any] = {
     "new_case": _("新案件"),

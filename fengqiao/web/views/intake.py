@@ -17,15 +17,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from fengqiao.cases.actions import ActionError, Actor, register_case
 from fengqiao.cases.choices import Channel, PartyKind, Priority, Risk
+from fengqiao.cases.doors import case_queryset, staff_required, staff_user
 from fengqiao.cases.models import Case, Domain, Party
 from fengqiao.cases.workflow import OPEN_STATES
 from fengqiao.core import audit, crypto, formerrors, inputcheck, limits
 from fengqiao.core.validators import validate_phone
+from fengqiao.org import access
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import StandardAddress, Unit
 from fengqiao.org.paths import subtree_q
-from fengqiao.web import access
-from fengqiao.web.views.common import case_queryset, staff_required, staff_user
 from fengqiao.web.views.workbench import _categories
 
 REGISTER_ROLES = access.INTAKE

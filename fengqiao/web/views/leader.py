@@ -32,13 +32,13 @@ from django.views.decorators.http import require_POST
 from fengqiao.cases import policy
 from fengqiao.cases.actions import ActionError, Actor, perform
 from fengqiao.cases.choices import Colour, Level
+from fengqiao.cases.doors import get_case_or_404, staff_required
 from fengqiao.cases.models import Case
 from fengqiao.cases.workflow import OPEN_STATES, RUNNING_STATES, TRANSITIONS, State
 from fengqiao.core import audit
 from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.paths import subtree_q
 from fengqiao.supervision.models import Follow, Instruction
-from fengqiao.web.views.common import get_case_or_404, staff_required
 
 OPEN = sorted(OPEN_STATES)
 RUNNING = sorted(RUNNING_STATES)  # a paused case's clock stands still: never overdue

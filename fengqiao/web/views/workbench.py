@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from fengqiao.cases import actions, policy
 from fengqiao.cases.actions import ActionError, Actor
 from fengqiao.cases.choices import Channel, Colour, Level
+from fengqiao.cases.doors import case_queryset, staff_required, staff_user
 from fengqiao.cases.filtersets import CaseFilterSet
 from fengqiao.cases.models import Case, Category
 from fengqiao.cases.workflow import RUNNING_STATES, State
@@ -30,15 +31,7 @@ from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import RoleAssignment, Unit
 from fengqiao.org.paths import subtree_q
 from fengqiao.supervision.models import Instruction
-from fengqiao.web.views.common import (
-    LIST_ONLY_RELATED,
-    LIST_RELATED,
-    PAGE_SIZE,
-    case_queryset,
-    paginate_ids,
-    staff_required,
-    staff_user,
-)
+from fengqiao.web.views.common import LIST_ONLY_RELATED, LIST_RELATED, PAGE_SIZE, paginate_ids
 
 GROUPS: list[tuple[str, Any, Any]] = [
     ("to_accept", _("待受理"), _("本单位待受理、待接收的案件")),

@@ -1,6 +1,8 @@
 """案例库 from mediated cases: a successful mediation is proposed as an exemplary case (by its team's
 mediator, its handler or a leader), anonymised here, then reviewed, edited and approved by the county
-editors in the knowledge base's library (``fengqiao.knowledge``: its actions, its BM25 index).
+editors in the knowledge base's library (its actions, its BM25 index). The knowledge base stands above
+mediation: it reads the sessions and records the proposal on the case's mediation timeline
+(``mediation.library_propose``); mediation imports nothing of it.
 
 :func:`anonymise` removes the parties' names, phone numbers, ID numbers and addresses (and the case's
 own address) from the text, then the knowledge base's own scrubber takes whatever else looks personal

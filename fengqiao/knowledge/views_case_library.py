@@ -1,5 +1,6 @@
 """案例库 for staff: search the approved, anonymised library entries by words, dispute type and domain,
-read one, and propose a mediated case from its case page."""
+read one, and propose a mediated case from its case page. Mounted under mediation's staff door
+(``/staff/mediation/library/``, URL names ``mediation:library*``) through ``core.registry.door_urls``."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.cases.actions import ActionError
+from fengqiao.cases.doors import get_case_or_404, staff_required, staff_user
 from fengqiao.cases.models import Category, Domain
+from fengqiao.knowledge import case_library as lib
 from fengqiao.knowledge.models import ExemplaryCase
-from fengqiao.mediation import library as lib
 from fengqiao.mediation.access import DUE_LISTS
-from fengqiao.web.views.common import get_case_or_404, staff_required, staff_user
 
 
 def _reader(request: HttpRequest) -> None:
@@ -34,7 +35,7 @@ def library(request: HttpRequest) -> HttpResponse:
     categories = Category.objects.filter(is_active=True).select_related("parent").order_by("code")
     return render(
         request,
-        "mediation/library.html",
+        "knowledge/staff/case_library.html",
         {
             "rows": rows,
             "q": q,
@@ -51,7 +52,7 @@ def library(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     _reader(request)
     entry = get_object_or_404(ExemplaryCase.objects.approved().select_related("category", "source_case__domain"), pk=pk)
-    return render(request, "mediation/library_detail.html", {"e": entry})
+    return render(request, "knowledge/staff/case_library_detail.html", {"e": entry})
 
 
 @staff_required

@@ -14,9 +14,9 @@ from fengqiao.cases.actions import ActionForbidden, Actor, InvalidTransition, pe
 from fengqiao.cases.models import Case, CaseEvent, Domain
 from fengqiao.cases.workflow import State
 from fengqiao.knowledge import actions as knowledge_actions
+from fengqiao.knowledge import case_library as library
 from fengqiao.knowledge import search as knowledge_search
 from fengqiao.knowledge.models import ExemplaryCase
-from fengqiao.mediation import library
 from tests.conftest import Org
 from tests.helpers import case_in_state, held_at, new_case, valid_input
 from tests.web.conftest import signed_in
@@ -139,3 +139,16 @@ def test_pages_permission_and_propose_form(org: Org) -> None:
     assert signed_in(org.user("nobody")).get(reverse("mediation:library")).status_code == 403
     r = signed_in(org.user("handler2")).post(reverse("mediation:library_propose", args=[case.display_code]))
     assert r.status_code == 404
+
+
+def test_demo_step_proposes_and_approves_mediated_cases_once(org: Org) -> None:
+    from fengqiao.knowledge.demo import seed_library
+
+    case = mediated_case(org)
+    assert case.agreement
+    assert seed_library() == {"library": 1}
+    entry = ExemplaryCase.objects.get(source_case=case)
+    assert entry.state == "approved" and "王小明" not in entry.facts
+    assert CaseEvent.objects.filter(case=case, code="mediation.library_propose").count() == 1
+    assert seed_library() == {"library": 0}, "once: a second run proposes nothing"
+    knowledge_search.forget()

@@ -1,11 +1,13 @@
 """Text a PDF font can draw. A CJK font (WenQuanYi, Noto CJK) has no emoji; reportlab then draws
 nothing or an empty box. :func:`glyph_safe` keeps what the font has, draws a character the symbol
 font (DejaVu Sans) has in that font, and writes a missing emoji as "[表情]" and any other missing
-character as "□", so nothing vanishes silently."""
+character as "□", so nothing vanishes silently. :func:`pdf_font` is the CJK font every PDF of the
+project (case files, agreements, evaluation reports, posters) is written in."""
 
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 SYMBOL_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -68,3 +70,29 @@ def glyph_safe(markup: str, font: str) -> str:
             out.append("□")
             last_emoji = False
     return "".join(out)
+
+
+FONT_CANDIDATES = [
+    os.environ.get("FENGQIAO_PDF_FONT", ""),
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+]
+
+
+def pdf_font() -> str:
+    """The CJK font PDFs are written in (registered with reportlab on first use): the first of
+    :data:`FONT_CANDIDATES` found, else reportlab's built-in STSong-Light."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    for path in FONT_CANDIDATES:
+        if path and Path(path).exists():
+            try:
+                pdfmetrics.registerFont(TTFont("FQSans", path, subfontIndex=0))
+                return "FQSans"
+            except Exception:  # noqa: S112 - try the next font
+                continue
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"

@@ -1,48 +1,18 @@
-"""Actions of the mediation work: team, sessions, joint meetings, first contact."""
+"""The case actions mediation adds to the action layer (registered when this module is imported,
+from MediationConfig.ready()): the case team (组建/调整调解团队), the sessions held (记录调解) and
+joint meetings (召开联席会议). Their transitions and role grants are declared with every other
+action's in ``cases.workflow`` and ``cases.policy``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.cases import inputs
-from fengqiao.cases.actions.base import (
-    ActionInvalid,
-    Ctx,
-    action,
-)
-from fengqiao.cases.models import Case
-from fengqiao.cases.workflow import OPEN_STATES, State
-from fengqiao.mediation.models import JointMeeting, MediationSession, Mediator, TeamMember
-
-
-def recount_in_hand(mediator_ids: Iterable[int]) -> None:
-    """Set each mediator's cases-in-hand counter (在办案件数) to what it is: the open cases whose team
-    they are on. Counted, never incremented, so reopen, resolve, pause and team changes in any order
-    leave it right (#17 item 7); the same figure as evaluation's ``track_records`` "in_hand"."""
-    ids = sorted(set(mediator_ids))
-    if not ids:
-        return
-    counts = dict(
-        TeamMember.objects.filter(mediator_id__in=ids, case__state__in=list(OPEN_STATES))
-        .values("mediator_id")
-        .annotate(n=Count("case_id", distinct=True))
-        .values_list("mediator_id", "n")
-    )
-    for m in Mediator.objects.filter(pk__in=ids).order_by("pk").select_for_update():
-        n = counts.get(m.pk, 0)
-        if m.active_cases != n:  # saved (not updated in bulk): the register's own audit signal records it
-            m.active_cases = n
-            m.save(update_fields=["active_cases"])
-
-
-def recount_for(case: Case, extra: Iterable[int] = ()) -> None:
-    """Recount the counters of ``case``'s team (and of ``extra``, mediators just taken off it)."""
-    recount_in_hand(set(TeamMember.objects.filter(case=case).values_list("mediator_id", flat=True)) | set(extra))
+from fengqiao.cases.actions import ActionInvalid, Ctx, action
+from fengqiao.cases.workflow import State
+from fengqiao.mediation import inputs
+from fengqiao.mediation.models import JointMeeting, MediationSession, TeamMember
 
 
 @action("joint_meeting", _("召开联席会议"), inputs.JointMeetingInput)
@@ -102,12 +72,3 @@ def _record_session(ctx: Ctx) -> None:
         "online": bool(s.online_url),
         "outcome": s.outcome,
     }
-
-
-@action("first_contact", _("联系当事人"), inputs.FirstContactInput, public=True)
-def _first_contact(ctx: Ctx) -> None:
-    c = ctx.case
-    if c.first_contact_at is None:
-        c.first_contact_at = timezone.now()
-    ctx.reason = ctx.data["note"]
-    ctx.event_data = {"method": ctx.data["method"]}

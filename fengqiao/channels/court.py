@@ -7,7 +7,8 @@
      "result": "confirmed" | "rejected", "reason": "…", "court_ref": "(2026)浙1024民特12号"}
 
 The agreement is found by the case and the PDF hash the court received; the ruling is recorded by
-:func:`fengqiao.mediation.actions.court_ruling` (timeline, inbox, SMS to the parties)."""
+:func:`fengqiao.mediation.actions.court_ruling` (timeline, inbox, SMS to the parties). It lives with
+the other inbound endpoints: the channels stand above mediation, whose work it calls."""
 
 from __future__ import annotations
 

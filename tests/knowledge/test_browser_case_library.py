@@ -1,6 +1,6 @@
-"""In Chromium (1366×900 and 390×844): a handler adds a second applicant on the case page, the case's
-mediation panel links a similar library case, and the 案例库 search and reading pages. Screenshots go
-to docs/screenshots/mediation-{parties,library,library-case}-*.png."""
+"""In Chromium (1366×900 and 390×844): a handler adds a second applicant on the case page, the case
+page's 案例库 panel (knowledge's, after the mediation panel) links a similar library case, and the 案例库
+search and reading pages. Screenshots go to docs/screenshots/mediation-{parties,library,library-case}-*.png."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from playwright.sync_api import expect
 
 from fengqiao.cases.actions import Actor
 from fengqiao.knowledge import actions as knowledge_actions
+from fengqiao.knowledge import case_library as library
 from fengqiao.knowledge import search as knowledge_search
-from fengqiao.mediation import library
 from tests.browser.conftest import PHONE, browser, open_session  # noqa: F401 - fixtures
 from tests.conftest import Org
+from tests.knowledge.test_case_library import mediated_case
 from tests.mediation.conftest import mediating_case
-from tests.mediation.test_library import mediated_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDE = {"width": 1366, "height": 900}
@@ -48,7 +48,7 @@ def test_parties_and_the_case_library(org: Org, open_session: Any) -> None:  # n
     expect(s.page.locator("#parties")).to_contain_text("137****0386")
     s.page.locator("#parties").scroll_into_view_if_needed()
     s.shot("mediation-parties-desktop", full_page=False)
-    expect(s.page.locator("#mediation")).to_contain_text(entry.title)
+    expect(s.page.locator("#case-library")).to_contain_text(entry.title)
 
     for viewport, suffix in ((WIDE, "desktop"), (PHONE, "phone")):
         st = open_session(viewport)
