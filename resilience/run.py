@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(unknown)}")
 
+    from resilience import world as world_mod
+
     stack = Stack(ports=Ports())
     atexit.register(stack.close, args.keep)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -100,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {name}", flush=True)
             t = time.monotonic()
             try:
+                world_mod.refresh_sessions(ctx.world)
                 got = known[name](ctx)
             except Exception as exc:  # a scenario that breaks is a FAIL row, and the suite goes on
                 got = [error_row(name, exc)]

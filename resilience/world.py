@@ -48,6 +48,19 @@ def _session_for(user: Any) -> str:
     return str(store.session_key)
 
 
+def refresh_sessions(world: World) -> None:
+    """New signed-in sessions for the load users: the suite runs longer than a session lives (30 minutes
+    idle), and a load of redirects to the sign-in page would measure nothing but the redirect."""
+    from django.db import close_old_connections
+
+    from fengqiao.org.models import User
+
+    close_old_connections()  # after an outage the runner's own connection may be dead
+    users = {u.username: u for u in User.objects.filter(username__in=[s.username for s in world.load_users])}
+    for login in world.load_users:
+        login.session = _session_for(users[login.username])
+
+
 def build(users: int = 40, bulk_cases: int = 3000, history_cases: int = 4) -> World:
     from django.contrib.auth.hashers import make_password
     from rest_framework.authtoken.models import Token
