@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import policy
 from fengqiao.cases.models import Case
-from fengqiao.evaluation import engine, index, sums
+from fengqiao.evaluation import engine, families, index, sums
 from fengqiao.evaluation.metrics import REGISTRY, SPEC_METRICS, Result
 from fengqiao.evaluation.models import EvalEvent, IndexNode, IndexScore, IndexTree
 from fengqiao.evaluation.periods import Period
@@ -233,7 +233,7 @@ def kind_of(unit: Unit) -> str | None:
 def stored_metrics(unit: Unit, period: Period, keys: list[str]) -> tuple[list[Result], dt.datetime] | None:
     """A ranked unit's figures as the last index computation stored them (every metric, with its
     numerator and denominator), and when that was: the scorecard reads these instead of
-    recomputing the period's facts; the drill-down recomputes (it lists the exact cases)."""
+    recomputing the period's facts; the drill-down lists the exact cases (:func:`drilldown`)."""
     kind = kind_of(unit)
     if not kind:
         return None
@@ -303,13 +303,43 @@ def scorecard(unit: Unit, period: Period) -> dict[str, Any]:
     return ctx
 
 
-def drilldown(user: Any, unit: Unit, period: Period, key: str) -> tuple[Result, QuerySet[Case], QuerySet[Case]]:
-    """The metric's result and the exact cases of its numerator and denominator that ``user`` may see."""
+@dataclass
+class Drilldown:
+    """A figure and the cases it counts that the user may see: ``den`` (annotated ``in_num``) and
+    ``num``; ``shown`` counts the cases of ``den``, ``hidden`` those of the denominator outside the
+    user's view."""
+
+    result: Result
+    den: QuerySet[Case]
+    num: QuerySet[Case]
+    shown: int
+    hidden: int
+
+
+def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.datetime | None = None) -> Drilldown:
+    """The metric's figure for ``unit`` and the exact cases of its numerator and denominator.
+
+    The cases come from the same SQL the per-unit sums group (:mod:`.families`), filtered to the unit's
+    subtree, so the cost follows the unit's cases; the figure is counted over those very cases. A
+    later app's metric without a SQL definition falls back to the facts engine."""
     m = REGISTRY[key]
     if m.external:
         raise KeyError(key)
-    (result,) = engine.compute([key], period, unit=unit)
-    visible = policy.restrict(Case.objects.all(), user)
-    num = visible.filter(pk__in=result.num_ids)
-    den = visible.filter(pk__in=result.den_ids)
-    return result, num, den
+    now = now or timezone.now()
+    start, end = period.start, min(period.end, now)
+    got = families.drill(key, start, end, unit.path)
+    if got is None:
+        (result,) = engine.compute([key], period, unit=unit, now=now)
+        num_ids = set(result.num_ids)
+        den_all = Case.objects.filter(pk__in=result.den_ids).annotate(
+            in_num=ExpressionWrapper(Q(pk__in=num_ids), output_field=BooleanField())
+        )
+        num_all = den_all.filter(pk__in=num_ids)
+    else:
+        value = got.numerator / got.denominator if got.denominator else None
+        result = Result(key, str(m.name), str(m.formula), m.proposed, got.numerator, got.denominator, value, m.kind)
+        den_all, num_all = got.den, got.num
+    den = policy.restrict(den_all, user)
+    total = den_all.count()
+    shown = den.count() if total else 0
+    return Drilldown(result, den, policy.restrict(num_all, user), shown, total - shown)

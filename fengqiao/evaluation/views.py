@@ -160,9 +160,8 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     if unit is None or m is None or m.external:
         raise Http404
     period, error = _period(request)
-    result, num, den = services.drilldown(user, unit, period, key)
-    num_ids = set(num.values_list("pk", flat=True))
-    den = den.select_related("owner_unit", "category").order_by("-created_at", "-pk")
+    drill = services.drilldown(user, unit, period, key)
+    den = drill.den.select_related("owner_unit", "category").order_by("-created_at", "-pk")
     if request.GET.get("format") == "xlsx":
         return excel.response(
             f"明细-{m.name}-{unit.name}-{period.code}",
@@ -174,24 +173,25 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     c.owner_unit.name,
                     c.get_state_display(),
                     c.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                    "是" if c.pk in num_ids else "否",
+                    "是" if c.in_num else "否",
                 ]
                 for c in den.iterator()
             ),
         )
-    page = Paginator(den, 100).get_page(request.GET.get("page"))
+    paginator = Paginator(den, 100)
+    paginator.count = drill.shown  # already counted: no second COUNT over the unit's cases
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "evaluation/drilldown.html",
         {
             "unit": unit,
             "metric": m,
-            "result": result,
+            "result": drill.result,
             "period": period,
             "period_error": error,
             "page": page,
-            "num_ids": num_ids,
-            "hidden": len(result.den_ids) - den.count(),
+            "hidden": drill.hidden,
             "months": _month_choices(),
         },
     )
