@@ -117,6 +117,21 @@ def breakdowns(qs: QuerySet[Case], scope: Scope, start: dt.datetime) -> dict[str
         by_type[names.get(top, _("未分类")) if top else _("未分类")] += n
     channel_labels = dict(Channel.choices)
     by_channel = [{"label": str(channel_labels.get(ch, ch)), "n": n} for ch, n in by_ch.items()]
+    by_place = place_counts(by_loc, scope)
+
+    def rows(d: dict[str, int]) -> list[dict[str, Any]]:
+        return [{"label": k, "n": v} for k, v in sorted(d.items(), key=lambda kv: -kv[1])]
+
+    return {
+        "by_type": rows(by_type),
+        "by_channel": sorted(by_channel, key=lambda r: -r["n"]),
+        "by_place": rows(by_place),
+    }
+
+
+def place_counts(by_loc: dict[Any, int], scope: Scope) -> dict[str, int]:
+    """Counts per place (location unit id → n) rolled up to the scope root's children: the towns of
+    a county, the villages of a town; anything else is "本级及未定位"."""
     by_place: dict[str, int] = defaultdict(int)
     geo = areas()
     root_depth = min((p.count("/") for p in scope.paths), default=2)
@@ -127,15 +142,7 @@ def breakdowns(qs: QuerySet[Case], scope: Scope, start: dt.datetime) -> dict[str
             by_place[child.name] += n
         else:
             by_place[_("本级及未定位")] += n
-
-    def rows(d: dict[str, int]) -> list[dict[str, Any]]:
-        return [{"label": k, "n": v} for k, v in sorted(d.items(), key=lambda kv: -kv[1])]
-
-    return {
-        "by_type": rows(by_type),
-        "by_channel": sorted(by_channel, key=lambda r: -r["n"]),
-        "by_place": rows(by_place),
-    }
+    return by_place
 
 
 def latest_resolved(qs: QuerySet[Case], limit: int = 12) -> list[dict[str, Any]]:
@@ -199,8 +206,8 @@ def dashboard_payload(
     now = timezone.now()
     year_start, _end = period_bounds("year", now)
     assert year_start is not None
-    blocks = _rollup_part(scope, now) if use_rollup else None
-    if blocks is None:  # a town's scope, or the rollup not built yet: straight from the cases
+    blocks = _rollup_part(scope, qs, now) if use_rollup else None
+    if blocks is None:  # not a county or town scope, or the rollup not built yet: from the cases
         blocks = {**headline(qs, now), "trend": trend(qs, now), **breakdowns(qs, scope, year_start), "fresh": ""}
     data: dict[str, Any] = {
         "title": scope.root.name if scope.root is not None else _("本辖区"),
@@ -220,7 +227,7 @@ def payload_key(scope: Scope) -> str:
     return f"atlas:dash:{scope.key}:{translation.get_language()}"
 
 
-def _rollup_part(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
+def _rollup_part(scope: Scope, qs: QuerySet[Case], now: dt.datetime) -> dict[str, Any] | None:
     """The rollup-read blocks, kept per scope until the rollups' version changes (a refresh rebuilds
     a month, or the day turns), plus the live open-case counts read afresh on every call."""
     from fengqiao.atlas import rollup_read
@@ -235,7 +242,9 @@ def _rollup_part(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
         if blocks is None:
             return None
         cache.set(key, blocks, ROLLUP_CACHE_SECONDS)
-    return {**blocks, **rollup_read.live_blocks(now)}
+    from fengqiao.atlas.scope import covers_all_units
+
+    return {**blocks, **rollup_read.live_blocks(now, None if covers_all_units(scope) else qs)}
 
 
 def rankings_available() -> bool:
