@@ -176,11 +176,22 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
     if not apps.is_installed("fengqiao.evaluation"):
         return None
     try:
-        from fengqiao.evaluation.services import ranking  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        from fengqiao.evaluation.services import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
+            ranking,
+            ranking_stamp,
+        )
 
         if scope.root is not None and scope.root.kind == UnitKind.TOWN:
             return None  # the index ranks towns and departments; a town's screen has no peers to rank
-        rows = ranking(timezone.localdate().strftime("%Y-%m"), "town")
+        period = timezone.localdate().strftime("%Y-%m")
+        # The stored ranking, kept until it is recomputed (its stamp: two small queries, not ten).
+        stamp = ranking_stamp(period, "town")
+        key = f"atlas:dash:rank:{period}:{stamp}"
+        rows = cache.get(key) if stamp else None
+        if rows is None:
+            rows = ranking(period, "town")
+            if stamp:
+                cache.set(key, rows, ROLLUP_CACHE_SECONDS)
     except Exception:  # the slot stays empty rather than break the screen
         log.exception("evaluation ranking unavailable")
         return None

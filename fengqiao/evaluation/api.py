@@ -117,14 +117,13 @@ class DrilldownView(APIView):
         if unit is None or m is None or m.external:
             raise Http404
         drill = services.drilldown(user, unit, _period(request), key)
+        den = [codes.display(c) for c in drill.den.order_by("pk").values_list("code", flat=True)]
         return Response(
             {
                 "metric": drill.result.as_json(),
                 "numerator_cases": [codes.display(c) for c in drill.num.order_by("pk").values_list("code", flat=True)],
-                "denominator_cases": [
-                    codes.display(c) for c in drill.den.order_by("pk").values_list("code", flat=True)
-                ],
-                "hidden": drill.hidden,
+                "denominator_cases": den,
+                "hidden": drill.hidden(len(den)),
             }
         )
 

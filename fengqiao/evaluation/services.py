@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import policy
 from fengqiao.cases.models import Case
 from fengqiao.evaluation import engine, families, index, sums
-from fengqiao.evaluation.metrics import REGISTRY, SPEC_METRICS, Result
+from fengqiao.evaluation.metrics import OWNER, REGISTRY, SPEC_METRICS, Result
 from fengqiao.evaluation.models import EvalEvent, IndexNode, IndexScore, IndexTree
 from fengqiao.evaluation.periods import Period
 from fengqiao.evaluation.periods import parse as parse_period
@@ -167,6 +167,20 @@ def ranking(period: Period | str, kind: str) -> list[dict[str, Any]]:
     ]
 
 
+def ranking_stamp(period: Period | str, kind: str) -> str:
+    """A token that changes whenever the stored ranking of ``period`` (or of the period before it, which
+    its changes are against) is recomputed, or the active tree changes; "" when nothing is stored yet.
+    Other pages (the big screen) keep :func:`ranking`'s rows under it: two small queries."""
+    p = parse_period(period) if isinstance(period, str) else period
+    tree = IndexTree.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True).first()
+    got = IndexScore.objects.filter(tree_id=tree, kind=kind, period__in=[p.code, p.previous().code]).aggregate(
+        n=Count("pk"), current=Count("pk", filter=Q(period=p.code)), last=Max("computed_at")
+    )
+    if tree is None or not got["current"]:
+        return ""
+    return f"{tree}-{got['n']}-{got['last'].timestamp()}"
+
+
 def is_stale(period: Period, kind: str) -> bool:
     """Whether a case changed after the stored index of ``period`` was computed (its sums build was
     marked dirty or rebuilt since): the pages say so, and the next scheduled run refreshes it."""
@@ -306,14 +320,23 @@ def scorecard(unit: Unit, period: Period) -> dict[str, Any]:
 @dataclass
 class Drilldown:
     """A figure and the cases it counts that the user may see: ``den`` (annotated ``in_num``) and
-    ``num``; ``shown`` counts the cases of ``den``, ``hidden`` those of the denominator outside the
-    user's view."""
+    ``num``. ``total`` is the number of cases in the denominator, seen or not (None: all are seen)."""
 
     result: Result
     den: QuerySet[Case]
     num: QuerySet[Case]
-    shown: int
-    hidden: int
+    total: int | None
+
+    def ordered_ids(self) -> list[int]:
+        """The ids of ``den``, newest registration first: read as (time, id) pairs and sorted here,
+        because an ORDER BY … LIMIT lets PostgreSQL walk the whole registration-time index backwards
+        looking for a small unit's cases of an older period."""
+        pairs = sorted(self.den.order_by().values_list("created_at", "pk"), reverse=True)
+        return [pk for _at, pk in pairs]
+
+    def hidden(self, shown: int) -> int:
+        """Cases of the denominator outside the user's view, given how many ``den`` holds."""
+        return 0 if self.total is None else self.total - shown
 
 
 def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.datetime | None = None) -> Drilldown:
@@ -339,7 +362,17 @@ def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.dateti
         value = got.numerator / got.denominator if got.denominator else None
         result = Result(key, str(m.name), str(m.formula), m.proposed, got.numerator, got.denominator, value, m.kind)
         den_all, num_all = got.den, got.num
-    den = policy.restrict(den_all, user)
-    total = den_all.count()
-    shown = den.count() if total else 0
-    return Drilldown(result, den, policy.restrict(num_all, user), shown, total - shown)
+    if _sees_all(user, unit, by_owner=got is not None and m.attribution == OWNER):
+        return Drilldown(result, den_all, num_all, None)
+    return Drilldown(result, policy.restrict(den_all, user), policy.restrict(num_all, user), den_all.count())
+
+
+def _sees_all(user: Any, unit: Unit, *, by_owner: bool) -> bool:
+    """Whether the user sees every case a figure of ``unit`` may count: those it owns when the figure
+    counts by owner and the unit lies in the user's scope, or any case when the scope holds every unit."""
+    from fengqiao.org.paths import subtree_q
+
+    paths = policy.scope_paths(user)
+    if by_owner and any(unit.path.startswith(p) for p in paths):
+        return True
+    return any(not Unit.objects.exclude(subtree_q("path", p)).exists() for p in paths)

@@ -161,8 +161,8 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         raise Http404
     period, error = _period(request)
     drill = services.drilldown(user, unit, period, key)
-    den = drill.den.select_related("owner_unit", "category").order_by("-created_at", "-pk")
     if request.GET.get("format") == "xlsx":
+        den = drill.den.select_related("owner_unit", "category").order_by("-created_at", "-pk")
         return excel.response(
             f"明细-{m.name}-{unit.name}-{period.code}",
             ["案件编码", "标题", "责任单位", "状态", "登记时间", "计入分子"],
@@ -178,9 +178,11 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 for c in den.iterator()
             ),
         )
-    paginator = Paginator(den, 100)
-    paginator.count = drill.shown  # already counted: no second COUNT over the unit's cases
-    page = paginator.get_page(request.GET.get("page"))
+    ids = drill.ordered_ids()
+    page = Paginator(ids, 100).get_page(request.GET.get("page"))
+    rows = drill.den.filter(pk__in=list(page.object_list)).select_related("owner_unit", "category")
+    by_pk = {c.pk: c for c in rows}
+    page.object_list = [by_pk[pk] for pk in page.object_list]
     return render(
         request,
         "evaluation/drilldown.html",
@@ -191,7 +193,7 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             "period": period,
             "period_error": error,
             "page": page,
-            "hidden": drill.hidden,
+            "hidden": drill.hidden(len(ids)),
             "months": _month_choices(),
         },
     )

@@ -162,9 +162,24 @@ def test_drilldown_page_for_a_leader_outside_and_inside_scope(org, hist):  # typ
     """Town 1's 按期办结率: A and B on time, H late (hand-counted in test_metrics.py). The county
     leader sees all three; a town-2 leader would see none of them (404, the unit is out of scope)."""
     d = services.drilldown(org.user("county_leader"), org.town1, OCT, "ontime_rate", now=NOV_1)
-    assert (d.result.numerator, d.result.denominator, d.shown, d.hidden) == (2, 3, 3, 0)
-    assert set(d.den.values_list("pk", flat=True)) == {hist.a.pk, hist.b.pk, hist.h.pk}
+    assert (d.result.numerator, d.result.denominator, d.total) == (2, 3, None)  # None: every case is seen
+    assert d.ordered_ids() == [c.pk for c in sorted([hist.a, hist.b, hist.h], key=lambda c: (c.created_at, c.pk))][::-1]
     assert dict(d.den.values_list("pk", "in_num")) == {hist.a.pk: True, hist.b.pk: True, hist.h.pk: False}
     with CaptureQueriesContext(connection) as q:
-        services.drilldown(org.user("county_leader"), org.town1, OCT, "ontime_rate", now=NOV_1)
+        services.drilldown(org.user("county_leader"), org.town1, OCT, "ontime_rate", now=NOV_1).ordered_ids()
     assert len(q) <= 8  # a fixed handful of queries on the unit's cases, not the period's facts
+
+
+def test_drilldown_hides_what_a_town_leader_may_not_see(org, hist):  # type: ignore[no-untyped-def]
+    """就地化解率 counts by place: town 1's closed cases A, B, F and H, of which F belongs to the county
+    department. Town 1's leader is shown what the case policy lets them see; the rest is "hidden"."""
+    from fengqiao.cases import policy
+    from fengqiao.cases.models import Case
+
+    leader = org.user("leader1")
+    d = services.drilldown(leader, org.town1, OCT, "local_rate", now=NOV_1)
+    shown = d.ordered_ids()
+    mine = {hist.a.pk, hist.b.pk, hist.f.pk, hist.h.pk}
+    seen = set(policy.restrict(Case.objects.filter(pk__in=mine), leader).values_list("pk", flat=True))
+    assert set(shown) == seen and seen >= {hist.a.pk, hist.b.pk, hist.h.pk}
+    assert (d.result.denominator, d.total, d.hidden(len(shown))) == (4, 4, 4 - len(seen))
