@@ -174,14 +174,18 @@ def instructions(start: dt.datetime, end: dt.datetime) -> QuerySet[Instruction]:
 
 @dataclass
 class Drill:
-    """The cases of one metric for one unit: ``den`` (the denominator's cases, annotated ``in_num``),
-    ``num`` (the numerator's), and the figure's numerator and denominator as the metric counts them
-    (days for a mean, instructions for 批示回复率)."""
+    """The cases of one metric for one unit: ``den`` (the denominator's cases, annotated ``in_num``)
+    and ``num`` (the numerator's); :meth:`counts` gives the figure's numerator and denominator as the
+    metric counts them (days for a mean, instructions for 批示回复率), over those very cases."""
 
+    key: str
     den: QuerySet[Case]
     num: QuerySet[Case]
-    numerator: float
-    denominator: int
+    counted: Callable[[], tuple[float, int]]
+    cases_are_units: bool = True  # the denominator counts cases (not instructions)
+
+    def counts(self) -> tuple[float, int]:
+        return self.counted()
 
 
 # A later app's metric offers its cases: ``cases(start, end)`` → (queryset, numerator condition,
@@ -205,27 +209,38 @@ def find(key: str, start: dt.datetime, end: dt.datetime) -> tuple[QuerySet[Case]
 
 def drill(key: str, start: dt.datetime, end: dt.datetime, path: str) -> Drill | None:
     """The metric's cases under ``path``, or None when the metric has no SQL definition (the caller
-    then uses the facts engine)."""
-    unit_q = subtree_q("owner_path", path)
+    then uses the facts engine). Nothing is read until the querysets or :meth:`Drill.counts` are."""
     if key == "instruction_answer_rate":  # counts instructions; lists their cases
         ins = instructions(start, end).filter(subtree_q("case__owner_path", path))
-        got = ins.aggregate(n=Count("pk", filter=Q(answered_at__isnull=False)), d=Count("pk"))
         answered = ins.filter(case_id=OuterRef("pk"), answered_at__isnull=False)
         den = Case.objects.filter(pk__in=ins.values("case_id")).annotate(in_num=Exists(answered))
-        return Drill(den, den.filter(in_num=True), got["n"], got["d"])
+
+        def count_instructions() -> tuple[float, int]:
+            got = ins.aggregate(n=Count("pk", filter=Q(answered_at__isnull=False)), d=Count("pk"))
+            return got["n"], got["d"]
+
+        return Drill(key, den, den.filter(in_num=True), count_instructions, cases_are_units=False)
     found = find(key, start, end)
     if found is None:
         return None
     qs, attribution, num_q, den_q = found
-    qs = qs.filter(unit_q if attribution == OWNER else place_q(path))
+    qs = qs.filter(subtree_q("owner_path", path) if attribution == OWNER else place_q(path))
     den = qs.filter(den_q) if den_q is not None else qs
     if num_q is None:  # a mean: every case of the denominator is in its sum
-        den = den.annotate(in_num=Value(True, output_field=BooleanField()))
-        micros, count = 0, 0
-        for created, resolved in den.values_list("created_at", "resolved_at").iterator(chunk_size=5000):
-            micros += (resolved - created) // dt.timedelta(microseconds=1)
-            count += 1
-        return Drill(den, den, micros / MICROS_PER_DAY if REGISTRY[key].kind == MEAN else micros, count)
-    den = den.annotate(in_num=ExpressionWrapper(num_q, output_field=BooleanField()))
-    got = den.aggregate(n=Count("pk", filter=num_q), d=Count("pk"))
-    return Drill(den, den.filter(num_q), got["n"], got["d"])
+        mean = den.annotate(in_num=Value(True, output_field=BooleanField()))
+
+        def count_days() -> tuple[float, int]:
+            micros, count = 0, 0
+            for created, resolved in mean.values_list("created_at", "resolved_at").iterator(chunk_size=5000):
+                micros += (resolved - created) // dt.timedelta(microseconds=1)
+                count += 1
+            return (micros / MICROS_PER_DAY if REGISTRY[key].kind == MEAN else micros), count
+
+        return Drill(key, mean, mean, count_days)
+    flagged = den.annotate(in_num=ExpressionWrapper(num_q, output_field=BooleanField()))
+
+    def count_cases() -> tuple[float, int]:
+        got = flagged.aggregate(n=Count("pk", filter=num_q), d=Count("pk"))
+        return got["n"], got["d"]
+
+    return Drill(key, flagged, flagged.filter(num_q), count_cases)

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.cases import policy
 from fengqiao.cases.models import Case
 from fengqiao.evaluation import engine, families, index, sums
-from fengqiao.evaluation.metrics import OWNER, REGISTRY, SPEC_METRICS, Result
+from fengqiao.evaluation.metrics import MEAN, MICROS_PER_DAY, OWNER, REGISTRY, SPEC_METRICS, Result
 from fengqiao.evaluation.models import EvalEvent, IndexNode, IndexScore, IndexTree
 from fengqiao.evaluation.periods import Period
 from fengqiao.evaluation.periods import parse as parse_period
@@ -317,15 +318,21 @@ def scorecard(unit: Unit, period: Period) -> dict[str, Any]:
     return ctx
 
 
+LARGE_DRILL = 20_000  # cases: above this, a drill-down page is read with ORDER BY … LIMIT
+
+
 @dataclass
 class Drilldown:
     """A figure and the cases it counts that the user may see: ``den`` (annotated ``in_num``) and
-    ``num``. ``total`` is the number of cases in the denominator, seen or not (None: all are seen)."""
+    ``num``. ``total`` is the number of cases in the denominator, seen or not (None: all are seen).
+    ``stored``: when the figure was read from the period's stored sums (None: counted just now)."""
 
     result: Result
     den: QuerySet[Case]
     num: QuerySet[Case]
     total: int | None
+    stored: dt.datetime | None = None
+    large: bool = False
 
     def ordered_ids(self) -> list[int]:
         """The ids of ``den``, newest registration first: read as (time, id) pairs and sorted here,
@@ -333,6 +340,21 @@ class Drilldown:
         looking for a small unit's cases of an older period."""
         pairs = sorted(self.den.order_by().values_list("created_at", "pk"), reverse=True)
         return [pk for _at, pk in pairs]
+
+    def page(self, number: Any, per_page: int = 100) -> tuple[Page[Any], int]:
+        """One page of ``den`` (newest first, ``owner_unit`` and ``category`` joined) and how many
+        cases ``den`` holds. A large figure the user sees whole (the county's month) is paged in SQL,
+        counted by its stored denominator; a unit's is sorted from its (time, id) pairs."""
+        rows = self.den.select_related("owner_unit", "category")
+        if self.large:
+            paginator = Paginator(rows.order_by("-created_at", "-pk"), per_page)
+            paginator.count = int(self.result.denominator)  # the stored sums' count of these cases
+            return paginator.get_page(number), paginator.count
+        ids = self.ordered_ids()
+        page = Paginator(ids, per_page).get_page(number)
+        by_pk = {c.pk: c for c in rows.filter(pk__in=list(page.object_list))}
+        page.object_list = [by_pk[pk] for pk in page.object_list]
+        return page, len(ids)
 
     def hidden(self, shown: int) -> int:
         """Cases of the denominator outside the user's view, given how many ``den`` holds."""
@@ -343,14 +365,16 @@ def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.dateti
     """The metric's figure for ``unit`` and the exact cases of its numerator and denominator.
 
     The cases come from the same SQL the per-unit sums group (:mod:`.families`), filtered to the unit's
-    subtree, so the cost follows the unit's cases; the figure is counted over those very cases. A
-    later app's metric without a SQL definition falls back to the facts engine."""
+    subtree, so the cost follows the unit's cases. The figure is counted over those very cases, or read
+    from the period's stored sums when a clean build of the ended period exists (grouped from the same
+    SQL, so equal). A later app's metric without a SQL definition falls back to the facts engine."""
     m = REGISTRY[key]
     if m.external:
         raise KeyError(key)
     now = now or timezone.now()
     start, end = period.start, min(period.end, now)
     got = families.drill(key, start, end, unit.path)
+    stored_at = None
     if got is None:
         (result,) = engine.compute([key], period, unit=unit, now=now)
         num_ids = set(result.num_ids)
@@ -359,12 +383,21 @@ def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.dateti
         )
         num_all = den_all.filter(pk__in=num_ids)
     else:
-        value = got.numerator / got.denominator if got.denominator else None
-        result = Result(key, str(m.name), str(m.formula), m.proposed, got.numerator, got.denominator, value, m.kind)
+        stored = sums.stored_for_unit(period, now, key, unit.path)
+        if stored is not None:
+            n, d, build = stored
+            numerator: float = n / MICROS_PER_DAY if m.kind == MEAN else n
+            denominator, stored_at = d, build.built_at
+        else:
+            numerator, denominator = got.counts()
+        value = numerator / denominator if denominator else None
+        result = Result(key, str(m.name), str(m.formula), m.proposed, numerator, denominator, value, m.kind)
         den_all, num_all = got.den, got.num
     if _sees_all(user, unit, by_owner=got is not None and m.attribution == OWNER):
-        return Drilldown(result, den_all, num_all, None)
-    return Drilldown(result, policy.restrict(den_all, user), policy.restrict(num_all, user), den_all.count())
+        large = bool(stored_at and got is not None and got.cases_are_units and result.denominator > LARGE_DRILL)
+        return Drilldown(result, den_all, num_all, None, stored_at, large)
+    den, num = policy.restrict(den_all, user), policy.restrict(num_all, user)
+    return Drilldown(result, den, num, den_all.count(), stored_at)
 
 
 def _sees_all(user: Any, unit: Unit, *, by_owner: bool) -> bool:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from fengqiao.cases.models import DATE_FIELDS, Case, CaseEvent
@@ -172,6 +172,18 @@ def for_unit(sums: Sums, key: str, path: str) -> tuple[int, int]:
             n += a
             d += b
     return n, d
+
+
+def stored_for_unit(period: Period, now: dt.datetime, key: str, path: str) -> tuple[int, int, SumBuild] | None:
+    """A unit's (numerator, denominator) of ``key`` read from the stored build of an ended period,
+    when that build is clean (it then equals the SQL it was grouped from); None otherwise."""
+    b = SumBuild.objects.filter(period=period.code, dirty=False).first()
+    if b is None or now < period.end or b.as_of < period.end:
+        return None
+    got = MetricSum.objects.filter(build=b, metric=key, path__startswith=path).aggregate(
+        n=Sum("numerator"), d=Sum("denominator")
+    )
+    return got["n"] or 0, got["d"] or 0, b
 
 
 # --- staleness ------------------------------------------------------------------------------------

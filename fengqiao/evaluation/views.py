@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -178,11 +177,7 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                 for c in den.iterator()
             ),
         )
-    ids = drill.ordered_ids()
-    page = Paginator(ids, 100).get_page(request.GET.get("page"))
-    rows = drill.den.filter(pk__in=list(page.object_list)).select_related("owner_unit", "category")
-    by_pk = {c.pk: c for c in rows}
-    page.object_list = [by_pk[pk] for pk in page.object_list]
+    page, shown = drill.page(request.GET.get("page"))
     return render(
         request,
         "evaluation/drilldown.html",
@@ -193,7 +188,8 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
             "period": period,
             "period_error": error,
             "page": page,
-            "hidden": drill.hidden(len(ids)),
+            "hidden": drill.hidden(shown),
+            "stored": drill.stored,
             "months": _month_choices(),
         },
     )

@@ -1,15 +1,16 @@
 """Indexes for the drill-down (docs/scaling.md): a metric's cases of one unit for one period are a
 range of the unit's subtree on a path column with a condition on one date. A B-tree checks conditions
 on any of its key columns inside the index, so one index per path column, carrying the dates the
-families filter on, finds the unit's cases of the period without visiting the unit's other cases.
-The ratings index serves 群众满意率's "last rated in the period". Created from this app so the cases
-app stays unaware of the evaluation; plain SQL that SQLite and PostgreSQL both accept."""
+families filter on (and the id, for joins read from the index alone), finds the unit's cases of the
+period without visiting the unit's other cases. The ratings index serves 群众满意率's "last rated in
+the period". Created from this app so the cases app stays unaware of the evaluation; plain SQL that
+SQLite and PostgreSQL both accept."""
 
 from django.db import migrations
 
 OWNER = (
     "CREATE INDEX IF NOT EXISTS eval_case_owner_dates ON cases_case "
-    "(owner_path, created_at, accepted_at, due_at, resolved_at, closed_at)"
+    "(owner_path, created_at, accepted_at, due_at, resolved_at, closed_at, id)"
 )
 PLACE = (
     "CREATE INDEX IF NOT EXISTS eval_case_place_dates ON cases_case (location_path, created_at, resolved_at, closed_at)"
