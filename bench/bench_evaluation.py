@@ -169,7 +169,8 @@ def main() -> None:
                 "load": load_now(),
             }
         )
-    print_table(rows, ["what", "seconds", "load"])  # before the pages, which can take long at 1 M
+    if rows:
+        print_table(rows, ["what", "seconds", "load"])  # before the pages, which can take long at 1 M
 
     if not args.skip_points and not args.pages_only:
         t = time.perf_counter()
@@ -215,7 +216,8 @@ def main() -> None:
         assert client.get(url).status_code == 200, url
         s = summary(timed(lambda url=url: client.get(url), args.requests, warmup=2))
         timings.append({"page": label, **s, "load": load_now()})
-    print_table(rows, ["what", "seconds", "load"])
+    if rows:
+        print_table(rows, ["what", "seconds", "load"])
     print()
     print_table(timings, ["page", "n", "p50_ms", "p95_ms", "p99_ms", "load"])
     meta = {

@@ -217,7 +217,7 @@ def dashboard_payload(
     now = timezone.now()
     year_start, _end = period_bounds("year", now)
     assert year_start is not None
-    blocks = _rollup_part(scope, qs, now) if use_rollup else None
+    blocks = _rollup_part(scope, now) if use_rollup else None
     if blocks is None:  # not a county or town scope, or the rollup not built yet: from the cases
         blocks = {**headline(qs, now), "trend": trend(qs, now), **breakdowns(qs, scope, year_start), "fresh": ""}
     data: dict[str, Any] = {
@@ -238,7 +238,7 @@ def payload_key(scope: Scope) -> str:
     return f"atlas:dash:{scope.key}:{translation.get_language()}"
 
 
-def _rollup_part(scope: Scope, qs: QuerySet[Case], now: dt.datetime) -> dict[str, Any] | None:
+def _rollup_part(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
     """The rollup-read blocks, kept per scope until the rollups' version changes (a refresh rebuilds
     a month, or the day turns), plus the live open-case counts read afresh on every call."""
     from fengqiao.atlas import rollup_read
@@ -255,7 +255,7 @@ def _rollup_part(scope: Scope, qs: QuerySet[Case], now: dt.datetime) -> dict[str
         cache.set(key, blocks, ROLLUP_CACHE_SECONDS)
     from fengqiao.atlas.scope import covers_all_units
 
-    return {**blocks, **rollup_read.live_blocks(now, None if covers_all_units(scope) else qs)}
+    return {**blocks, **rollup_read.live_blocks(now, None if covers_all_units(scope) else scope)}
 
 
 def rankings_available() -> bool:

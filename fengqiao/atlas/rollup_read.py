@@ -70,20 +70,29 @@ def version() -> str:
     return f"{token}-{got['n']}-{got['last'].timestamp() if got['last'] else 0}"
 
 
-def live_blocks(now: dt.datetime, qs: Any = None) -> dict[str, Any]:
-    """The live part of a screen: open cases now, overdue, and the open cases' colours, over ``qs``
-    (a town's scope) or every case (None: the county)."""
+def live_blocks(now: dt.datetime, scope: Scope | None = None) -> dict[str, Any]:
+    """The live part of a screen: open cases now, overdue, and the open cases' colours, over every
+    case (None: the county) or a scope's (owned, received or led in it)."""
     from fengqiao.atlas.figures import _colour_q
 
+    def counts(qs: Any) -> dict[str, int]:
+        return qs.filter(state__in=sorted(OPEN_STATES)).aggregate(
+            open=Count("state"),
+            overdue=Count("state", filter=Q(due_at__lt=now)),
+            **{f"colour_{c}": Count("state", filter=_colour_q(c, now)) for c in Colour.values},
+        )
+
     # Counting a column of the partial index atlas_case_open (migration 0004; state is never NULL)
-    # keeps the county's count an index-only scan of the open cases; a town's reads its open cases
-    # through atlas_case_open_owner (migration 0007) and the receiving and lead path indexes.
-    base = Case.objects.all() if qs is None else qs
-    live = base.filter(state__in=sorted(OPEN_STATES)).aggregate(
-        open=Count("state"),
-        overdue=Count("state", filter=Q(due_at__lt=now)),
-        **{f"colour_{c}": Count("state", filter=_colour_q(c, now)) for c in Colour.values},
-    )
+    # keeps the county's count an index-only scan of the open cases. A scope's is two disjoint counts:
+    # the open cases it owns (atlas_case_open_owner, migration 0007, also read from the index alone)
+    # and those it only receives or leads (few, through the receiving and lead path indexes).
+    if scope is None:
+        live = counts(Case.objects.all())
+    else:
+        owned = scope.q("owner_path")
+        live = counts(Case.objects.filter(owned))
+        other = counts(Case.objects.filter(scope.q("pending_path") | scope.q("lead_path")).exclude(owned))
+        live = {k: v + other[k] for k, v in live.items()}
     colours = [{"key": v, "label": str(lbl), "n": live[f"colour_{v}"]} for v, lbl in Colour.choices]
     return {"open": live["open"], "overdue": live["overdue"], "colours": colours}
 
