@@ -138,3 +138,24 @@ class CaseTownPlace(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["town_id", "month"], name="atlas_townplace_town")]
+
+
+class CaseTownStat(models.Model):
+    """Per month × town (scope) × owner unit × town where it happened × first-level type × channel ×
+    current state (registered cases): a town leader's cross-tab, as CaseMonthStat is the county's."""
+
+    month = models.DateField(_("月份"))
+    scope_town_id = models.BigIntegerField()
+    owner_unit_id = models.BigIntegerField()
+    town_id = models.BigIntegerField(null=True)
+    category_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=16)
+    state = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+    handled = models.IntegerField(default=0)
+    ended = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope_town_id", "month"], name="atlas_townstat_town")]

@@ -37,6 +37,7 @@ from fengqiao.atlas.models_rollup import (
     CaseTownDay,
     CaseTownMix,
     CaseTownPlace,
+    CaseTownStat,
     RollupMonth,
 )
 from fengqiao.cases.choices import Level, Satisfaction
@@ -48,6 +49,7 @@ from fengqiao.org.models import Unit
 log = logging.getLogger(__name__)
 MEASURES = ("n", "handled", "ended", "resolved", "resolved_local", "rated", "satisfied")
 SATISFIED = [Satisfaction.SATISFIED, Satisfaction.BASIC]
+TOWN_STAT = ("n", "handled", "ended", "rated", "satisfied")  # the registered measures the cross-tab reads
 
 
 def month_of(when: dt.datetime | None) -> dt.date | None:
@@ -102,6 +104,7 @@ class _Built:
     town_days: list[CaseTownDay]
     town_mix: list[CaseTownMix]
     town_places: list[CaseTownPlace]
+    town_stats: list[CaseTownStat]
 
 
 def _rows(month: dt.date, towns: dict[int, int | None]) -> _Built:
@@ -111,6 +114,7 @@ def _rows(month: dt.date, towns: dict[int, int | None]) -> _Built:
     town_days: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     town_mix: dict[tuple[Any, ...], int] = defaultdict(int)
     town_places: dict[tuple[Any, ...], int] = defaultdict(int)
+    town_stats: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(TOWN_STAT, 0))
     for basis, field in ((Basis.REGISTERED, "created_at"), (Basis.ENDED, "resolved_at")):
         qs = Case.objects.filter(**{f"{field}__gte": start, f"{field}__lt": end}).annotate(
             top=Coalesce("category__parent_id", "category_id"), d=TruncDate(field)
@@ -129,9 +133,13 @@ def _rows(month: dt.date, towns: dict[int, int | None]) -> _Built:
                 for t in scoped:
                     town_days[(basis, day, t)][k] += v
             if basis == Basis.REGISTERED:
+                got = dict(zip(counts, vals, strict=True))
                 for t in scoped:
-                    town_mix[(t, top, channel)] += vals[0]
-                    town_places[(t, loc)] += vals[0]
+                    town_mix[(t, top, channel)] += got["n"]
+                    town_places[(t, loc)] += got["n"]
+                    acc = town_stats[(t, owner, town, top, channel, state)]
+                    for k in TOWN_STAT:
+                        acc[k] += got[k]
     return _Built(
         [
             CaseMonthStat(month=month, basis=b, owner_unit_id=o, town_id=t, category_id=c, channel=ch, state=s, **v)
@@ -141,6 +149,12 @@ def _rows(month: dt.date, towns: dict[int, int | None]) -> _Built:
         [CaseTownDay(day=d, basis=b, town_id=t, **v) for (b, d, t), v in town_days.items()],
         [CaseTownMix(month=month, town_id=t, category_id=c, channel=ch, n=n) for (t, c, ch), n in town_mix.items()],
         [CaseTownPlace(month=month, town_id=t, location_unit_id=loc, n=n) for (t, loc), n in town_places.items()],
+        [
+            CaseTownStat(
+                month=month, scope_town_id=t, owner_unit_id=o, town_id=w, category_id=c, channel=ch, state=s, **v
+            )
+            for (t, o, w, c, ch, s), v in town_stats.items()
+        ],
     )
 
 
@@ -170,6 +184,7 @@ def rebuild_month(month: dt.date, towns: dict[int, int | None] | None = None) ->
         CaseMonthGrid.objects.filter(month=month).delete()
         CaseTownMix.objects.filter(month=month).delete()
         CaseTownPlace.objects.filter(month=month).delete()
+        CaseTownStat.objects.filter(month=month).delete()
         CaseMonthGrid.objects.bulk_create(grid, batch_size=5000)
         CaseDayStat.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
         CaseTownDay.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
@@ -181,6 +196,7 @@ def rebuild_month(month: dt.date, towns: dict[int, int | None] | None = None) ->
         CaseTownDay.objects.bulk_create(built.town_days, batch_size=5000)
         CaseTownMix.objects.bulk_create(built.town_mix, batch_size=5000)
         CaseTownPlace.objects.bulk_create(built.town_places, batch_size=5000)
+        CaseTownStat.objects.bulk_create(built.town_stats, batch_size=5000)
         RollupMonth.objects.filter(month=month).update(refreshed_at=now)
     bump_version()
     return len(built.months)

@@ -27,6 +27,7 @@ from fengqiao.atlas.models_rollup import (
     CaseTownDay,
     CaseTownMix,
     CaseTownPlace,
+    CaseTownStat,
     RollupMonth,
 )
 from fengqiao.atlas.rollup import MEASURES, freshness, month_of
@@ -278,8 +279,11 @@ def map_rows(scope: Scope, form: CaseFilter, colour_by: str) -> tuple[list[dict[
 def crosstab_rows(scope: Scope, form: CaseFilter, dims: list[str]) -> tuple[list[dict[str, Any]], str] | None:
     """The grouped rows of a cross-tab from the month rollup (same measures as the direct GROUP BY),
     with the refresh time; None when the rollup cannot answer exactly (see the module doc)."""
-    if any(d not in ROLLUP_COLUMNS for d in dims) or not covers_all_units(scope):
+    if any(d not in ROLLUP_COLUMNS for d in dims):
         return None
+    town = None if covers_all_units(scope) else town_of(scope)
+    if town is None and not covers_all_units(scope):
+        return None  # only the county's and one town's scopes are rolled up
     data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
     if data.get("colour"):
         return None  # the colour is not a rollup key
@@ -287,7 +291,11 @@ def crosstab_rows(scope: Scope, form: CaseFilter, dims: list[str]) -> tuple[list
     if got is None:
         return None
     months, fresh = got
-    qs = CaseMonthStat.objects.filter(basis=Basis.REGISTERED, month__in=months)
+    qs: Any = (
+        CaseMonthStat.objects.filter(basis=Basis.REGISTERED, month__in=months)
+        if town is None
+        else CaseTownStat.objects.filter(scope_town_id=town.pk, month__in=months)
+    )
     if data.get("category"):
         top = Category.objects.filter(code=data["category"], parent__isnull=True).values_list("pk", flat=True).first()
         qs = qs.filter(category_id=top)

@@ -232,3 +232,19 @@ def test_town_screen_follows_a_transfer_after_refresh(
         fast, direct = _town_payload(world, town, True), _town_payload(world, town, False)
         assert {k: fast[k] for k in COMPARED} == {k: direct[k] for k in COMPARED}, town
     assert _town_payload(world, org.town2, True)["periods"][2]["registered"] == 3  # E, L, and now G
+
+
+@pytest.mark.parametrize("dims", [["town", "state"], ["period", "type", "channel"], ["unit", "state"]])
+def test_town_leader_crosstab_from_town_rollup_equals_direct(world: World, org: Org, dims: list[str]) -> None:
+    _scoped(world, org)
+    _rebuild()
+    user = org.user("leader1")  # town 1: its own cases, P (received) and L (led)
+    scope = user_scope(user)
+    with time_machine.travel(NOW, tick=False):
+        form = case_filter({"period": "year"})
+        qs = form.apply(scope_cases(user, scope))
+        fast = rollup_read.table(qs, scope, form, dims).as_dict()
+        direct = crosstab.crosstab(qs, scope, dims).as_dict()
+    assert fast.pop("data_updated") and not direct.pop("data_updated")
+    assert fast == direct
+    assert qs.count() == 9
