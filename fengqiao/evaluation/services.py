@@ -333,6 +333,7 @@ class Drilldown:
     total: int | None
     stored: dt.datetime | None = None
     large: bool = False
+    end: dt.datetime | None = None  # the period's end (or now): every counted case was registered before it
 
     def ordered_ids(self) -> list[int]:
         """The ids of ``den``, newest registration first: read as (time, id) pairs and sorted here,
@@ -347,7 +348,11 @@ class Drilldown:
         counted by its stored denominator; a unit's is sorted from its (time, id) pairs."""
         rows = self.den.select_related("owner_unit", "category")
         if self.large:
-            paginator = Paginator(rows.order_by("-created_at", "-pk"), per_page)
+            # Every case a figure of the period counts was registered before the period's end (its
+            # acceptance, deadline, conclusion, closing or rating comes after its registration), so
+            # the walk down the registration-time index starts there, not at today's cases.
+            ordered = rows.filter(created_at__lt=self.end).order_by("-created_at", "-pk")
+            paginator = Paginator(ordered, per_page)
             paginator.count = int(self.result.denominator)  # the stored sums' count of these cases
             return paginator.get_page(number), paginator.count
         ids = self.ordered_ids()
@@ -395,7 +400,7 @@ def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.dateti
         den_all, num_all = got.den, got.num
     if _sees_all(user, unit, by_owner=got is not None and m.attribution == OWNER):
         large = bool(stored_at and got is not None and got.cases_are_units and result.denominator > LARGE_DRILL)
-        return Drilldown(result, den_all, num_all, None, stored_at, large)
+        return Drilldown(result, den_all, num_all, None, stored_at, large, end)
     den, num = policy.restrict(den_all, user), policy.restrict(num_all, user)
     return Drilldown(result, den, num, den_all.count(), stored_at)
 
