@@ -213,7 +213,7 @@ def drill(key: str, start: dt.datetime, end: dt.datetime, path: str) -> Drill | 
     if key == "instruction_answer_rate":  # counts instructions; lists their cases
         ins = instructions(start, end).filter(subtree_q("case__owner_path", path))
         answered = ins.filter(case_id=OuterRef("pk"), answered_at__isnull=False)
-        den = Case.objects.filter(pk__in=ins.values("case_id")).annotate(in_num=Exists(answered))
+        den: Any = Case.objects.filter(pk__in=ins.values("case_id")).annotate(in_num=Exists(answered))
 
         def count_instructions() -> tuple[float, int]:
             got = ins.aggregate(n=Count("pk", filter=Q(answered_at__isnull=False)), d=Count("pk"))
@@ -227,17 +227,18 @@ def drill(key: str, start: dt.datetime, end: dt.datetime, path: str) -> Drill | 
     qs = qs.filter(subtree_q("owner_path", path) if attribution == OWNER else place_q(path))
     den = qs.filter(den_q) if den_q is not None else qs
     if num_q is None:  # a mean: every case of the denominator is in its sum
-        mean = den.annotate(in_num=Value(True, output_field=BooleanField()))
+        mean: Any = den.annotate(in_num=Value(True, output_field=BooleanField()))
 
         def count_days() -> tuple[float, int]:
             micros, count = 0, 0
             for created, resolved in mean.values_list("created_at", "resolved_at").iterator(chunk_size=5000):
+                assert resolved is not None  # the closed cases are concluded
                 micros += (resolved - created) // dt.timedelta(microseconds=1)
                 count += 1
             return (micros / MICROS_PER_DAY if REGISTRY[key].kind == MEAN else micros), count
 
         return Drill(key, mean, mean, count_days)
-    flagged = den.annotate(in_num=ExpressionWrapper(num_q, output_field=BooleanField()))
+    flagged: Any = den.annotate(in_num=ExpressionWrapper(num_q, output_field=BooleanField()))
 
     def count_cases() -> tuple[float, int]:
         got = flagged.aggregate(n=Count("pk", filter=num_q), d=Count("pk"))

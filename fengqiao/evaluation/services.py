@@ -356,7 +356,7 @@ class Drilldown:
             paginator.count = int(self.result.denominator)  # the stored sums' count of these cases
             return paginator.get_page(number), paginator.count
         ids = self.ordered_ids()
-        page = Paginator(ids, per_page).get_page(number)
+        page: Any = Paginator(ids, per_page).get_page(number)
         by_pk = {c.pk: c for c in rows.filter(pk__in=list(page.object_list))}
         page.object_list = [by_pk[pk] for pk in page.object_list]
         return page, len(ids)
@@ -380,6 +380,8 @@ def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.dateti
     start, end = period.start, min(period.end, now)
     got = families.drill(key, start, end, unit.path)
     stored_at = None
+    den_all: Any
+    num_all: Any
     if got is None:
         (result,) = engine.compute([key], period, unit=unit, now=now)
         num_ids = set(result.num_ids)

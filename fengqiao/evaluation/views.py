@@ -161,7 +161,7 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     period, error = _period(request)
     drill = services.drilldown(user, unit, period, key)
     if request.GET.get("format") == "xlsx":
-        den = drill.den.select_related("owner_unit", "category").order_by("-created_at", "-pk")
+        den: Any = drill.den.select_related("owner_unit", "category").order_by("-created_at", "-pk")
         return excel.response(
             f"明细-{m.name}-{unit.name}-{period.code}",
             ["案件编码", "标题", "责任单位", "状态", "登记时间", "计入分子"],
