@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--reuse", default="", help="a database seeded by bench/seed_scale.py (not dropped)")
     parser.add_argument("--skip-points", action="store_true", help="leave out the ledger rebuild")
+    parser.add_argument("--pages-only", action="store_true", help="only the pages (the index already stored)")
     args = parser.parse_args()
     if args.reuse:
         import seed_scale
@@ -136,8 +137,9 @@ def main() -> None:
 
     from fengqiao.evaluation import sums
 
-    sums.invalidate()  # the cases were loaded in bulk (no signals): build the sums afresh
-    for label, period in (("last month", month), ("running month", periods.current_month())):
+    if not args.pages_only:
+        sums.invalidate()  # the cases were loaded in bulk (no signals): build the sums afresh
+    for label, period in () if args.pages_only else (("last month", month), ("running month", periods.current_month())):
         now = timezone.now()
         t = time.perf_counter()
         services.compute_index(period, "town", now=now)
@@ -158,17 +160,19 @@ def main() -> None:
             }
         )
     t = time.perf_counter()
-    services.compute_index(month, "town")
-    rows.append(
-        {
-            "what": f"index {month.code}, towns, clean build reused",
-            "seconds": round(time.perf_counter() - t, 2),
-            "load": load_now(),
-        }
-    )
-    print_table(rows, ["what", "seconds", "load"])  # before the pages, which can take long at 1 M
+    if not args.pages_only:
+        services.compute_index(month, "town")
+        rows.append(
+            {
+                "what": f"index {month.code}, towns, clean build reused",
+                "seconds": round(time.perf_counter() - t, 2),
+                "load": load_now(),
+            }
+        )
+    if rows:
+        print_table(rows, ["what", "seconds", "load"])  # before the pages, which can take long at 1 M
 
-    if not args.skip_points:
+    if not args.skip_points and not args.pages_only:
         t = time.perf_counter()
         report = points.rebuild(from_scratch=True)
         rows.append(
@@ -190,10 +194,21 @@ def main() -> None:
     client.force_login(leader)
     town = Unit.objects.filter(kind=UnitKind.TOWN).order_by("code").first()
     assert town is not None
+    county = Unit.objects.filter(kind=UnitKind.COUNTY).order_by("code").first()
+    assert county is not None
+    drill = f"/staff/evaluation/units/{{}}/metrics/{{}}/?period={month.code}"
     pages = {
         "ranking page (stored scores)": f"/staff/evaluation/?kind=town&period={month.code}",
         "scorecard page (one town)": f"/staff/evaluation/units/{town.pk}/?period={month.code}",
-        "drill-down page (按期办结率, one town)": f"/staff/evaluation/units/{town.pk}/metrics/ontime_rate/?period={month.code}",
+        "drill-down page (按期办结率, one town)": drill.format(town.pk, "ontime_rate"),
+        "drill-down page (按期办结率, one town, page 20)": drill.format(town.pk, "ontime_rate") + "&page=20",
+        "drill-down page (调处成功率, one town)": drill.format(town.pk, "success_rate"),
+        "drill-down page (办结率, one town)": drill.format(town.pk, "completion_rate"),
+        "drill-down page (群众满意率, one town)": drill.format(town.pk, "satisfaction_rate"),
+        "drill-down page (就地化解率 by place, one town)": drill.format(town.pk, "local_rate"),
+        "drill-down page (重复访率 by place, one town)": drill.format(town.pk, "repeat_rate"),
+        "drill-down page (响应率, one town)": drill.format(town.pk, "response_rate"),
+        "drill-down page (按期办结率, the county)": drill.format(county.pk, "ontime_rate"),
         "API ranking": f"/api/evaluation/index/?period={month.code}",
     }
     timings = []
@@ -201,7 +216,8 @@ def main() -> None:
         assert client.get(url).status_code == 200, url
         s = summary(timed(lambda url=url: client.get(url), args.requests, warmup=2))
         timings.append({"page": label, **s, "load": load_now()})
-    print_table(rows, ["what", "seconds", "load"])
+    if rows:
+        print_table(rows, ["what", "seconds", "load"])
     print()
     print_table(timings, ["page", "n", "p50_ms", "p95_ms", "p99_ms", "load"])
     meta = {

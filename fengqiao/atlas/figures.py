@@ -117,6 +117,21 @@ def breakdowns(qs: QuerySet[Case], scope: Scope, start: dt.datetime) -> dict[str
         by_type[names.get(top, _("未分类")) if top else _("未分类")] += n
     channel_labels = dict(Channel.choices)
     by_channel = [{"label": str(channel_labels.get(ch, ch)), "n": n} for ch, n in by_ch.items()]
+    by_place = place_counts(by_loc, scope)
+
+    def rows(d: dict[str, int]) -> list[dict[str, Any]]:
+        return [{"label": k, "n": v} for k, v in sorted(d.items(), key=lambda kv: -kv[1])]
+
+    return {
+        "by_type": rows(by_type),
+        "by_channel": sorted(by_channel, key=lambda r: -r["n"]),
+        "by_place": rows(by_place),
+    }
+
+
+def place_counts(by_loc: dict[Any, int], scope: Scope) -> dict[str, int]:
+    """Counts per place (location unit id → n) rolled up to the scope root's children: the towns of
+    a county, the villages of a town; anything else is "本级及未定位"."""
     by_place: dict[str, int] = defaultdict(int)
     geo = areas()
     root_depth = min((p.count("/") for p in scope.paths), default=2)
@@ -127,15 +142,7 @@ def breakdowns(qs: QuerySet[Case], scope: Scope, start: dt.datetime) -> dict[str
             by_place[child.name] += n
         else:
             by_place[_("本级及未定位")] += n
-
-    def rows(d: dict[str, int]) -> list[dict[str, Any]]:
-        return [{"label": k, "n": v} for k, v in sorted(d.items(), key=lambda kv: -kv[1])]
-
-    return {
-        "by_type": rows(by_type),
-        "by_channel": sorted(by_channel, key=lambda r: -r["n"]),
-        "by_place": rows(by_place),
-    }
+    return by_place
 
 
 def latest_resolved(qs: QuerySet[Case], limit: int = 12) -> list[dict[str, Any]]:
@@ -169,11 +176,22 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
     if not apps.is_installed("fengqiao.evaluation"):
         return None
     try:
-        from fengqiao.evaluation.services import ranking  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        from fengqiao.evaluation.services import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
+            ranking,
+            ranking_stamp,
+        )
 
         if scope.root is not None and scope.root.kind == UnitKind.TOWN:
             return None  # the index ranks towns and departments; a town's screen has no peers to rank
-        rows = ranking(timezone.localdate().strftime("%Y-%m"), "town")
+        period = timezone.localdate().strftime("%Y-%m")
+        # The stored ranking, kept until it is recomputed (its stamp: two small queries, not ten).
+        stamp = ranking_stamp(period, "town")
+        key = f"atlas:dash:rank:{period}:{stamp}"
+        rows = cache.get(key) if stamp else None
+        if rows is None:
+            rows = ranking(period, "town")
+            if stamp:
+                cache.set(key, rows, ROLLUP_CACHE_SECONDS)
     except Exception:  # the slot stays empty rather than break the screen
         log.exception("evaluation ranking unavailable")
         return None
@@ -200,7 +218,7 @@ def dashboard_payload(
     year_start, _end = period_bounds("year", now)
     assert year_start is not None
     blocks = _rollup_part(scope, now) if use_rollup else None
-    if blocks is None:  # a town's scope, or the rollup not built yet: straight from the cases
+    if blocks is None:  # not a county or town scope, or the rollup not built yet: from the cases
         blocks = {**headline(qs, now), "trend": trend(qs, now), **breakdowns(qs, scope, year_start), "fresh": ""}
     data: dict[str, Any] = {
         "title": scope.root.name if scope.root is not None else _("本辖区"),
@@ -235,7 +253,9 @@ def _rollup_part(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
         if blocks is None:
             return None
         cache.set(key, blocks, ROLLUP_CACHE_SECONDS)
-    return {**blocks, **rollup_read.live_blocks(now)}
+    from fengqiao.atlas.scope import covers_all_units
+
+    return {**blocks, **rollup_read.live_blocks(now, None if covers_all_units(scope) else scope)}
 
 
 def rankings_available() -> bool:

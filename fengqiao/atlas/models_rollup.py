@@ -88,3 +88,74 @@ class RollupMonth(models.Model):
     month = models.DateField(_("月份"), unique=True)
     dirty = models.BooleanField(default=True)
     refreshed_at = models.DateTimeField(_("更新时间"), null=True)
+
+
+# --- per town: what a town's screen reads (docs/scaling.md) ---------------------------------------
+# A town's scope counts the cases its units own, receive (pending) or lead. Each case is counted once
+# for every town among those three units' towns (usually one), so a town's rows sum exactly to its
+# scope's cases, whoever owns them.
+
+
+class CaseTownDay(models.Model):
+    """Per day × basis × town in whose scope the case is: a town screen's figures and trend."""
+
+    day = models.DateField(_("日期"))
+    basis = models.CharField(max_length=3, choices=Basis.choices)
+    town_id = models.BigIntegerField()
+    n = models.IntegerField(default=0)
+    handled = models.IntegerField(default=0)
+    ended = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolved_local = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["town_id", "day"], name="atlas_townday_town")]
+
+
+class CaseTownMix(models.Model):
+    """Per month × town (scope) × first-level type × channel (registered cases): the by-type and
+    by-channel breakdowns of a town's screen."""
+
+    month = models.DateField(_("月份"))
+    town_id = models.BigIntegerField()
+    category_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["town_id", "month"], name="atlas_townmix_town")]
+
+
+class CaseTownPlace(models.Model):
+    """Per month × town (scope) × where it happened (registered cases): the by-place breakdown."""
+
+    month = models.DateField(_("月份"))
+    town_id = models.BigIntegerField()
+    location_unit_id = models.BigIntegerField(null=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["town_id", "month"], name="atlas_townplace_town")]
+
+
+class CaseTownStat(models.Model):
+    """Per month × town (scope) × owner unit × town where it happened × first-level type × channel ×
+    current state (registered cases): a town leader's cross-tab, as CaseMonthStat is the county's."""
+
+    month = models.DateField(_("月份"))
+    scope_town_id = models.BigIntegerField()
+    owner_unit_id = models.BigIntegerField()
+    town_id = models.BigIntegerField(null=True)
+    category_id = models.BigIntegerField(null=True)
+    channel = models.CharField(max_length=16)
+    state = models.CharField(max_length=16)
+    n = models.IntegerField(default=0)
+    handled = models.IntegerField(default=0)
+    ended = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope_town_id", "month"], name="atlas_townstat_town")]

@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -33,6 +34,10 @@ from fengqiao.atlas.models_rollup import (
     CaseMonthGrid,
     CaseMonthMix,
     CaseMonthStat,
+    CaseTownDay,
+    CaseTownMix,
+    CaseTownPlace,
+    CaseTownStat,
     RollupMonth,
 )
 from fengqiao.cases.choices import Level, Satisfaction
@@ -44,6 +49,7 @@ from fengqiao.org.models import Unit
 log = logging.getLogger(__name__)
 MEASURES = ("n", "handled", "ended", "resolved", "resolved_local", "rated", "satisfied")
 SATISFIED = [Satisfaction.SATISFIED, Satisfaction.BASIC]
+TOWN_STAT = ("n", "handled", "ended", "rated", "satisfied")  # the registered measures the cross-tab reads
 
 
 def month_of(when: dt.datetime | None) -> dt.date | None:
@@ -91,29 +97,64 @@ def _counts(basis: str) -> dict[str, Any]:
     }
 
 
-def _rows(month: dt.date, towns: dict[int, int | None]) -> tuple[list[CaseMonthStat], list[CaseDayStat]]:
+@dataclass
+class _Built:
+    months: list[CaseMonthStat]
+    days: list[CaseDayStat]
+    town_days: list[CaseTownDay]
+    town_mix: list[CaseTownMix]
+    town_places: list[CaseTownPlace]
+    town_stats: list[CaseTownStat]
+
+
+def _rows(month: dt.date, towns: dict[int, int | None]) -> _Built:
     start, end = month_bounds(month)
     months: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     days: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    town_days: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    town_mix: dict[tuple[Any, ...], int] = defaultdict(int)
+    town_places: dict[tuple[Any, ...], int] = defaultdict(int)
+    town_stats: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(TOWN_STAT, 0))
     for basis, field in ((Basis.REGISTERED, "created_at"), (Basis.ENDED, "resolved_at")):
         qs = Case.objects.filter(**{f"{field}__gte": start, f"{field}__lt": end}).annotate(
             top=Coalesce("category__parent_id", "category_id"), d=TruncDate(field)
         )
         counts = _counts(basis)
-        keys = ("d", "owner_unit_id", "location_unit_id", "top", "channel", "state")
+        keys = ("d", "owner_unit_id", "location_unit_id", "top", "channel", "state", "pending_unit_id", "lead_unit_id")
         for r in qs.values(*keys).annotate(**counts).order_by().values_list(*keys, *counts):
-            day, owner, loc, top, channel, state, *vals = r
+            day, owner, loc, top, channel, state, pending, lead, *vals = r
             town = towns.get(loc) if loc else None
             m, d = months[(basis, owner, town, top, channel, state)], days[(basis, day, owner, town)]
+            # The towns whose scope holds the case: those of its owner, receiving and lead units.
+            scoped = {towns.get(u) for u in (owner, pending, lead) if u} - {None}
             for k, v in zip(counts, vals, strict=True):
                 m[k] += v
                 d[k] += v
-    return (
+                for t in scoped:
+                    town_days[(basis, day, t)][k] += v
+            if basis == Basis.REGISTERED:
+                got = dict(zip(counts, vals, strict=True))
+                for t in scoped:
+                    town_mix[(t, top, channel)] += got["n"]
+                    town_places[(t, loc)] += got["n"]
+                    acc = town_stats[(t, owner, town, top, channel, state)]
+                    for k in TOWN_STAT:
+                        acc[k] += got[k]
+    return _Built(
         [
             CaseMonthStat(month=month, basis=b, owner_unit_id=o, town_id=t, category_id=c, channel=ch, state=s, **v)
             for (b, o, t, c, ch, s), v in months.items()
         ],
         [CaseDayStat(day=d, basis=b, owner_unit_id=o, town_id=t, **v) for (b, d, o, t), v in days.items()],
+        [CaseTownDay(day=d, basis=b, town_id=t, **v) for (b, d, t), v in town_days.items()],
+        [CaseTownMix(month=month, town_id=t, category_id=c, channel=ch, n=n) for (t, c, ch), n in town_mix.items()],
+        [CaseTownPlace(month=month, town_id=t, location_unit_id=loc, n=n) for (t, loc), n in town_places.items()],
+        [
+            CaseTownStat(
+                month=month, scope_town_id=t, owner_unit_id=o, town_id=w, category_id=c, channel=ch, state=s, **v
+            )
+            for (t, o, w, c, ch, s), v in town_stats.items()
+        ],
     )
 
 
@@ -122,10 +163,10 @@ def rebuild_month(month: dt.date, towns: dict[int, int | None] | None = None) ->
     month = month.replace(day=1)
     now = timezone.now()
     RollupMonth.objects.update_or_create(month=month, defaults={"dirty": False})
-    month_rows, day_rows = _rows(month, towns if towns is not None else _towns())
+    built = _rows(month, towns if towns is not None else _towns())
     start, end = month_bounds(month)
     mix: dict[tuple[Any, str], int] = defaultdict(int)
-    for r in month_rows:
+    for r in built.months:
         if r.basis == Basis.REGISTERED:
             mix[(r.category_id, r.channel)] += r.n
     grid = [
@@ -141,16 +182,24 @@ def rebuild_month(month: dt.date, towns: dict[int, int | None] | None = None) ->
         CaseMonthStat.objects.filter(month=month).delete()
         CaseMonthMix.objects.filter(month=month).delete()
         CaseMonthGrid.objects.filter(month=month).delete()
+        CaseTownMix.objects.filter(month=month).delete()
+        CaseTownPlace.objects.filter(month=month).delete()
+        CaseTownStat.objects.filter(month=month).delete()
         CaseMonthGrid.objects.bulk_create(grid, batch_size=5000)
         CaseDayStat.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
-        CaseMonthStat.objects.bulk_create(month_rows, batch_size=5000)
+        CaseTownDay.objects.filter(day__gte=start.date(), day__lt=end.date()).delete()
+        CaseMonthStat.objects.bulk_create(built.months, batch_size=5000)
         CaseMonthMix.objects.bulk_create(
             [CaseMonthMix(month=month, category_id=c, channel=ch, n=n) for (c, ch), n in mix.items()]
         )
-        CaseDayStat.objects.bulk_create(day_rows, batch_size=5000)
+        CaseDayStat.objects.bulk_create(built.days, batch_size=5000)
+        CaseTownDay.objects.bulk_create(built.town_days, batch_size=5000)
+        CaseTownMix.objects.bulk_create(built.town_mix, batch_size=5000)
+        CaseTownPlace.objects.bulk_create(built.town_places, batch_size=5000)
+        CaseTownStat.objects.bulk_create(built.town_stats, batch_size=5000)
         RollupMonth.objects.filter(month=month).update(refreshed_at=now)
     bump_version()
-    return len(month_rows)
+    return len(built.months)
 
 
 VERSION_KEY = "atlas:rollup:token"

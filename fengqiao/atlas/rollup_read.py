@@ -1,6 +1,7 @@
 """The screens' and the statistics page's figures read from the rollups (rollup.py) when they can
-answer exactly: a scope that covers every unit (the county; a town's scope also counts cases it
-receives or leads, which the rollups do not key) and whole months for the cross-tab. Otherwise, or
+answer exactly: a scope that covers every unit (the county), one town's scope for the screen (the
+per-town tables count a case for each town among its owner's, receiving and lead units') and whole
+months for the cross-tab. Otherwise, or
 while a needed month has never been built, the callers compute from the cases as before.
 Every reader returns the rollup's refresh time so the page can say "数据更新于 HH:MM".
 """
@@ -17,12 +18,24 @@ from django.utils.translation import gettext as _
 
 from fengqiao.atlas import crosstab, rates
 from fengqiao.atlas.filters import CaseFilter, period_bounds
-from fengqiao.atlas.models_rollup import Basis, CaseDayStat, CaseMonthGrid, CaseMonthMix, CaseMonthStat, RollupMonth
+from fengqiao.atlas.models_rollup import (
+    Basis,
+    CaseDayStat,
+    CaseMonthGrid,
+    CaseMonthMix,
+    CaseMonthStat,
+    CaseTownDay,
+    CaseTownMix,
+    CaseTownPlace,
+    CaseTownStat,
+    RollupMonth,
+)
 from fengqiao.atlas.rollup import MEASURES, freshness, month_of
 from fengqiao.atlas.scope import Scope, covers_all_units
 from fengqiao.cases.choices import Colour
 from fengqiao.cases.models import Case, Category
 from fengqiao.cases.workflow import ENDED_STATES, FINAL_STATES, OPEN_STATES
+from fengqiao.org.choices import UnitKind
 from fengqiao.org.models import Unit
 
 PERIOD_KEYS = (("today", "今日"), ("month", "本月"), ("year", "本年"))
@@ -58,24 +71,48 @@ def version() -> str:
     return f"{token}-{got['n']}-{got['last'].timestamp() if got['last'] else 0}"
 
 
-def live_blocks(now: dt.datetime) -> dict[str, Any]:
-    """The live part of the county screen: open cases now, overdue, and the open cases' colours."""
+def live_blocks(now: dt.datetime, scope: Scope | None = None) -> dict[str, Any]:
+    """The live part of a screen: open cases now, overdue, and the open cases' colours, over every
+    case (None: the county) or a scope's (owned, received or led in it)."""
     from fengqiao.atlas.figures import _colour_q
 
+    def counts(qs: Any) -> dict[str, int]:
+        return qs.filter(state__in=sorted(OPEN_STATES)).aggregate(
+            open=Count("state"),
+            overdue=Count("state", filter=Q(due_at__lt=now)),
+            **{f"colour_{c}": Count("state", filter=_colour_q(c, now)) for c in Colour.values},
+        )
+
     # Counting a column of the partial index atlas_case_open (migration 0004; state is never NULL)
-    # keeps this an index-only scan of the open cases.
-    live = Case.objects.filter(state__in=sorted(OPEN_STATES)).aggregate(
-        open=Count("state"),
-        overdue=Count("state", filter=Q(due_at__lt=now)),
-        **{f"colour_{c}": Count("state", filter=_colour_q(c, now)) for c in Colour.values},
-    )
+    # keeps the county's count an index-only scan of the open cases. A scope's is two disjoint counts:
+    # the open cases it owns (atlas_case_open_owner, migration 0007, also read from the index alone)
+    # and those it only receives or leads (few, through the receiving and lead path indexes).
+    if scope is None:
+        live = counts(Case.objects.all())
+    else:
+        owned = scope.q("owner_path")
+        live = counts(Case.objects.filter(owned))
+        other = counts(Case.objects.filter(scope.q("pending_path") | scope.q("lead_path")).exclude(owned))
+        live = {k: v + other[k] for k, v in live.items()}
     colours = [{"key": v, "label": str(lbl), "n": live[f"colour_{v}"]} for v, lbl in Colour.choices]
     return {"open": live["open"], "overdue": live["overdue"], "colours": colours}
 
 
+def town_of(scope: Scope) -> Unit | None:
+    """The town when the scope is exactly one town's subtree (the town rollups answer it)."""
+    root = scope.root
+    if root is not None and root.kind == UnitKind.TOWN and scope.paths == (root.path,):
+        return root
+    return None
+
+
 def rollup_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
-    """The county screen's period figures, trend and breakdowns from the rollups, or None."""
-    if not covers_all_units(scope):
+    """A screen's period figures, trend and breakdowns from the rollups, or None: the county's from
+    the county tables, a town's from the per-town tables (keyed by the towns whose scope holds a
+    case: owner, receiving or lead unit), any other scope from the cases."""
+    everything = covers_all_units(scope)
+    town = None if everything else town_of(scope)
+    if not everything and town is None:
         return None
     year_start, _end = period_bounds("year", now)
     assert year_start is not None
@@ -84,12 +121,13 @@ def rollup_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
     fresh = freshness(months_between(min(year_start.date(), first_trend), today))
     if fresh is None:
         return None
+    days: Any = CaseDayStat.objects.all() if town is None else CaseTownDay.objects.filter(town_id=town.pk)
     periods = []
     for key, label in PERIOD_KEYS:
         start, _e = period_bounds(key, now)
         assert start is not None
-        reg = _sums(CaseDayStat.objects.filter(basis=Basis.REGISTERED, day__gte=start.date()))
-        end = _sums(CaseDayStat.objects.filter(basis=Basis.ENDED, day__gte=start.date()))
+        reg = _sums(days.filter(basis=Basis.REGISTERED, day__gte=start.date()))
+        end = _sums(days.filter(basis=Basis.ENDED, day__gte=start.date()))
         counts = {
             "reg_handled": reg["handled"],
             "reg_ended": reg["ended"],
@@ -103,13 +141,14 @@ def rollup_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
         )
     trend_rows: dict[tuple[str, dt.date], int] = defaultdict(int)
     for basis, day, n, resolved in (
-        CaseDayStat.objects.filter(day__gte=first_trend)
+        days.filter(day__gte=first_trend)
         .values("basis", "day")
         .annotate(n=Sum("n"), r=Sum("resolved"))
         .values_list("basis", "day", "n", "r")
     ):
         trend_rows[(basis, day)] = n if basis == Basis.REGISTERED else resolved
     dates = [first_trend + dt.timedelta(days=i) for i in range(30)]
+    first_month = month_of(year_start) or today
     return {
         "periods": periods,
         "trend": {
@@ -117,30 +156,40 @@ def rollup_blocks(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:
             "registered": [trend_rows.get((Basis.REGISTERED, d), 0) for d in dates],
             "resolved": [trend_rows.get((Basis.ENDED, d), 0) for d in dates],
         },
-        **_breakdowns(month_of(year_start) or today),
+        **(_breakdowns(first_month) if town is None else _town_breakdowns(scope, town, first_month)),
         "fresh": timezone.localtime(fresh).strftime("%H:%M"),
     }
+
+
+def _rows(acc: dict[str, int]) -> list[dict[str, Any]]:
+    return [{"label": k, "n": v} for k, v in sorted(acc.items(), key=lambda kv: -kv[1]) if v]
+
+
+def _mix(rows: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """(category, channel, n) rows → counts by type name and by channel label."""
+    from fengqiao.cases.choices import Channel
+
+    names = dict(Category.objects.values_list("pk", "name"))
+    channel_labels = dict(Channel.choices)
+    by_type: dict[str, int] = defaultdict(int)
+    by_channel: dict[str, int] = defaultdict(int)
+    for cat, channel, n in rows:
+        by_type[names.get(cat, _("未分类")) if cat else _("未分类")] += n
+        by_channel[str(channel_labels.get(channel, channel))] += n
+    return by_type, by_channel
 
 
 def _breakdowns(first_month: dt.date) -> dict[str, list[dict[str, Any]]]:
     """The year's cases by type and by channel (one GROUP BY over the month × type × channel mix) and by town
     (over the day rollup, which is keyed by town and far smaller)."""
-    from fengqiao.cases.choices import Channel
-
-    names = dict(Category.objects.values_list("pk", "name"))
     towns = dict(Unit.objects.values_list("pk", "name"))
-    channel_labels = dict(Channel.choices)
-    by_type: dict[str, int] = defaultdict(int)
-    by_channel: dict[str, int] = defaultdict(int)
-    by_place: dict[str, int] = defaultdict(int)
-    for cat, channel, n in (
+    by_type, by_channel = _mix(
         CaseMonthMix.objects.filter(month__gte=first_month)
         .values_list("category_id", "channel")
         .annotate(n=Sum("n"))
         .order_by()
-    ):
-        by_type[names.get(cat, _("未分类")) if cat else _("未分类")] += n
-        by_channel[str(channel_labels.get(channel, channel))] += n
+    )
+    by_place: dict[str, int] = defaultdict(int)
     for town, n in (
         CaseDayStat.objects.filter(basis=Basis.REGISTERED, day__gte=first_month)
         .values_list("town_id")
@@ -148,11 +197,27 @@ def _breakdowns(first_month: dt.date) -> dict[str, list[dict[str, Any]]]:
         .order_by()
     ):
         by_place[towns.get(town, "?") if town else _("本级及未定位")] += n
+    return {"by_type": _rows(by_type), "by_channel": _rows(by_channel), "by_place": _rows(by_place)}
 
-    def rows(acc: dict[str, int]) -> list[dict[str, Any]]:
-        return [{"label": k, "n": v} for k, v in sorted(acc.items(), key=lambda kv: -kv[1]) if v]
 
-    return {"by_type": rows(by_type), "by_channel": rows(by_channel), "by_place": rows(by_place)}
+def _town_breakdowns(scope: Scope, town: Unit, first_month: dt.date) -> dict[str, list[dict[str, Any]]]:
+    """A town's year by type, by channel and by village, from the per-town tables."""
+    from fengqiao.atlas.figures import place_counts
+
+    by_type, by_channel = _mix(
+        CaseTownMix.objects.filter(town_id=town.pk, month__gte=first_month)
+        .values_list("category_id", "channel")
+        .annotate(n=Sum("n"))
+        .order_by()
+    )
+    by_loc = dict(
+        CaseTownPlace.objects.filter(town_id=town.pk, month__gte=first_month)
+        .values_list("location_unit_id")
+        .annotate(n=Sum("n"))
+        .order_by()
+    )
+    by_place = place_counts(by_loc, scope)
+    return {"by_type": _rows(by_type), "by_channel": _rows(by_channel), "by_place": _rows(by_place)}
 
 
 # --- the statistics cross-tab --------------------------------------------------------------------
@@ -214,8 +279,11 @@ def map_rows(scope: Scope, form: CaseFilter, colour_by: str) -> tuple[list[dict[
 def crosstab_rows(scope: Scope, form: CaseFilter, dims: list[str]) -> tuple[list[dict[str, Any]], str] | None:
     """The grouped rows of a cross-tab from the month rollup (same measures as the direct GROUP BY),
     with the refresh time; None when the rollup cannot answer exactly (see the module doc)."""
-    if any(d not in ROLLUP_COLUMNS for d in dims) or not covers_all_units(scope):
+    if any(d not in ROLLUP_COLUMNS for d in dims):
         return None
+    town = None if covers_all_units(scope) else town_of(scope)
+    if town is None and not covers_all_units(scope):
+        return None  # only the county's and one town's scopes are rolled up
     data = form.cleaned_data if hasattr(form, "cleaned_data") else {}
     if data.get("colour"):
         return None  # the colour is not a rollup key
@@ -223,7 +291,11 @@ def crosstab_rows(scope: Scope, form: CaseFilter, dims: list[str]) -> tuple[list
     if got is None:
         return None
     months, fresh = got
-    qs = CaseMonthStat.objects.filter(basis=Basis.REGISTERED, month__in=months)
+    qs: Any = (
+        CaseMonthStat.objects.filter(basis=Basis.REGISTERED, month__in=months)
+        if town is None
+        else CaseTownStat.objects.filter(scope_town_id=town.pk, month__in=months)
+    )
     if data.get("category"):
         top = Category.objects.filter(code=data["category"], parent__isnull=True).values_list("pk", flat=True).first()
         qs = qs.filter(category_id=top)

@@ -116,14 +116,14 @@ class DrilldownView(APIView):
         m = REGISTRY.get(key)
         if unit is None or m is None or m.external:
             raise Http404
-        result, num, den = services.drilldown(user, unit, _period(request), key)
-        den_codes = [codes.display(c) for c in den.order_by("pk").values_list("code", flat=True)]
+        drill = services.drilldown(user, unit, _period(request), key)
+        den = [codes.display(c) for c in drill.den.order_by("pk").values_list("code", flat=True)]
         return Response(
             {
-                "metric": result.as_json(),
-                "numerator_cases": [codes.display(c) for c in num.order_by("pk").values_list("code", flat=True)],
-                "denominator_cases": den_codes,
-                "hidden": len(result.den_ids) - len(den_codes),
+                "metric": drill.result.as_json(),
+                "numerator_cases": [codes.display(c) for c in drill.num.order_by("pk").values_list("code", flat=True)],
+                "denominator_cases": den,
+                "hidden": drill.hidden(len(den)),
             }
         )
 

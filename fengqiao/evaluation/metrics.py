@@ -49,6 +49,9 @@ class Metric:
     # A metric added by a later app gives its per-path sums for the index (sums.py): ``grouped(start,
     # end)`` → {attribution path: (numerator, denominator)}; the built-in ones are in sums.compute.
     grouped: Callable[[Any, Any], dict[str, tuple[int, int]]] | None = None
+    # And its cases for the drill-down (families.py): ``cases(start, end)`` → (cases, numerator
+    # condition, denominator condition or None); the drill-down filters them to one unit's subtree.
+    cases: Callable[[Any, Any], Any] | None = None
 
     @property
     def unit_label(self) -> str:

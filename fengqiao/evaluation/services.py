@@ -7,15 +7,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases import policy
 from fengqiao.cases.models import Case
-from fengqiao.evaluation import engine, index, sums
-from fengqiao.evaluation.metrics import REGISTRY, SPEC_METRICS, Result
+from fengqiao.evaluation import engine, families, index, sums
+from fengqiao.evaluation.metrics import MEAN, MICROS_PER_DAY, OWNER, REGISTRY, SPEC_METRICS, Result
 from fengqiao.evaluation.models import EvalEvent, IndexNode, IndexScore, IndexTree
 from fengqiao.evaluation.periods import Period
 from fengqiao.evaluation.periods import parse as parse_period
@@ -167,6 +168,20 @@ def ranking(period: Period | str, kind: str) -> list[dict[str, Any]]:
     ]
 
 
+def ranking_stamp(period: Period | str, kind: str) -> str:
+    """A token that changes whenever the stored ranking of ``period`` (or of the period before it, which
+    its changes are against) is recomputed, or the active tree changes; "" when nothing is stored yet.
+    Other pages (the big screen) keep :func:`ranking`'s rows under it: two small queries."""
+    p = parse_period(period) if isinstance(period, str) else period
+    tree = IndexTree.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True).first()
+    got = IndexScore.objects.filter(tree_id=tree, kind=kind, period__in=[p.code, p.previous().code]).aggregate(
+        n=Count("pk"), current=Count("pk", filter=Q(period=p.code)), last=Max("computed_at")
+    )
+    if tree is None or not got["current"]:
+        return ""
+    return f"{tree}-{got['n']}-{got['last'].timestamp()}"
+
+
 def is_stale(period: Period, kind: str) -> bool:
     """Whether a case changed after the stored index of ``period`` was computed (its sums build was
     marked dirty or rebuilt since): the pages say so, and the next scheduled run refreshes it."""
@@ -233,7 +248,7 @@ def kind_of(unit: Unit) -> str | None:
 def stored_metrics(unit: Unit, period: Period, keys: list[str]) -> tuple[list[Result], dt.datetime] | None:
     """A ranked unit's figures as the last index computation stored them (every metric, with its
     numerator and denominator), and when that was: the scorecard reads these instead of
-    recomputing the period's facts; the drill-down recomputes (it lists the exact cases)."""
+    recomputing the period's facts; the drill-down lists the exact cases (:func:`drilldown`)."""
     kind = kind_of(unit)
     if not kind:
         return None
@@ -303,13 +318,101 @@ def scorecard(unit: Unit, period: Period) -> dict[str, Any]:
     return ctx
 
 
-def drilldown(user: Any, unit: Unit, period: Period, key: str) -> tuple[Result, QuerySet[Case], QuerySet[Case]]:
-    """The metric's result and the exact cases of its numerator and denominator that ``user`` may see."""
+LARGE_DRILL = 20_000  # cases: above this, a drill-down page is read with ORDER BY … LIMIT
+
+
+@dataclass
+class Drilldown:
+    """A figure and the cases it counts that the user may see: ``den`` (annotated ``in_num``) and
+    ``num``. ``total`` is the number of cases in the denominator, seen or not (None: all are seen).
+    ``stored``: when the figure was read from the period's stored sums (None: counted just now)."""
+
+    result: Result
+    den: QuerySet[Case]
+    num: QuerySet[Case]
+    total: int | None
+    stored: dt.datetime | None = None
+    large: bool = False
+    end: dt.datetime | None = None  # the period's end (or now): every counted case was registered before it
+
+    def ordered_ids(self) -> list[int]:
+        """The ids of ``den``, newest registration first: read as (time, id) pairs and sorted here,
+        because an ORDER BY … LIMIT lets PostgreSQL walk the whole registration-time index backwards
+        looking for a small unit's cases of an older period."""
+        pairs = sorted(self.den.order_by().values_list("created_at", "pk"), reverse=True)
+        return [pk for _at, pk in pairs]
+
+    def page(self, number: Any, per_page: int = 100) -> tuple[Page[Any], int]:
+        """One page of ``den`` (newest first, ``owner_unit`` and ``category`` joined) and how many
+        cases ``den`` holds. A large figure the user sees whole (the county's month) is paged in SQL,
+        counted by its stored denominator; a unit's is sorted from its (time, id) pairs."""
+        rows = self.den.select_related("owner_unit", "category")
+        if self.large:
+            # Every case a figure of the period counts was registered before the period's end (its
+            # acceptance, deadline, conclusion, closing or rating comes after its registration), so
+            # the walk down the registration-time index starts there, not at today's cases.
+            ordered = rows.filter(created_at__lt=self.end).order_by("-created_at", "-pk")
+            paginator = Paginator(ordered, per_page)
+            paginator.count = int(self.result.denominator)  # the stored sums' count of these cases
+            return paginator.get_page(number), paginator.count
+        ids = self.ordered_ids()
+        page: Any = Paginator(ids, per_page).get_page(number)
+        by_pk = {c.pk: c for c in rows.filter(pk__in=list(page.object_list))}
+        page.object_list = [by_pk[pk] for pk in page.object_list]
+        return page, len(ids)
+
+    def hidden(self, shown: int) -> int:
+        """Cases of the denominator outside the user's view, given how many ``den`` holds."""
+        return 0 if self.total is None else self.total - shown
+
+
+def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.datetime | None = None) -> Drilldown:
+    """The metric's figure for ``unit`` and the exact cases of its numerator and denominator.
+
+    The cases come from the same SQL the per-unit sums group (:mod:`.families`), filtered to the unit's
+    subtree, so the cost follows the unit's cases. The figure is counted over those very cases, or read
+    from the period's stored sums when a clean build of the ended period exists (grouped from the same
+    SQL, so equal). A later app's metric without a SQL definition falls back to the facts engine."""
     m = REGISTRY[key]
     if m.external:
         raise KeyError(key)
-    (result,) = engine.compute([key], period, unit=unit)
-    visible = policy.restrict(Case.objects.all(), user)
-    num = visible.filter(pk__in=result.num_ids)
-    den = visible.filter(pk__in=result.den_ids)
-    return result, num, den
+    now = now or timezone.now()
+    start, end = period.start, min(period.end, now)
+    got = families.drill(key, start, end, unit.path)
+    stored_at = None
+    den_all: Any
+    num_all: Any
+    if got is None:
+        (result,) = engine.compute([key], period, unit=unit, now=now)
+        num_ids = set(result.num_ids)
+        den_all = Case.objects.filter(pk__in=result.den_ids).annotate(
+            in_num=ExpressionWrapper(Q(pk__in=num_ids), output_field=BooleanField())
+        )
+        num_all = den_all.filter(pk__in=num_ids)
+    else:
+        stored = sums.stored_for_unit(period, now, key, unit.path)
+        if stored is not None:
+            n, d, build = stored
+            numerator: float = n / MICROS_PER_DAY if m.kind == MEAN else n
+            denominator, stored_at = d, build.built_at
+        else:
+            numerator, denominator = got.counts()
+        value = numerator / denominator if denominator else None
+        result = Result(key, str(m.name), str(m.formula), m.proposed, numerator, denominator, value, m.kind)
+        den_all, num_all = got.den, got.num
+    if _sees_all(user, unit, by_owner=got is not None and m.attribution == OWNER):
+        large = bool(stored_at and got is not None and got.cases_are_units and result.denominator > LARGE_DRILL)
+        return Drilldown(result, den_all, num_all, None, stored_at, large, end)
+    den, num = policy.restrict(den_all, user), policy.restrict(num_all, user)
+    return Drilldown(result, den, num, den_all.count(), stored_at)
+
+
+def _sees_all(user: Any, unit: Unit, *, by_owner: bool) -> bool:
+    """Whether the user sees every case a figure of ``unit`` may count: those it owns when the figure
+    counts by owner and the unit lies in the user's scope, or any case when the scope holds every unit."""
+    from fengqiao.org.paths import subtree_q
+
+    paths = policy.scope_paths(user)
+    if by_owner and any(unit.path.startswith(p) for p in paths):
+        return True
+    return any(not Unit.objects.exclude(subtree_q("path", p)).exists() for p in paths)

@@ -4,13 +4,14 @@ A build (:class:`~fengqiao.evaluation.models.SumBuild`) holds, for one period, e
 numerator and denominator grouped by the path the metric attributes a case to (the owner unit's path,
 or the place's — ``location_path``, else the owner's). The figure of a unit is the sum over the paths
 of its subtree, which is exactly what the facts engine counts (``Scope.by_owner`` / ``by_place`` test
-the same prefix). Each group is one SQL ``GROUP BY`` with conditional counts; the event-derived facts
-(mediated, rated, visited, flagged, repeated) are ``EXISTS`` subqueries. ``avg_days`` sums whole
+the same prefix). The cases of each metric are defined once, in :mod:`.families` (which the
+drill-down filters to one unit). Each group is one SQL ``GROUP BY`` with conditional counts; the
+event-derived facts (mediated, rated, visited, flagged, repeated) are ``EXISTS`` subqueries. ``avg_days`` sums whole
 microseconds, read as ``(owner_path, created_at, resolved_at)`` of the period's closed cases, so the
 sums add up exactly and the mean is the engine's to the last bit.
 
-The facts engine (:mod:`fengqiao.evaluation.facts`) stays for drill-downs (it lists the cases) and
-for persons; ``tests/evaluation/test_sums.py`` checks both give the same figures and index.
+The facts engine (:mod:`fengqiao.evaluation.facts`) stays for persons and as the reference:
+``tests/evaluation/test_sums.py`` checks both give the same figures, index and drill-down lists.
 
 Freshness: a build of a period that had ended when it was built is reused until a case change marks
 it dirty (:func:`mark_case`, connected to the case and case-event signals in ``EvaluationConfig``);
@@ -26,20 +27,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case as CaseWhen
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
-from django.db.models.functions import Coalesce, Substr
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from fengqiao.cases.choices import Satisfaction
-from fengqiao.cases.models import DATE_FIELDS, Case, CaseEvent, Party
-from fengqiao.cases.workflow import State
+from fengqiao.cases.models import DATE_FIELDS, Case, CaseEvent
+from fengqiao.evaluation import families
 from fengqiao.evaluation.facts import REPEAT_DAYS
 from fengqiao.evaluation.metrics import REGISTRY
 from fengqiao.evaluation.models import MetricSum, SumBuild
 from fengqiao.evaluation.periods import Period
-from fengqiao.mediation.models import MediationSession, TeamMember
-from fengqiao.supervision.models import AccountabilityRecord, Instruction
 
 Sums = dict[str, dict[str, tuple[int, int]]]  # metric → path → (numerator, denominator)
 # Events that change a metric without changing the case's dates (rated, visited, mediated, instructed).
@@ -76,24 +72,19 @@ BUILT_IN = frozenset(
 )
 
 
-def place() -> Any:
-    """The place a case counts for: its ``location_path``, else its owner's path."""
-    return CaseWhen(When(location_path="", then=F("owner_path")), default=F("location_path"), output_field=CharField())
-
-
-def _in(name: str, start: dt.datetime, end: dt.datetime) -> Q:
-    return Q(**{f"{name}__gte": start, f"{name}__lt": end})
-
-
-def _group(qs: QuerySet[Case], by: str, out: Sums, spec: dict[str, tuple[Q, Q | None]]) -> None:
+def _group(qs: QuerySet[Case], by: str, out: Sums, spec: dict[str, tuple[Q | None, Q | None]]) -> None:
     """One GROUP BY ``by`` over ``qs``: for each metric, (count where num-cond, count where den-cond;
-    every row when the den-cond is None)."""
+    every row when the den-cond is None). A mean (num-cond None) is summed by :func:`compute`."""
     aggs: dict[str, Any] = {}
-    for key, (num, den) in spec.items():
+    keys = [k for k, (num, _den) in spec.items() if num is not None]
+    for key in keys:
+        num, den = spec[key]
         aggs[f"{key}__n"] = Count("pk", filter=num)
         aggs[f"{key}__d"] = Count("pk", filter=den) if den is not None else Count("pk")
+    if not keys:
+        return
     for row in qs.values(by).annotate(**aggs).order_by():
-        for key in spec:
+        for key in keys:
             n, d = row[f"{key}__n"], row[f"{key}__d"]
             if d:
                 out[key][row[by]] = (n, d)
@@ -103,99 +94,19 @@ def compute(period: Period, now: dt.datetime) -> Sums:
     """The sums of every case metric for ``period`` up to ``now`` (not stored)."""
     start, end = period.start, min(period.end, now)
     out: Sums = defaultdict(dict)
-    base = Case.objects.order_by()
-    merged = Q(state=State.MERGED) | Q(merged_into__isnull=False)
-
-    concluded = base.filter(_in("resolved_at", start, end)).annotate(
-        tm=Exists(TeamMember.objects.filter(case_id=OuterRef("pk"))),
-        ms=Exists(MediationSession.objects.filter(case_id=OuterRef("pk"))),
-    )
-    mediated = Q(tm=True) | Q(ms=True)
-    court = Q(channel="court")
-    _group(
-        concluded,
-        "owner_path",
-        out,
-        {
-            "success_rate": (mediated & Q(referral=""), mediated),
-            "prelit_success_rate": (court & Q(referral=""), court),
-        },
-    )
-
-    due = (
-        base.filter(_in("due_at", start, end))
-        .exclude(merged)
-        .exclude(state=State.PAUSED)
-        .exclude(closed_at__isnull=False, resolved_at__isnull=True)
-    )
-    done = Q(closed_at__isnull=False, resolved_at__isnull=False, closed_at__lt=end)
-    _group(due, "owner_path", out, {"completion_rate": (done, None)})
-
-    closed = base.filter(_in("closed_at", start, end), resolved_at__isnull=False)
-    visited = closed.annotate(
-        visited=Exists(CaseEvent.objects.filter(case_id=OuterRef("pk"), code="case.return_visit"))
-    )
-    dual_den = Q(visited=True, matter_settled__isnull=False)
-    _group(
-        visited,
-        "owner_path",
-        out,
-        {
-            "ontime_rate": (Q(due_at__isnull=True) | Q(resolved_at__lte=F("due_at")), None),
-            "dual_rate": (dual_den & Q(matter_settled=True, grievance_settled=True), dual_den),
-        },
-    )
-    _group(closed.annotate(place=place()), "place", out, {"local_rate": (Q(level__lte=2), None)})
-    days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for owner, created, resolved in closed.values_list("owner_path", "created_at", "resolved_at").iterator(
-        chunk_size=20000
-    ):
-        acc = days[owner]
-        assert resolved is not None  # filtered on resolved_at__isnull=False
-        acc[0] += (resolved - created) // dt.timedelta(microseconds=1)
-        acc[1] += 1
-    out["avg_days"] = {p: (n, d) for p, (n, d) in days.items()}
-
-    rated_ids = CaseEvent.objects.filter(code="case.rate", at__gte=start, at__lt=end).values("case_id")
-    later = CaseEvent.objects.filter(case_id=OuterRef("pk"), code="case.rate", at__gte=end)
-    rated = base.filter(pk__in=rated_ids).exclude(satisfaction="").filter(~Exists(later))
-    good = Q(satisfaction__in=[Satisfaction.SATISFIED, Satisfaction.BASIC])
-    _group(
-        rated,
-        "owner_path",
-        out,
-        {
-            "satisfaction_rate": (good, None),
-            "satisfaction_strict": (Q(satisfaction=Satisfaction.SATISFIED), None),
-        },
-    )
-
-    registered = base.filter(_in("created_at", start, end)).exclude(merged)
-    flagged = registered.annotate(flagged=Exists(AccountabilityRecord.objects.filter(case_id=OuterRef("pk"))))
-    _group(flagged, "owner_path", out, {"flagged_rate": (Q(flagged=True), None)})
-    _group(
-        _repeats(registered).annotate(place=place()),
-        "place",
-        out,
-        {"repeat_rate": (Q(repeated=True), None), "high_risk_share": (Q(risk="high"), None)},
-    )
-
-    accepted = base.filter(_in("accepted_at", start, end))
-    contacted = Q(first_contact_at__isnull=False) & (
-        Q(contact_due__isnull=True) | Q(first_contact_at__lte=F("contact_due"))
-    )
-    _group(
-        accepted,
-        "owner_path",
-        out,
-        {
-            "response_rate": (contacted, None),
-            "accept_ontime_rate": (Q(accept_due__isnull=True) | Q(accepted_at__lte=F("accept_due")), None),
-        },
-    )
-
+    for fam in families.families(start, end):
+        _group(fam.cases, fam.by, out, fam.spec)
+        if "avg_days" in fam.spec:  # whole microseconds per owner path, summed exactly
+            days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            rows = fam.cases.values_list("owner_path", "created_at", "resolved_at").iterator(chunk_size=20000)
+            for owner, created, resolved in rows:
+                acc = days[owner]
+                assert resolved is not None  # closed cases are concluded
+                acc[0] += (resolved - created) // dt.timedelta(microseconds=1)
+                acc[1] += 1
+            out["avg_days"] = {p: (n, d) for p, (n, d) in days.items()}
     answers = (
-        Instruction.objects.filter(_in("created_at", start, end))
+        families.instructions(start, end)
         .values("case__owner_path")
         .annotate(n=Count("pk", filter=Q(answered_at__isnull=False)), d=Count("pk"))
         .order_by()
@@ -210,24 +121,6 @@ def compute(period: Period, now: dt.datetime) -> Sums:
 def covers(keys: Iterable[str]) -> bool:
     """Whether the sums answer every one of ``keys`` (a later app's metric may not offer sums)."""
     return all(k in BUILT_IN or REGISTRY[k].external or REGISTRY[k].grouped is not None for k in keys)
-
-
-def _repeats(registered: QuerySet[Case]) -> QuerySet[Case]:
-    """``repeated``: an applicant of the case (by phone hash) reports again within 90 days, same
-    level-1 type (the first two characters of the type code), as ``facts._mark_repeats``."""
-    top = Substr(Coalesce("category__code", Value("")), 1, 2)
-    again = (
-        Party.objects.filter(role="applicant", phone_hash=OuterRef("phone_hash"))
-        .exclude(case_id=OuterRef(OuterRef("pk")))
-        .annotate(top=Substr(Coalesce("case__category__code", Value("")), 1, 2))
-        .filter(
-            case__created_at__gt=OuterRef(OuterRef("created_at")),
-            case__created_at__lte=OuterRef(OuterRef("window")),
-            top=OuterRef(OuterRef("top")),
-        )
-    )
-    mine = Party.objects.filter(case_id=OuterRef("pk"), role="applicant").exclude(phone_hash="").filter(Exists(again))
-    return registered.annotate(top=top, window=F("created_at") + dt.timedelta(days=REPEAT_DAYS), repeated=Exists(mine))
 
 
 # --- stored builds --------------------------------------------------------------------------------
@@ -279,6 +172,18 @@ def for_unit(sums: Sums, key: str, path: str) -> tuple[int, int]:
             n += a
             d += b
     return n, d
+
+
+def stored_for_unit(period: Period, now: dt.datetime, key: str, path: str) -> tuple[int, int, SumBuild] | None:
+    """A unit's (numerator, denominator) of ``key`` read from the stored build of an ended period,
+    when that build is clean (it then equals the SQL it was grouped from); None otherwise."""
+    b = SumBuild.objects.filter(period=period.code, dirty=False).first()
+    if b is None or now < period.end or b.as_of < period.end:
+        return None
+    got = MetricSum.objects.filter(build=b, metric=key, path__startswith=path).aggregate(
+        n=Sum("numerator"), d=Sum("denominator")
+    )
+    return got["n"] or 0, got["d"] or 0, b
 
 
 # --- staleness ------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -160,10 +159,9 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     if unit is None or m is None or m.external:
         raise Http404
     period, error = _period(request)
-    result, num, den = services.drilldown(user, unit, period, key)
-    num_ids = set(num.values_list("pk", flat=True))
-    den = den.select_related("owner_unit", "category").order_by("-created_at", "-pk")
+    drill = services.drilldown(user, unit, period, key)
     if request.GET.get("format") == "xlsx":
+        den: Any = drill.den.select_related("owner_unit", "category").order_by("-created_at", "-pk")
         return excel.response(
             f"明细-{m.name}-{unit.name}-{period.code}",
             ["案件编码", "标题", "责任单位", "状态", "登记时间", "计入分子"],
@@ -174,24 +172,24 @@ def drilldown(request: HttpRequest, pk: int, key: str) -> HttpResponse:
                     c.owner_unit.name,
                     c.get_state_display(),
                     c.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
-                    "是" if c.pk in num_ids else "否",
+                    "是" if c.in_num else "否",
                 ]
                 for c in den.iterator()
             ),
         )
-    page = Paginator(den, 100).get_page(request.GET.get("page"))
+    page, shown = drill.page(request.GET.get("page"))
     return render(
         request,
         "evaluation/drilldown.html",
         {
             "unit": unit,
             "metric": m,
-            "result": result,
+            "result": drill.result,
             "period": period,
             "period_error": error,
             "page": page,
-            "num_ids": num_ids,
-            "hidden": len(result.den_ids) - den.count(),
+            "hidden": drill.hidden(shown),
+            "stored": drill.stored,
             "months": _month_choices(),
         },
     )

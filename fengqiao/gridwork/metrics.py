@@ -164,19 +164,25 @@ def register_evaluation_metric() -> None:
     if "grid_rate" in ev.REGISTRY:
         return
 
-    from fengqiao.evaluation import sums
+    from fengqiao.evaluation import families
+
+    def by_grid() -> Q:
+        return Q(owner_path__in=Unit.objects.filter(kind__in=GRID_KINDS).values("path"), referral="")
 
     def grouped(start: dt.datetime, end: dt.datetime) -> dict[str, tuple[int, int]]:
         """The same cases per place path, for the index (evaluation's per-unit sums)."""
-        grids = Unit.objects.filter(kind__in=GRID_KINDS).values("path")
         rows = (
             Case.objects.filter(resolved_at__gte=start, resolved_at__lt=end)
-            .annotate(place=sums.place())
+            .annotate(place=families.place())
             .values("place")
-            .annotate(n=Count("pk", filter=Q(owner_path__in=grids, referral="")), d=Count("pk"))
+            .annotate(n=Count("pk", filter=by_grid()), d=Count("pk"))
             .order_by()
         )
         return {r["place"]: (r["n"], r["d"]) for r in rows}
+
+    def cases(start: dt.datetime, end: dt.datetime) -> tuple[QuerySet[Case], Q, None]:
+        """The same cases for the drill-down, which filters them to one unit's places."""
+        return Case.objects.filter(resolved_at__gte=start, resolved_at__lt=end), by_grid(), None
 
     @ev.metric(
         key="grid_rate",
@@ -185,6 +191,7 @@ def register_evaluation_metric() -> None:
         proposed=True,
         attribution=ev.PLACE,
         grouped=grouped,
+        cases=cases,
     )
     def _grid_rate(f: Any, s: Any) -> tuple[list[int], list[int]]:
         rows = ev.concluded(f, s, ev.PLACE)

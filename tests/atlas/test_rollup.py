@@ -163,3 +163,88 @@ def test_map_layer_from_rollup_equals_direct(world: World, level: str, colour_by
         direct = mapdata.case_buckets(qs, level, colour_by=colour_by)
         assert rollup_read.map_rows(scope, case_filter({"period": "year", "channel": "hotline"}), colour_by) is None
     assert fast == direct and fast["total"] == 8
+
+
+def _scoped(world: World, org: Org) -> None:
+    """Two cases whose scope is not their owner's town alone (hand-placed, June):
+    P — owned by the county department, received (pending) by town 1's sub-centre, happened in town 2;
+    L — owned by town 2's sub-centre, led by town 1's sub-centre, happened in town 2, resolved and
+    rated "满意" on 06-08 at village level."""
+    with time_machine.travel(NOW, tick=False):
+        t2 = {"who": "handler2", "owner_unit": org.sub2.pk, "location_unit": org.grid2.pk}
+        p = new_case(org, title="P", **t2)
+        lead = new_case(org, title="L", **t2)
+    Case.objects.filter(pk=p.pk).update(
+        owner_unit=org.dept,
+        owner_path=org.dept.path,
+        pending_unit=org.sub1,
+        pending_path=org.sub1.path,
+        created_at=dt.datetime(2026, 6, 5, 9, tzinfo=TZ),
+        state="dispatched",
+    )
+    Case.objects.filter(pk=lead.pk).update(
+        lead_unit=org.sub1,
+        lead_path=org.sub1.path,
+        created_at=dt.datetime(2026, 6, 6, 9, tzinfo=TZ),
+        resolved_at=dt.datetime(2026, 6, 8, 9, tzinfo=TZ),
+        state="resolved",
+        level=1,
+        satisfaction="satisfied",
+    )
+    world.cases["P"], world.cases["L"] = p, lead
+
+
+def _town_payload(world: World, town: Any, use_rollup: bool) -> dict[str, Any]:
+    user = world.org.user("county_leader")
+    scope = user_scope(user, town)
+    with time_machine.travel(NOW, tick=False):
+        return figures.dashboard_payload(scope_cases(user, scope), scope, use_cache=False, use_rollup=use_rollup)
+
+
+def test_town_screen_from_town_rollup_equals_direct(world: World, org: Org) -> None:
+    _scoped(world, org)
+    _rebuild()
+    for town in (org.town1, org.town2):
+        fast, direct = _town_payload(world, town, True), _town_payload(world, town, False)
+        assert fast["fresh"] and not direct["fresh"], town
+        assert {k: fast[k] for k in COMPARED} == {k: direct[k] for k in COMPARED}, town
+    one, two = _town_payload(world, org.town1, True), _town_payload(world, org.town2, True)
+    # Town 1: A–D, F, G, H owned, P received, L led = 9; town 2: E owned, L owned = 2 (P only happened there).
+    assert one["periods"][2]["registered"] == 9 and two["periods"][2]["registered"] == 2
+    # Resolved this year: town 1 B, C, F (owned) and L (led); town 2 L.
+    assert one["periods"][2]["resolved"] == 4 and two["periods"][2]["resolved"] == 1
+    assert two["periods"][1]["satisfaction_rate"] == 100.0  # L, rated 满意, ended in June
+    # By place for town 1: P and L happened in town 2, outside its villages.
+    places = {r["label"]: r["n"] for r in one["by_place"]}
+    assert places == {org.village1.name: 7, "本级及未定位": 2}
+
+
+def test_town_screen_follows_a_transfer_after_refresh(
+    world: World, org: Org, django_capture_on_commit_callbacks: Any
+) -> None:
+    _scoped(world, org)
+    _rebuild()
+    with django_capture_on_commit_callbacks(execute=True):
+        _reopen_and_transfer(world, org)  # G moves from town 1 to town 2; F reopened
+    with time_machine.travel(NOW, tick=False):
+        rollup.refresh()
+    for town in (org.town1, org.town2):
+        fast, direct = _town_payload(world, town, True), _town_payload(world, town, False)
+        assert {k: fast[k] for k in COMPARED} == {k: direct[k] for k in COMPARED}, town
+    assert _town_payload(world, org.town2, True)["periods"][2]["registered"] == 3  # E, L, and now G
+
+
+@pytest.mark.parametrize("dims", [["town", "state"], ["period", "type", "channel"], ["unit", "state"]])
+def test_town_leader_crosstab_from_town_rollup_equals_direct(world: World, org: Org, dims: list[str]) -> None:
+    _scoped(world, org)
+    _rebuild()
+    user = org.user("leader1")  # town 1: its own cases, P (received) and L (led)
+    scope = user_scope(user)
+    with time_machine.travel(NOW, tick=False):
+        form = case_filter({"period": "year"})
+        qs = form.apply(scope_cases(user, scope))
+        fast = rollup_read.table(qs, scope, form, dims).as_dict()
+        direct = crosstab.crosstab(qs, scope, dims).as_dict()
+    assert fast.pop("data_updated") and not direct.pop("data_updated")
+    assert fast == direct
+    assert qs.count() == 9

@@ -133,3 +133,77 @@ def test_a_new_case_marks_the_90_days_before_it(org, hist, django_capture_on_com
     ):  # within 90 days of October: it may make an October report a repeat
         new_case(org, title="再次反映")
     assert SumBuild.objects.get(pk=b.pk).dirty
+
+
+def test_drilldown_lists_exactly_what_the_metric_counts(org, hist):  # type: ignore[no-untyped-def]
+    """The drill-down (the sums' SQL filtered to one unit) against the facts engine: the same cases
+    in the numerator and the denominator, and the same figure, for every case metric and unit."""
+    from fengqiao.evaluation import families
+
+    keys = [k for k in KEYS if not REGISTRY[k].external]
+    checked = 0
+    for unit in (org.town1, org.town2, org.dept, org.county, org.village1, org.grid1):
+        direct = {r.key: r for r in engine.compute(keys, OCT, unit=unit, now=NOV_1)}
+        for k in keys:
+            got = families.drill(k, OCT.start, min(OCT.end, NOV_1), unit.path)
+            assert got is not None, k  # every metric installed here has a SQL definition
+            r = direct[k]
+            den = set(got.den.values_list("pk", flat=True))
+            num = set(got.num.values_list("pk", flat=True))
+            flagged = set(got.den.filter(in_num=True).values_list("pk", flat=True))
+            assert (unit.code, k, den, num) == (unit.code, k, set(r.den_ids), set(r.num_ids))
+            assert flagged == num, k
+            assert got.counts() == (r.numerator, r.denominator), k
+            checked += bool(den)
+    assert checked >= 20  # non-trivial: most metrics have cases for most units in this history
+
+
+def test_drilldown_page_for_a_leader_outside_and_inside_scope(org, hist):  # type: ignore[no-untyped-def]
+    """Town 1's 按期办结率: A and B on time, H late (hand-counted in test_metrics.py). The county
+    leader sees all three; a town-2 leader would see none of them (404, the unit is out of scope)."""
+    d = services.drilldown(org.user("county_leader"), org.town1, OCT, "ontime_rate", now=NOV_1)
+    assert (d.result.numerator, d.result.denominator, d.total) == (2, 3, None)  # None: every case is seen
+    assert d.ordered_ids() == [c.pk for c in sorted([hist.a, hist.b, hist.h], key=lambda c: (c.created_at, c.pk))][::-1]
+    assert dict(d.den.values_list("pk", "in_num")) == {hist.a.pk: True, hist.b.pk: True, hist.h.pk: False}
+    with CaptureQueriesContext(connection) as q:
+        services.drilldown(org.user("county_leader"), org.town1, OCT, "ontime_rate", now=NOV_1).ordered_ids()
+    assert len(q) <= 8  # a fixed handful of queries on the unit's cases, not the period's facts
+
+
+def test_drilldown_hides_what_a_town_leader_may_not_see(org, hist):  # type: ignore[no-untyped-def]
+    """就地化解率 counts by place: town 1's closed cases A, B, F and H, of which F belongs to the county
+    department. Town 1's leader is shown what the case policy lets them see; the rest is "hidden"."""
+    from fengqiao.cases import policy
+    from fengqiao.cases.models import Case
+
+    leader = org.user("leader1")
+    d = services.drilldown(leader, org.town1, OCT, "local_rate", now=NOV_1)
+    shown = d.ordered_ids()
+    mine = {hist.a.pk, hist.b.pk, hist.f.pk, hist.h.pk}
+    seen = set(policy.restrict(Case.objects.filter(pk__in=mine), leader).values_list("pk", flat=True))
+    assert set(shown) == seen and seen >= {hist.a.pk, hist.b.pk, hist.h.pk}
+    assert (d.result.denominator, d.total, d.hidden(len(shown))) == (4, 4, 4 - len(seen))
+
+
+def test_drilldown_of_an_ended_period_reads_the_stored_sums(org, hist, monkeypatch, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """Once the ended October has a clean build, the figure comes from it (equal to counting the
+    listed cases), and a large figure seen whole is paged in SQL, counted by the stored denominator."""
+    from fengqiao.evaluation import families
+
+    leader = org.user("county_leader")
+    assert services.drilldown(leader, org.town1, OCT, "ontime_rate", now=NOV_1).stored is None  # no build yet
+    sums.build_for(OCT, NOV_1)
+    for unit, key in ((org.town1, "ontime_rate"), (org.county, "local_rate"), (org.town1, "avg_days")):
+        d = services.drilldown(leader, unit, OCT, key, now=NOV_1 + dt.timedelta(days=1))
+        counted = families.drill(key, OCT.start, OCT.end, unit.path)
+        assert d.stored is not None and counted is not None
+        assert (d.result.numerator, d.result.denominator) == counted.counts() != (0, 0)
+    monkeypatch.setattr(services, "LARGE_DRILL", 1)
+    d = services.drilldown(leader, org.town1, OCT, "ontime_rate", now=NOV_1 + dt.timedelta(days=1))
+    assert d.large
+    page, shown = d.page(1, per_page=2)
+    assert shown == 3 and [c.pk for c in page] == d.ordered_ids()[:2] and page.paginator.num_pages == 2
+    with at(3, month=11), django_capture_on_commit_callbacks(execute=True):
+        act(org, "reopen", hist.h, "dispatcher")  # the build is marked dirty: counted again
+    d = services.drilldown(leader, org.town1, OCT, "ontime_rate", now=NOV_1 + dt.timedelta(days=3))
+    assert d.stored is None and not d.large and (d.result.numerator, d.result.denominator) == (2, 2)
