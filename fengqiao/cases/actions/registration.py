@@ -227,6 +227,7 @@ def _prepare_registration(
         created_at=now,
         state=State.REGISTERED,
         version=1,
+        triage_pending=True,  # the triage drain's work list (cases.actions.triaged)
     )
     initial_deadlines(case, now)
     case.fill_paths()

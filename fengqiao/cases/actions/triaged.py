@@ -12,13 +12,15 @@ the retry (or the sweep) does it again.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from fengqiao.cases import inputs
+from fengqiao.cases import hooks, inputs
 from fengqiao.cases.actions.base import Actor, audit_rows, diff, queue_side_effects
 from fengqiao.cases.models import Case, CaseEvent
 
@@ -35,32 +37,47 @@ class TriageOutcome:
     after: Callable[[Case, CaseEvent], None] | None = None
 
 
-def record_triage(case_ids: list[int], decide: Callable[[list[Case]], list[TriageOutcome]]) -> list[CaseEvent]:
+def record_triage(
+    case_ids: list[int] | None, decide: Callable[[list[Case]], list[TriageOutcome]], *, limit: int = 200
+) -> list[CaseEvent]:
     """Lock the cases, keep those not yet triaged, let ``decide`` change them and return their
-    outcomes, and write the step: one event and one audit row per case. Returns the events written."""
+    outcomes, and write the step: one event and one audit row per case, the rows updated in one
+    statement. ``case_ids=None``: the pending cases (``triage_pending``, oldest first, at most
+    ``limit``) that no other worker holds locked — the drain. Returns the events written."""
     with transaction.atomic():
-        locked = list(
-            Case.objects.select_for_update(of=("self",))
-            .select_related("owner_unit", "location_unit", "category", "domain", "standard_address", "registered_by")
-            .filter(pk__in=case_ids)
-            .order_by("pk")
+        rows = Case.objects.select_related(
+            "owner_unit", "location_unit", "category", "domain", "standard_address", "registered_by"
         )
+        if case_ids is None:  # rows another drain holds are skipped: it records them
+            rows = rows.select_for_update(of=("self",), skip_locked=True).filter(triage_pending=True)
+            locked = list(rows.order_by("pk")[:limit])
+        else:
+            locked = list(rows.select_for_update(of=("self",)).filter(pk__in=case_ids).order_by("pk"))
+        if not locked:
+            return []
         done = set(
             CaseEvent.objects.filter(case_id__in=[c.pk for c in locked], code=TRIAGE_EVENT).values_list(
                 "case_id", flat=True
             )
         )
+        stale = [c.pk for c in locked if c.pk in done and c.triage_pending]
+        if stale:  # recorded already (a flag left behind): only the flag is cleared
+            Case.objects.filter(pk__in=stale).update(triage_pending=False)
         todo = [c for c in locked if c.pk not in done]
         if not todo:
             return []
         befores = [inputs.case_field_snapshot(c) for c in todo]
         outcomes = decide(todo)
+        now = timezone.now()
+        fields = set(ALWAYS_WRITTEN)
         events = []
         for case, before, outcome in zip(todo, befores, outcomes, strict=True):
             case.version += 1
+            case.triage_pending = False
+            case.updated_at = now
             case.fill_paths()
-            case.save()
             b, a = diff(before, inputs.case_field_snapshot(case))
+            fields.update(a)
             events.append(
                 CaseEvent(
                     case=case,
@@ -68,6 +85,7 @@ def record_triage(case_ids: list[int], decide: Callable[[list[Case]], list[Triag
                     actor=None,
                     actor_role="system",
                     via="triage",
+                    at=now,
                     state_before=case.state,
                     state_after=case.state,
                     before=b,
@@ -77,6 +95,9 @@ def record_triage(case_ids: list[int], decide: Callable[[list[Case]], list[Triag
                     version=case.version,
                 )
             )
+        # One UPDATE for the batch (no per-row save): the receivers that watch case rows hear of it once.
+        Case.objects.bulk_update(todo, sorted(fields))
+        hooks.cases_saved.send(sender=Case, cases=todo)
         CaseEvent.objects.bulk_create(events)
         audit_rows(TRIAGE_EVENT, TRIAGE_ACTOR, [(None, c, e) for c, e in zip(todo, events, strict=True)])
         for case, event, outcome in zip(todo, events, outcomes, strict=True):
@@ -86,18 +107,32 @@ def record_triage(case_ids: list[int], decide: Callable[[list[Case]], list[Triag
     return events
 
 
+#: Columns the step always writes (besides those triage changed): the version, the flag, the paths and
+#: map position ``fill_paths`` keeps in step with the units and the address.
+ALWAYS_WRITTEN = (
+    "version",
+    "triage_pending",
+    "updated_at",
+    "owner_path",
+    "pending_path",
+    "lead_path",
+    "location_path",
+    "map_lat",
+    "map_lon",
+)
+
+
 def untriaged(older_than_seconds: float = 30, limit: int = 500) -> list[int]:
-    """Cases registered a while ago (within a week) that have no triage step yet (the hand-off was lost: the
-    process stopped between the commit and the queueing, the broker was down, a task died for good)."""
-    import datetime as dt
-
-    from django.utils import timezone
-
+    """Cases registered a while ago that still wait for their triage step (the hand-off was lost: the
+    process stopped between the commit and the queueing, the broker was down, a task died for good).
+    Read from the partial index of pending cases."""
     since = timezone.now() - dt.timedelta(seconds=older_than_seconds)
-    window = timezone.now() - dt.timedelta(days=7)
     return list(
-        Case.objects.filter(created_at__lt=since, created_at__gte=window)
-        .exclude(events__code=TRIAGE_EVENT)
+        Case.objects.filter(triage_pending=True, created_at__lt=since)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def pending_count() -> int:
+    return Case.objects.filter(triage_pending=True).count()
