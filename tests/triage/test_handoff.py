@@ -306,3 +306,34 @@ def test_two_drains_at_once_record_each_case_once(org: Org, settings: Any) -> No
     for case in cases:
         assert CaseEvent.objects.filter(case=case, code="case.triage").count() == 1
     assert not Case.objects.filter(triage_pending=True).exists()
+
+
+def test_the_new_case_notice_reaches_the_desk_after_triage(
+    org: Org, queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The registration's inbox fan-out comes with the triage step (one per batch): the 新案件 notice goes to
+    the desk of the unit that holds the case after triage (the town centre of the place), not the county
+    centre that held it for that second."""
+    from fengqiao.notify.models import Notification
+    from fengqiao.notify.tasks import fan_out
+
+    case, _ = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    assert not [n for n in queued if n.startswith("fanout")], "nothing fanned out before triage"
+    events: list[list[int]] = []
+    from fengqiao.cases import hooks
+
+    def catch(sender: Any, event_ids: list[int], **_: Any) -> None:
+        events.append(event_ids)
+
+    hooks.events_committed.connect(catch, dispatch_uid="test-catch")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            handoff.drain()
+    finally:
+        hooks.events_committed.disconnect(dispatch_uid="test-catch")
+    register_event = case.events.get(code="case.register")
+    assert len(events) == 1 and register_event.pk in events[0], "one fan-out for the step, the registration's in it"
+    fan_out(events[0])
+    desks = set(Notification.objects.filter(event=register_event).values_list("user__unit_id", flat=True))
+    case.refresh_from_db()
+    assert case.owner_unit_id == org.sub1.pk and desks and desks <= {org.sub1.pk}, desks

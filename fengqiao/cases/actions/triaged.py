@@ -2,7 +2,9 @@
 
 Triage (a later floor, subscribed to ``hooks.cases_registered``) computes its results and hands them
 to :func:`record_triage`, which writes them like any action: the case rows locked, the change, one
-event ``case.triage`` and one audit row per case, the version bumped, the side effects queued.
+event ``case.triage`` and one audit row per case, the version bumped, the side effects queued — those of the registration
+event too (the inbox fan-out of a registration that triage follows waits for this step: one fan-out for
+the batch, to the desk of the unit that holds the case after triage).
 
 Exactly once per case: the rows are locked and a case that already has its ``case.triage`` event is
 skipped, so a retried task, a second worker or the catch-up sweep (cases registered a while ago
@@ -25,6 +27,7 @@ from fengqiao.cases.actions.base import Actor, audit_rows, diff, queue_side_effe
 from fengqiao.cases.models import Case, CaseEvent
 
 TRIAGE_EVENT = "case.triage"
+REGISTER_EVENT = "case.register"
 TRIAGE_ACTOR = Actor.system("triage")
 
 
@@ -55,11 +58,15 @@ def record_triage(
             locked = list(rows.select_for_update(of=("self",)).filter(pk__in=case_ids).order_by("pk"))
         if not locked:
             return []
-        done = set(
-            CaseEvent.objects.filter(case_id__in=[c.pk for c in locked], code=TRIAGE_EVENT).values_list(
-                "case_id", flat=True
-            )
-        )
+        done: set[int] = set()
+        registered: dict[int, int] = {}  # case -> its registration event, whose fan-out comes with this step
+        for case_id, code, pk in CaseEvent.objects.filter(
+            case_id__in=[c.pk for c in locked], code__in=(TRIAGE_EVENT, REGISTER_EVENT)
+        ).values_list("case_id", "code", "pk"):
+            if code == TRIAGE_EVENT:
+                done.add(case_id)
+            else:
+                registered[case_id] = pk
         stale = [c.pk for c in locked if c.pk in done and c.triage_pending]
         if stale:  # recorded already (a flag left behind): only the flag is cleared
             Case.objects.filter(pk__in=stale).update(triage_pending=False)
@@ -103,7 +110,7 @@ def record_triage(
         for case, event, outcome in zip(todo, events, outcomes, strict=True):
             if outcome.after is not None:
                 outcome.after(case, event)
-        queue_side_effects(events)
+        queue_side_effects([*events, *(CaseEvent(pk=registered[c.pk]) for c in todo if c.pk in registered)])
     return events
 
 
