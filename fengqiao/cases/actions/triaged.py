@@ -119,7 +119,7 @@ def update_rows(cases: list[Case], names: list[str]) -> None:
     (``executemany``: psycopg pipelines it, SQLite steps one prepared statement) — without the ORM's
     ``bulk_update`` and its CASE WHEN expression per row and column, which cost more CPU than triage."""
     conn = transaction.get_connection()
-    fields = [Case._meta.get_field(n) for n in names]
+    fields: list[Any] = [Case._meta.get_field(n) for n in names]  # concrete columns of the case
     qn = conn.ops.quote_name
     sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
     sql = f"UPDATE {qn(Case._meta.db_table)} SET {sets} WHERE {qn(Case._meta.pk.column)} = %s"  # noqa: S608 (names from the model, quoted; values bound)
