@@ -209,7 +209,7 @@ def test_the_drain_records_a_batch_in_few_statements(
     org: Org, queued: list[str], django_assert_max_num_queries: Any
 ) -> None:
     """The batch is set-based: the statements do not grow with the number of cases (one UPDATE of the
-    rows, one insert of events, results, signatures and audit rows)."""
+    rows, one insert of events, results, signatures and audit rows, the duplicate search by bands)."""
     for _ in range(2):  # warm the per-process caches (types, rules, units)
         register_case(Actor.citizen(), _citizen_payload(org), via="portal")
     handoff.drain()
@@ -223,8 +223,10 @@ def test_the_drain_records_a_batch_in_few_statements(
             assert handoff.drain() == n
         return len(q.captured_queries)
 
-    few, many = statements(2), statements(12)
-    assert many <= few + 2, f"{few} statements for 2 cases, {many} for 12: "
+    # No statement per case: 16 more cases may add a few statements of the duplicate search (PostgreSQL: one
+    # per LSH band from 8 cases on; SQLite: its compound selects in chunks), never one per case.
+    few, many = statements(8), statements(24)
+    assert many - few <= 4, f"{few} statements for 8 cases, {many} for 24"
 
 
 def test_a_step_recorded_while_the_flag_stayed_is_not_recorded_again(org: Org, queued: list[str]) -> None:
