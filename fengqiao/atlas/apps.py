@@ -35,3 +35,6 @@ class AtlasConfig(AppConfig):
         # The rollups (atlas/rollup.py): a case save marks the months it touches for the next refresh.
         pre_save.connect(rollup.before_case_save, sender=Case, dispatch_uid="atlas-rollup-before")
         post_save.connect(rollup.after_case_save, sender=Case, dispatch_uid="atlas-rollup-after")
+        from fengqiao.cases import hooks
+
+        hooks.cases_saved.connect(rollup.after_cases_saved, dispatch_uid="atlas-rollup-batch")

@@ -283,6 +283,13 @@ def after_case_save(sender: Any, instance: Case, raw: bool = False, **kwargs: An
     transaction.on_commit(lambda: _mark_safely(months))
 
 
+def after_cases_saved(sender: Any, cases: list[Case], **kwargs: Any) -> None:
+    """A set-based write of many cases (``cases.hooks.cases_saved``, e.g. the triage step): their months,
+    marked once for the batch (such a write moves no dates)."""
+    months = {month_of(c.created_at) for c in cases} | {month_of(c.resolved_at) for c in cases}
+    transaction.on_commit(lambda: _mark_safely(months))
+
+
 def _mark_safely(months: set[dt.date | None]) -> None:
     try:
         mark_dirty(months)

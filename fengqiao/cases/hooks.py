@@ -7,6 +7,10 @@
 * ``fields_changed`` (``case``, ``changed``): sent inside the ``update`` action when the type, domain
   or place changed; each receiver may return a dict merged into the update event's data (triage
   routes again).
+* ``cases_saved`` (``cases``): sent inside the transaction by the action layer's set-based writes (the
+  triage step's one UPDATE for a batch), which bypass ``Model.save`` and its ``pre_save``/``post_save``;
+  receivers that keep figures derived from case rows (evaluation's sums, the atlas rollups) mark what
+  the batch may have moved, once.
 * :data:`deadlines`: the deadline keeper (supervision sets it in its ``ready()``); without one a
   case simply has no deadlines.
 * :data:`team`: the case's mediation team (mediation sets it in its ``ready()``; its tables, the
@@ -27,6 +31,7 @@ from django.dispatch import Signal
 events_committed = Signal()
 cases_registered = Signal()
 fields_changed = Signal()
+cases_saved = Signal()
 
 
 class DeadlineKeeper(Protocol):

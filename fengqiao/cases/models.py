@@ -191,6 +191,9 @@ class Case(models.Model):
         _("收到时间"), null=True, blank=True, help_text=_("来源系统或网格员最初收到该事项的时间（应录未录核查）")
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    #: registered, its triage step (case.triage, 分流完成) not yet recorded: the work list of the triage
+    #: drain (a partial index holds only these rows); cleared in the same UPDATE that records the step
+    triage_pending = models.BooleanField(_("待分流"), default=False, editable=False)
     accept_due = models.DateTimeField(_("受理时限"), null=True, blank=True)
     contact_due = models.DateTimeField(_("首次联系时限"), null=True, blank=True)
     due_at = models.DateTimeField(_("办结时限"), null=True, blank=True)
@@ -250,6 +253,7 @@ class Case(models.Model):
             models.Index(fields=["reminded_contact_at", "contact_due"], name="case_remind_contact"),
             models.Index(fields=["reminded_due_at", "due_at"], name="case_remind_due"),
             models.Index(fields=["map_lat", "map_lon"], name="case_map_position"),
+            models.Index(fields=["id"], condition=models.Q(triage_pending=True), name="case_triage_pending"),
         ]
 
     _db_dates: dict[str, Any] | None = None  # DATE_FIELDS as loaded from the database (from_db)

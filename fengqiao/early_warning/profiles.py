@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import networkx as nx
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,6 +39,8 @@ def _node(p: Party) -> str:
 
 
 def person_profile(w: Warning, user: Any) -> dict[str, Any]:
+    import networkx as nx  # here, not at import: 27 MiB a web worker needs only on this page (issue #21)
+
     subject = w.subject or {}
     keys = subject.get("pair") or subject.get("persons") or ([subject["person"]] if subject.get("person") else [])
     keys = list(keys)[:30]

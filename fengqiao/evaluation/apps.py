@@ -25,6 +25,9 @@ class EvaluationConfig(AppConfig):
         pre_save.connect(sums.before_case_save, sender=Case, dispatch_uid="evaluation-sums-before")
         post_save.connect(sums.after_case_save, sender=Case, dispatch_uid="evaluation-sums-after")
         post_save.connect(sums.after_event_saved, sender=CaseEvent, dispatch_uid="evaluation-sums-event")
+        from fengqiao.cases import hooks
+
+        hooks.cases_saved.connect(sums.after_cases_saved, dispatch_uid="evaluation-sums-batch")
         from fengqiao.supervision.models import AccountabilityRecord
 
         post_save.connect(sums.after_flag_saved, sender=AccountabilityRecord, dispatch_uid="evaluation-sums-flag")

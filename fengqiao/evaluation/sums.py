@@ -255,6 +255,20 @@ def after_case_save(sender: Any, instance: Case, raw: bool = False, **kwargs: An
     transaction.on_commit(lambda: _safely(lambda: mark(times, created)))
 
 
+def after_cases_saved(sender: Any, cases: list[Case], **kwargs: Any) -> None:
+    """A set-based write of many cases (``cases.hooks.cases_saved``, e.g. the triage step, which moves
+    the owner or the type but no date): every build overlapping the span of their dates and the 90 days
+    before their registration (the earlier reports they may make repeats, as ``after_case_save``), in one
+    statement — a superset of the periods that hold one of them: a batch's cases are registered moments apart."""
+    times = [t for c in cases for f in DATE_FIELDS if (t := getattr(c, f)) is not None]
+    created = [c.created_at for c in cases if c.created_at is not None]
+    if times:
+        lo, hi = min([*times, *(t - dt.timedelta(days=REPEAT_DAYS) for t in created)]), max(times)
+        transaction.on_commit(
+            lambda: _safely(lambda: SumBuild.objects.filter(start__lte=hi, end__gt=lo, dirty=False).update(dirty=True))
+        )
+
+
 def after_event_saved(sender: Any, instance: CaseEvent, created: bool = False, raw: bool = False, **kw: Any) -> None:
     """A rating, a return visit, a team, a flag or an instruction is recorded with a case event: mark
     the case's periods, its ratings' and the event's own."""

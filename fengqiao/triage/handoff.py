@@ -1,10 +1,16 @@
 """Triage as a stage that subscribes to registration (``cases.hooks``), after the commit.
 
-``on_registered`` queues :func:`triage_cases` (Celery with a broker; without one the in-process pool
-runs it right away, within a second of the answer; the tests run it synchronously). The task hands
-its results to the action layer's :func:`~fengqiao.cases.actions.record_triage`, which records them
-as the case's ``case.triage`` event (分流完成) exactly once. The catch-up job (every minute) triages
-what a lost hand-off left behind.
+``on_registered`` queues a **drain** (Celery with a broker; without one the in-process pool runs it right
+away; the tests run the triage of the new cases synchronously). The queueing is coalesced: while a drain
+is queued and has not started (a cache flag it clears as it starts), a registration queues nothing —
+that drain will find its case. A drain takes the pending cases (``Case.triage_pending``, a partial
+index) in batches, oldest first, skipping rows another drain holds, and triages each batch at once
+(the models loaded once per process, the lookups and writes set-based), handing the results to the
+action layer's :func:`~fengqiao.cases.actions.record_triage`, which records each case's ``case.triage``
+event (分流完成) exactly once. Under load the batches grow with the arrival rate, so the cost per case
+falls as the load rises. After :data:`DRAIN_SECONDS` a drain queues its successor and returns (the
+worker's other tasks — inbox fan-out, the SMS relay — are not held up). The catch-up job (every
+minute) triages what a lost hand-off left behind.
 
 What triage may still change, and only while nobody has touched the case (its version is still the
 registration's, it is registered and not offered to another unit): the type and domain when they
@@ -16,6 +22,7 @@ registrar named the owner — the owner the routing rules choose (within the reg
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +38,10 @@ from fengqiao.org.choices import Role
 
 log = logging.getLogger(__name__)
 BATCH = 200
+DRAIN_SECONDS = 2.0
+#: set while a drain is queued and not yet started (cleared by the drain as it starts)
+DRAIN_QUEUED_KEY = "triage:drain-queued"
+DRAIN_QUEUED_SECONDS = 10
 REGISTRAR_ROLES: set[str] = {Role.DISPATCHER, Role.HANDLER, Role.GRID_WORKER}
 
 
@@ -42,14 +53,75 @@ def connect() -> None:
     register_job("triage catch-up", 60, catch_up, task="fengqiao.triage.tasks.triage_catch_up")
 
 
+def _synchronous() -> bool:
+    return bool(settings.CELERY_TASK_ALWAYS_EAGER and settings.FENGQIAO_INPROCESS_TASKS == "sync")
+
+
 def on_registered(sender: Any, case_ids: list[int], **_: Any) -> bool:
-    """Queue the triage of new cases; True when it already ran (synchronous in-process mode)."""
+    """Queue a drain for new cases (coalesced); True when their triage already ran (synchronous mode)."""
     from fengqiao.core.tasks import enqueue
     from fengqiao.triage.tasks import triage_new_cases
 
-    for start in range(0, len(case_ids), BATCH):
-        enqueue(triage_new_cases, case_ids[start : start + BATCH])
-    return bool(settings.CELERY_TASK_ALWAYS_EAGER and settings.FENGQIAO_INPROCESS_TASKS == "sync")
+    if _synchronous():  # the tests: these cases' triage, here and now
+        for start in range(0, len(case_ids), BATCH):
+            enqueue(triage_new_cases, case_ids[start : start + BATCH])
+        return True
+    kick()
+    return False
+
+
+def kick() -> None:
+    """Queue a drain unless one is queued and not started yet (that one will find the new cases). A
+    lost flag or task costs at most the flag's lifetime or the catch-up job's minute."""
+    from django.core.cache import cache
+
+    from fengqiao.core.tasks import enqueue
+    from fengqiao.triage.tasks import drain_pending
+
+    try:
+        queued = not cache.add(DRAIN_QUEUED_KEY, 1, DRAIN_QUEUED_SECONDS)
+    except Exception:  # no cache: queue one per registration (each finds nothing once the first ran)
+        log.warning("triage: cache unavailable, drain queued without coalescing", exc_info=True)
+        queued = False
+    if not queued:
+        enqueue(drain_pending)
+
+
+def drain(seconds: float = DRAIN_SECONDS) -> int:
+    """Triage the pending cases in batches until none is left or ``seconds`` have passed (then queue the
+    next drain); returns how many were triaged. A batch that fails is retried case by case, so one
+    case that cannot be recorded does not hold up the others (the catch-up job retries it)."""
+    from django.core.cache import cache
+
+    try:
+        cache.delete(DRAIN_QUEUED_KEY)  # before looking: a case committed from now on queues a new drain
+    except Exception:
+        log.warning("triage: cache unavailable", exc_info=True)
+    t, done = time.monotonic(), 0
+    while True:
+        try:
+            got = len(record_triage(None, decide, limit=BATCH))
+        except Exception:
+            log.exception("triage: a batch failed; recording its cases one by one")
+            got = _one_by_one(None)
+        done += got
+        if got == 0:
+            return done
+        if time.monotonic() - t > seconds:
+            kick()
+            return done
+
+
+def _one_by_one(ids: list[int] | None) -> int:
+    if ids is None:
+        ids = list(Case.objects.filter(triage_pending=True).order_by("pk").values_list("pk", flat=True)[:BATCH])
+    done = 0
+    for pk in ids:
+        try:
+            done += triage([pk])
+        except Exception:
+            log.exception("triage of case %s failed; the catch-up job retries it", pk)
+    return done
 
 
 def on_fields_changed(sender: Any, case: Case, changed: set[str], **_: Any) -> dict[str, Any] | None:
@@ -62,8 +134,14 @@ def on_fields_changed(sender: Any, case: Case, changed: set[str], **_: Any) -> d
 
 def catch_up() -> int:
     """Triage the cases a lost hand-off left behind (registered over 30 s ago without ``case.triage``)."""
-    ids = untriaged()
-    return sum(triage(ids[i : i + BATCH]) for i in range(0, len(ids), BATCH))
+    ids, done = untriaged(), 0
+    for i in range(0, len(ids), BATCH):
+        try:
+            done += triage(ids[i : i + BATCH])
+        except Exception:
+            log.exception("triage catch-up: a batch failed; recording its cases one by one")
+            done += _one_by_one(ids[i : i + BATCH])
+    return done
 
 
 def triage(case_ids: list[int]) -> int:

@@ -277,6 +277,7 @@ def gazetteer() -> Gazetteer:
 
 def forget(**_: Any) -> None:
     _gazetteer.forget()
+    _addresses.clear()  # a village's addresses are read again too (defined below)
 
 
 post_save.connect(forget, sender="org.Unit", dispatch_uid="triage-gazetteer")
@@ -313,17 +314,46 @@ def _parts(rest: str) -> tuple[str, str, str]:
     )
 
 
+# A village's standard addresses, per process for a while (forgotten when an address is saved): a batch of
+# triage (and the next ones) reads each village's addresses once, not once per case.
+_addresses: dict[int, tuple[float, list[tuple[Any, ...]]]] = {}
+_addresses_lock = threading.Lock()
+ADDRESS_TTL = 120.0
+ADDRESS_VILLAGES = 2000
+
+
+def _village_addresses(village_id: int, grids: list[int]) -> list[tuple[Any, ...]]:
+    from fengqiao.org.models import StandardAddress
+
+    now = time.monotonic()
+    hit = _addresses.get(village_id)
+    if hit is not None and now - hit[0] <= ADDRESS_TTL:
+        return hit[1]
+    rows = list(
+        StandardAddress.objects.filter(grid_id__in=grids).values_list("pk", "road", "number", "grid_id", "full_text")
+    )
+    with _addresses_lock:
+        if len(_addresses) >= ADDRESS_VILLAGES:
+            _addresses.clear()
+        _addresses[village_id] = (now, rows)
+    return rows
+
+
+def forget_addresses(**_: Any) -> None:
+    _addresses.clear()
+
+
+post_save.connect(forget_addresses, sender="org.StandardAddress", dispatch_uid="triage-addresses")
+post_delete.connect(forget_addresses, sender="org.StandardAddress", dispatch_uid="triage-addresses-del")
+
+
 def _best_address(village_id: int, road: str, group: str, number: str, rest: str) -> tuple[int, str, int, float]:
     from rapidfuzz import fuzz, process
-
-    from fengqiao.org.models import StandardAddress
 
     grids = gazetteer().grids_of.get(village_id, [])
     if not grids:
         return 0, "", 0, 0.0
-    rows = list(
-        StandardAddress.objects.filter(grid_id__in=grids).values_list("pk", "road", "number", "grid_id", "full_text")
-    )
+    rows = _village_addresses(village_id, grids)
     if not rows:
         return 0, "", 0, 0.0
     query = f"{road or group}{number}" or rest

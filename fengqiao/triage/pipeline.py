@@ -87,6 +87,7 @@ def warm_up() -> float:
         location._load_cpca()
         resolve("仙居县白塔镇")
         assess_risk("邻里纠纷预热", 1, False, 0)
+        duplicates.minhash("邻里纠纷预热")  # datasketch (and the SciPy it imports): seconds on first use
     except Exception:
         log.exception("triage warm-up failed")
     return time.perf_counter() - t

@@ -21,6 +21,20 @@ def triage_new_cases(self, case_ids: list[int]) -> int:  # type: ignore[no-untyp
         raise self.retry(exc=exc) from exc
 
 
+@shared_task(bind=True, acks_late=True, max_retries=5, default_retry_delay=2)
+def drain_pending(self) -> int:  # type: ignore[no-untyped-def]
+    """Triage the pending cases in batches (fengqiao.triage.handoff.drain): queued, coalesced, after
+    registrations commit."""
+    from fengqiao.triage.handoff import drain
+
+    try:
+        return drain()
+    except Exception as exc:
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc) from exc
+
+
 @shared_task(acks_late=True)
 def triage_catch_up() -> int:
     from fengqiao.triage.handoff import catch_up

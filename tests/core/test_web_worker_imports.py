@@ -19,7 +19,7 @@ from fengqiao import wsgi
 from django.urls import get_resolver
 get_resolver().url_patterns
 import fengqiao.portal.views, fengqiao.api.views, fengqiao.knowledge.views_portal
-heavy = ("sklearn", "scipy", "jieba", "pandas", "numpy", "openpyxl")
+heavy = ("sklearn", "scipy", "jieba", "pandas", "numpy", "openpyxl", "networkx")
 print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
 

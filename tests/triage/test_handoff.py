@@ -169,3 +169,173 @@ def test_two_workers_at_once_record_one_step(org: Org) -> None:
     assert sorted(done)[-1] == 1 and sum(done) == 1
     assert CaseEvent.objects.filter(case=case, code="case.triage").count() == 1
     assert TriageResult.objects.filter(case=case).count() == 1
+
+
+# --- the drain: coalesced queueing, batches, exactly once -------------------------------------------
+
+
+@pytest.fixture
+def queued(monkeypatch: pytest.MonkeyPatch, settings: Any) -> list[str]:
+    """As with a broker: what registrations queue is collected, not run."""
+    from django.core.cache import cache
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    cache.delete(handoff.DRAIN_QUEUED_KEY)
+    names: list[str] = []
+    monkeypatch.setattr("fengqiao.core.tasks.enqueue", lambda task, *args: names.append(task.name.split(".")[-1]))
+    return names
+
+
+def test_registrations_queue_one_drain_until_it_starts(org: Org, queued: list[str]) -> None:
+    first, _ = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    second, _ = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    assert queued.count("drain_pending") == 1, "the second registration is coalesced into the queued drain"
+    assert Case.objects.filter(triage_pending=True).count() == 2
+    # The drain clears the flag as it starts, then finds both cases: one batch, one step each.
+    assert handoff.drain() == 2
+    assert _codes(first) == ["case.register", "case.triage"] and _codes(second) == ["case.register", "case.triage"]
+    assert not Case.objects.filter(triage_pending=True).exists()
+    assert TriageResult.objects.filter(case__in=[first, second]).count() == 2
+    first.refresh_from_db()
+    assert first.version == 2 and first.owner_unit_id == org.sub1.pk and first.location_unit_id is not None
+    # A registration after the drain started queues the next one; a drain with nothing to do writes nothing.
+    register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    assert queued.count("drain_pending") == 2
+    assert handoff.drain() == 1 and handoff.drain() == 0
+    assert CaseEvent.objects.filter(code="case.triage").count() == 3
+
+
+def test_the_drain_records_a_batch_in_few_statements(
+    org: Org, queued: list[str], django_assert_max_num_queries: Any
+) -> None:
+    """The batch is set-based: the statements do not grow with the number of cases (one UPDATE of the
+    rows, one insert of events, results, signatures and audit rows, the duplicate search by bands)."""
+    for _ in range(2):  # warm the per-process caches (types, rules, units)
+        register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    handoff.drain()
+
+    def statements(n: int) -> int:
+        from django.test.utils import CaptureQueriesContext
+
+        for _ in range(n):
+            register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+        with CaptureQueriesContext(connection) as q:
+            assert handoff.drain() == n
+        return len(q.captured_queries)
+
+    # No statement per case: 16 more cases may add a few statements of the duplicate search (PostgreSQL: one
+    # per LSH band from 8 cases on; SQLite: its compound selects in chunks), never one per case.
+    few, many = statements(8), statements(24)
+    assert many - few <= 4, f"{few} statements for 8 cases, {many} for 24"
+
+
+def test_a_step_recorded_while_the_flag_stayed_is_not_recorded_again(org: Org, queued: list[str]) -> None:
+    case, _ = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    assert handoff.triage([case.pk]) == 1
+    Case.objects.filter(pk=case.pk).update(triage_pending=True)  # e.g. restored from an older backup row
+    assert handoff.drain() == 0
+    assert _codes(case) == ["case.register", "case.triage"]
+    assert not Case.objects.filter(pk=case.pk, triage_pending=True).exists()
+
+
+def test_a_batch_that_fails_is_recorded_case_by_case(
+    org: Org, queued: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good, _ = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    bad, _ = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    real = handoff.decide
+
+    def decide(cases: list[Case]) -> Any:
+        if any(c.pk == bad.pk for c in cases):
+            raise RuntimeError("this case cannot be triaged")
+        return real(cases)
+
+    monkeypatch.setattr(handoff, "decide", decide)
+    assert handoff.drain() == 1
+    assert _codes(good) == ["case.register", "case.triage"] and _codes(bad) == ["case.register"]
+    assert Case.objects.filter(pk=bad.pk, triage_pending=True).exists(), "left for the catch-up job"
+    monkeypatch.setattr(handoff, "decide", real)
+    Case.objects.filter(pk=bad.pk).update(created_at=bad.created_at - dt.timedelta(minutes=1))
+    assert handoff.catch_up() == 1 and _codes(bad) == ["case.register", "case.triage"]
+
+
+def test_the_triage_step_marks_the_derived_figures_once(
+    org: Org, queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The step writes the batch in one UPDATE (no save): evaluation's sums and the atlas rollups hear
+    of it through cases.hooks.cases_saved and mark the month / periods of the cases dirty."""
+    from fengqiao.atlas.models import RollupMonth
+    from fengqiao.atlas.rollup import month_of
+
+    case, _ = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    RollupMonth.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        handoff.drain()
+    assert RollupMonth.objects.filter(month=month_of(case.created_at), dirty=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_drains_at_once_record_each_case_once(org: Org, settings: Any) -> None:
+    """Two workers draining together (PostgreSQL: each skips the rows the other holds; SQLite: the
+    IMMEDIATE transactions take turns): every case gets exactly one step."""
+    from fengqiao.cases import hooks
+
+    hooks.cases_registered.disconnect(dispatch_uid="triage-on-registered")
+    try:
+        cases = [register_case(Actor.citizen(), _citizen_payload(org), via="portal")[0] for _ in range(6)]
+    finally:
+        handoff.connect()
+    done: list[int] = []
+    errors: list[Exception] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            done.append(handoff.drain())
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    assert sum(done) == 6
+    for case in cases:
+        assert CaseEvent.objects.filter(case=case, code="case.triage").count() == 1
+    assert not Case.objects.filter(triage_pending=True).exists()
+
+
+def test_the_new_case_notice_reaches_the_desk_after_triage(
+    org: Org, queued: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    """The registration's inbox fan-out comes with the triage step (one per batch): the 新案件 notice goes to
+    the desk of the unit that holds the case after triage (the town centre of the place), not the county
+    centre that held it for that second."""
+    from fengqiao.notify.models import Notification
+    from fengqiao.notify.tasks import fan_out
+
+    case, _ = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
+    assert not [n for n in queued if n.startswith("fanout")], "nothing fanned out before triage"
+    events: list[list[int]] = []
+    from fengqiao.cases import hooks
+
+    def catch(sender: Any, event_ids: list[int], **_: Any) -> None:
+        events.append(event_ids)
+
+    hooks.events_committed.connect(catch, dispatch_uid="test-catch")
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            handoff.drain()
+    finally:
+        hooks.events_committed.disconnect(dispatch_uid="test-catch")
+    register_event = case.events.get(code="case.register")
+    assert len(events) == 1 and register_event.pk in events[0], "one fan-out for the step, the registration's in it"
+    fan_out(events[0])
+    desks = set(Notification.objects.filter(event=register_event).values_list("user__unit_id", flat=True))
+    case.refresh_from_db()
+    assert case.owner_unit_id == org.sub1.pk and desks and desks <= {org.sub1.pk}, desks

@@ -227,6 +227,7 @@ def _prepare_registration(
         created_at=now,
         state=State.REGISTERED,
         version=1,
+        triage_pending=True,  # the triage drain's work list (cases.actions.triaged)
     )
     initial_deadlines(case, now)
     case.fill_paths()
@@ -290,7 +291,11 @@ def _write_registrations(actor: Actor, regs: list[_Registration], via: str, now:
             # triage finished in-process and the row was read again).
             r.case.just_registered = {"parties": r.case.registered_parties}  # type: ignore[attr-defined]
             del r.case.registered_parties  # type: ignore[attr-defined]
-        queue_side_effects(events)
+        if not hooks.cases_registered.has_listeners(Case):
+            queue_side_effects(events)
+        # else the triage step that follows queues them with its own (record_triage): one inbox fan-out
+        # per batch instead of one per registration, and the "new case" notice reaches the desk of the
+        # unit that holds the case after triage, not the first-contact unit it may leave a second later.
 
 
 def _party(case: Case, p: dict[str, Any]) -> Party:

@@ -15,8 +15,9 @@ def triage_panel(context: Any, case: Any) -> dict[str, Any]:
     # The case page has already worked out the user's actions and the team: reuse them.
     out = panel_context(case, context["request"].user, allowed=context.get("allowed"), team=context.get("team"))
     if out.get("tr") is None:
-        # Registered a moment ago: triage follows the registration's commit within a second.
-        out["pending"] = not case.events.filter(code="case.triage").exists()
+        # Registered a moment ago: the triage drain follows the registration's commit within a second
+        # (the flag is on the row already loaded: no query).
+        out["pending"] = case.triage_pending
     out["request"] = context["request"]
     out["csrf_token"] = context.get("csrf_token")
     return out
