@@ -120,9 +120,12 @@ def run(now: dt.datetime | None = None, full: bool | None = None, codes: list[st
         if full is None:
             full = state.last_full_at is None or now - state.last_full_at >= FULL_EVERY
         result.full = full
-        lookback = max([REGISTRY[m.code].lookback_days(REGISTRY[m.code].resolved(m.params)) for m in models], default=0)
+        days = {m.code: REGISTRY[m.code].lookback_days(REGISTRY[m.code].resolved(m.params)) for m in models}
+        lookback = max(days.values(), default=0)
+        # the text models' windows: how far back a case's text links it to another (the full snapshot)
+        text_days = max([days[m.code] for m in models if REGISTRY[m.code].kind in FOCUSED], default=1)
         if full:
-            snap = Snapshot(now, lookback)
+            snap = Snapshot(now, lookback, text_days=text_days)
         else:
             # the cases of open cluster/group warnings (area and domain counts come from SQL aggregates)
             keep = Warning.objects.filter(status__in=OPEN_STATUSES, kind__in=sorted(FOCUSED)).values_list(
