@@ -487,6 +487,14 @@ def main() -> None:
         if first is None or first > s.start + step * 1.0001:
             late = f"{(first - s.start).total_seconds() / 3600:.0f} h" if first else "never"
             print(f"missed: {s.kind} starting {s.start:%m-%d %H:%M} ({len(s.cases)} cases), warned {late}")
+    planted_kind = {c: s.kind for s in signals for c in s.cases}
+    for w in warnings:
+        if w.pk not in matched:
+            kinds = sorted({planted_kind[c] for c in w.case_ids if c in planted_kind})
+            print(
+                f"unmatched: {w.model.code} {w.title} raised {w.raised_at:%m-%d %H:%M}, {len(w.case_ids)} cases, "
+                f"{w.evidence.get('figures')}; shares cases with planted {kinds or 'nothing'}"
+            )
     precision = len(matched) / len(warnings) if warnings else 1.0
     recall = recalled / len(signals)
     by_model: dict[str, list[int]] = {}

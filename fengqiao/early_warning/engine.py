@@ -22,7 +22,7 @@ from fengqiao.cases.models import Case
 from fengqiao.core import audit
 from fengqiao.early_warning.deadlines import due_for
 from fengqiao.early_warning.detectors import REGISTRY
-from fengqiao.early_warning.detectors.base import Detector, Finding
+from fengqiao.early_warning.detectors.base import MAX_EVIDENCE, Detector, Finding
 from fengqiao.early_warning.detectors.snapshot import Snapshot, Touched
 from fengqiao.early_warning.models import (
     OPEN_STATUSES,
@@ -41,7 +41,7 @@ FOCUSED = {"issue", "network"}  # read the focused snapshot of an incremental ru
 FULL_EVERY = dt.timedelta(hours=24)
 QUIET_DAYS = 14  # a dismissed warning is not raised again at the same or a lower level for this long
 LEVEL_CODES = {1: "blue", 2: "yellow", 3: "orange", 4: "red"}
-MAX_CASES = 500
+MAX_CASES = MAX_EVIDENCE
 
 
 @dataclass
