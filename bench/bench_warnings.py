@@ -17,9 +17,10 @@ domain surges (one type +60 % county-wide) and 民转刑 pairs (a second case wi
 
 The engine then runs as the scheduler would, every ``--step-days`` days through the simulated window
 (full runs at the simulated time). Recall = planted signals with a matching warning (a model of the
-signal's family whose evidence shares a planted case) raised at the first run after the signal starts,
-or the one after (within one step); precision = warnings raised that match a planted signal; delay =
-warning time − signal start. Then a full run at the end is timed, 1,000 new cases are added and an
+signal's family whose evidence — as raised, or as last updated — shares a planted case) raised at most
+one step after the signal starts, i.e. by the first run after its start; precision = warnings raised
+that match a planted signal (the unmatched ones are printed with the planted signals they touch);
+delay = warning time − signal start. Then a full run at the end is timed, 1,000 new cases are added and an
 incremental run is timed.
 """
 
@@ -231,13 +232,16 @@ class World:
                     self.flush()
             self.flush()
             return
-        done = 0
-        while done < n:
-            m = min(50000, n - done)
-            self._copy(m, span_seconds)
-            done += m
+        import numpy as np
 
-    def _copy(self, n: int, span_seconds: int) -> None:
+        # Written oldest first, as cases arrive: ids, and the rows on disk, follow time (a table written
+        # in random time order makes every windowed scan read the whole table).
+        ages = np.sort(np.random.default_rng(self.rng.randrange(2**32)).integers(0, span_seconds + 1, size=n))[::-1]
+        for done in range(0, n, 50000):
+            self._copy([int(a) for a in ages[done : done + 50000]])
+
+    def _copy(self, ages: list[int]) -> None:
+        """Background cases ``ages`` seconds old, in this order."""
         import numpy as np
         from django.db import connection
 
@@ -250,6 +254,7 @@ class World:
             fields = list(model._meta.concrete_fields)
             return [f.column for f in fields], [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
 
+        n = len(ages)
         town = self.towns[0]
         case_cols, case_tpl = prepared(Case, Case(
             code="x", title="x", description="x", category=self.cats[0], channel="web", owner_unit=self.owner[town.pk],
@@ -270,7 +275,7 @@ class World:
             with cur.copy(f"COPY cases_case ({', '.join(case_cols)}) FROM STDIN") as cp:
                 for i in range(n):
                     pk = first + i
-                    when = self.now - dt.timedelta(seconds=rng.randint(0, span_seconds))
+                    when = self.now - dt.timedelta(seconds=ages[i])
                     whens.append(when)
                     t = rng.choice(self.towns)
                     village = rng.choice(self.villages[t.pk])
@@ -460,9 +465,13 @@ def main() -> None:
     step = dt.timedelta(days=args.step_days)
     t = window_start
     runs: list[Timing] = []
+    # A warning is judged on the evidence it was raised with: a later update replaces a surge's cases
+    # with the newest of the week (after the surge, ordinary cases).
+    evidence_at_raise: dict[int, set[int]] = {}
     while t < now:
         r, tm = timed_run(now=t, full=True)
         runs.append(tm)
+        evidence_at_raise.update({w.pk: set(w.case_ids) for w in r.raised})
         print(
             f"run at {t:%m-%d %H:%M}: raised {len(r.raised)} updated {len(r.updated)} closed {len(r.closed)} "
             f"({tm.wall:.1f}s, CPU {tm.cpu}, load {tm.load}, RSS {rss_mb()} MB)",
@@ -470,14 +479,19 @@ def main() -> None:
         )
         t += step
     final, full_t = timed_run(now=now, full=True)
+    evidence_at_raise.update({w.pk: set(w.case_ids) for w in final.raised})
     print(f"final full run {full_t.wall:.1f}s, CPU {full_t.cpu}, load {full_t.load}", flush=True)
 
     warnings = list(Warning.objects.select_related("model"))
+
+    def evidence(w: Any) -> set[int]:
+        return evidence_at_raise.get(w.pk, set()) | set(w.case_ids)
+
     matched: set[int] = set()
     delays: list[float] = []
     recalled = 0
     for s in signals:
-        hits = [w for w in warnings if w.model.code in FAMILIES[s.kind] and s.cases & set(w.case_ids)]
+        hits = [w for w in warnings if w.model.code in FAMILIES[s.kind] and s.cases & evidence(w)]
         matched.update(w.pk for w in hits)
         first = min((w.raised_at for w in hits), default=None)
         if first is not None and first <= s.start + step * 1.0001:
@@ -490,7 +504,7 @@ def main() -> None:
     planted_kind = {c: s.kind for s in signals for c in s.cases}
     for w in warnings:
         if w.pk not in matched:
-            kinds = sorted({planted_kind[c] for c in w.case_ids if c in planted_kind})
+            kinds = sorted({planted_kind[c] for c in evidence(w) if c in planted_kind})
             print(
                 f"unmatched: {w.model.code} {w.title} raised {w.raised_at:%m-%d %H:%M}, {len(w.case_ids)} cases, "
                 f"{w.evidence.get('figures')}; shares cases with planted {kinds or 'nothing'}"

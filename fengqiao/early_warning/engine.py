@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -115,6 +115,7 @@ def run(now: dt.datetime | None = None, full: bool | None = None, codes: list[st
     result = RunResult()
     models = [m for m in ensure_models() if m.enabled and m.code in REGISTRY and (codes is None or m.code in codes)]
     with transaction.atomic():
+        _analytic_session()
         state, _ = RunState.objects.select_for_update().get_or_create(key="engine")
         top = Case.objects.aggregate(m=Max("pk"))["m"] or 0
         if full is None:
@@ -157,6 +158,17 @@ def run(now: dt.datetime | None = None, full: bool | None = None, codes: list[st
             state.last_full_at = now
         state.save()
     return result
+
+
+def _analytic_session() -> None:
+    """PostgreSQL, for this run's transaction only: no JIT, and room to group in memory. The run's
+    grouped queries over hundreds of thousands of rows are costed above ``jit_above_cost``, and
+    compiling them took longer than running them (10.6 of 12.4 s for the text-band query at a million
+    cases); with the default 4 MB their sorts and hash tables spilled to disk."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL jit = off")
+            cur.execute("SET LOCAL work_mem = '64MB'")
 
 
 class _Writer:
