@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fengqiao.early_warning.detectors.snapshot import Snapshot
+from fengqiao.early_warning.engine import _analytic_session
 from tests.early_warning.helpers import fresh_phone, make_case, run_only
 
 WAGE = "宏达建筑公司拖欠我们农民工工资三个月，多次讨要无果，老板失联，请求帮助追讨工资"
@@ -49,7 +52,7 @@ def test_full_snapshot_holds_the_linked_cases_only(org):
     assert set(snap.rows) == {a1.pk, a2.pk, b1.pk, b2.pk, b3.pk, d1.pk, d2.pk}
     assert c1.pk not in snap.rows
     # B is one person with three cases, as in a snapshot of every case
-    (person,) = {x for x in snap.persons_of_case[b1.pk]}
+    (person,) = set(snap.persons_of_case[b1.pk])
     assert snap.cases_of[person] == [b1.pk, b2.pk, b3.pk]
     assert snap.cases_of[snap.persons_of_case[a1.pk][0]] == [a1.pk, a2.pk]
 
@@ -67,3 +70,20 @@ def test_full_run_fires_on_linked_cases_and_skips_the_rest(org):
         make_case(org, d, text=unique_text(d))
     result = run_only("person_repeat", full=True)
     assert [sorted(w.case_ids) for w in result.raised] == [sorted(c.pk for c in cases)]
+
+
+def test_a_run_on_postgresql_turns_jit_off_and_groups_in_memory(transactional_db):
+    """The engine's transaction, and only it, runs without JIT and with 64 MB to group in."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL settings")
+
+    def show(name: str) -> str:
+        with connection.cursor() as cur:
+            cur.execute(f"SHOW {name}")
+            return str(cur.fetchone()[0])
+
+    before = (show("jit"), show("work_mem"))
+    with transaction.atomic():
+        _analytic_session()
+        assert (show("jit"), show("work_mem")) == ("off", "64MB")
+    assert (show("jit"), show("work_mem")) == before
