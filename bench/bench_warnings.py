@@ -2,12 +2,17 @@
 
     .venv/bin/python bench/bench_warnings.py [--db postgres] [--cases 1000000] [--days 365]
                                              [--sim-days 14] [--step-days 2] [--new 1000]
+                                             [--template warn_tpl_1m [--seed-only]] [--keep]
+
+Its own database ``warn_bench_<cases>``, dropped at the end unless ``--keep``. ``--template`` keeps
+the seeded background as that database (name starting ``warn_``) and, when it exists, copies it
+instead of seeding again.
 
 Background: ``--cases`` cases spread evenly over ``--days`` days, across the county's towns and
 villages and all dispute types, each from a different person (a keyed phone hash) with a text of
 random characters (so no two are similar); cases older than 14 days are closed. On PostgreSQL the
-background is written with COPY (cases, parties, text signatures; ids assigned here, the sequences
-moved past them), about 15 s per 100,000 cases; the text signature of a background case is 32 random
+background is written with COPY, oldest first (cases, parties, text signatures; ids assigned here,
+the sequences moved past them), about 15 s per 100,000 cases on a quiet machine; the text signature of a background case is 32 random
 MinHash values (what the MinHash of a random text is, without hashing a million texts; their band
 keys collide as rarely), while the planted cases get the real MinHash of their text. Planted on top, with
 starts spread over the last ``--sim-days`` days: repeat persons (three or four cases, some across
