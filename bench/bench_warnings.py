@@ -2,12 +2,17 @@
 
     .venv/bin/python bench/bench_warnings.py [--db postgres] [--cases 1000000] [--days 365]
                                              [--sim-days 14] [--step-days 2] [--new 1000]
+                                             [--template warn_tpl_1m [--seed-only]] [--keep]
+
+Its own database ``warn_bench_<cases>``, dropped at the end unless ``--keep``. ``--template`` keeps
+the seeded background as that database (name starting ``warn_``) and, when it exists, copies it
+instead of seeding again.
 
 Background: ``--cases`` cases spread evenly over ``--days`` days, across the county's towns and
 villages and all dispute types, each from a different person (a keyed phone hash) with a text of
 random characters (so no two are similar); cases older than 14 days are closed. On PostgreSQL the
-background is written with COPY (cases, parties, text signatures; ids assigned here, the sequences
-moved past them), about 15 s per 100,000 cases; the text signature of a background case is 32 random
+background is written with COPY, oldest first (cases, parties, text signatures; ids assigned here,
+the sequences moved past them): 641 s for 1 M cases at load 15; the text signature of a background case is 32 random
 MinHash values (what the MinHash of a random text is, without hashing a million texts; their band
 keys collide as rarely), while the planted cases get the real MinHash of their text. Planted on top, with
 starts spread over the last ``--sim-days`` days: repeat persons (three or four cases, some across
@@ -17,9 +22,10 @@ domain surges (one type +60 % county-wide) and 民转刑 pairs (a second case wi
 
 The engine then runs as the scheduler would, every ``--step-days`` days through the simulated window
 (full runs at the simulated time). Recall = planted signals with a matching warning (a model of the
-signal's family whose evidence shares a planted case) raised at the first run after the signal starts,
-or the one after (within one step); precision = warnings raised that match a planted signal; delay =
-warning time − signal start. Then a full run at the end is timed, 1,000 new cases are added and an
+signal's family whose evidence — as raised, or as last updated — shares a planted case) raised at most
+one step after the signal starts, i.e. by the first run after its start; precision = warnings raised
+that match a planted signal (the unmatched ones are printed with the planted signals they touch);
+delay = warning time − signal start. Then a full run at the end is timed, 1,000 new cases are added and an
 incremental run is timed.
 """
 
@@ -27,13 +33,101 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
+import resource
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from common import print_table, setup_django, write_result
+
+PG_BASE = "postgres://postgres@127.0.0.1:5432"
+
+
+def _psql(sql: str) -> str:
+    out = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-Atc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def _db_exists(name: str) -> bool:
+    return _psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+
+def _drop(name: str) -> None:
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", name], check=True)
+
+
+def _from_template(template: str, name: str) -> None:
+    """A fresh benchmark database copied from a seeded background (then migrated, in case)."""
+    import django
+    from django.core.management import call_command
+
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    (root / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    os.environ["FENGQIAO_VAR_DIR"] = str(root / "var" / "bench")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
+    os.environ.setdefault("FENGQIAO_DB_STATEMENT_TIMEOUT_MS", "0")
+    _drop(name)
+    _psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    os.environ["DATABASE_URL"] = f"{PG_BASE}/{name}"
+    django.setup()
+    call_command("migrate", verbosity=0)
+
+
+@dataclass
+class Timing:
+    """Wall time of one engine run, the CPU time it took (this process and its PostgreSQL backend —
+    on a shared machine wall time alone says little), and the load average when it ended."""
+
+    wall: float
+    cpu_py: float
+    cpu_pg: float
+    load: str
+
+    @property
+    def cpu(self) -> str:
+        return f"{self.cpu_py:.1f} py + {self.cpu_pg:.1f} pg"
+
+
+def _backend_cpu() -> float:
+    """CPU seconds of this connection's PostgreSQL backend (same machine: /proc), 0 if not readable."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
+def timed_run(**kwargs: Any) -> tuple[Any, Timing]:
+    from fengqiao.early_warning.engine import run
+
+    pg, py, wall = _backend_cpu(), time.process_time(), time.perf_counter()
+    result = run(**kwargs)
+    wall, py = time.perf_counter() - wall, time.process_time() - py
+    return result, Timing(wall, py, _backend_cpu() - pg, load())
+
+
+def rss_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def load() -> str:
@@ -143,13 +237,16 @@ class World:
                     self.flush()
             self.flush()
             return
-        done = 0
-        while done < n:
-            m = min(50000, n - done)
-            self._copy(m, span_seconds)
-            done += m
+        import numpy as np
 
-    def _copy(self, n: int, span_seconds: int) -> None:
+        # Written oldest first, as cases arrive: ids, and the rows on disk, follow time (a table written
+        # in random time order makes every windowed scan read the whole table).
+        ages = np.sort(np.random.default_rng(self.rng.randrange(2**32)).integers(0, span_seconds + 1, size=n))[::-1]
+        for done in range(0, n, 50000):
+            self._copy([int(a) for a in ages[done : done + 50000]])
+
+    def _copy(self, ages: list[int]) -> None:
+        """Background cases ``ages`` seconds old, in this order."""
         import numpy as np
         from django.db import connection
 
@@ -162,6 +259,7 @@ class World:
             fields = list(model._meta.concrete_fields)
             return [f.column for f in fields], [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
 
+        n = len(ages)
         town = self.towns[0]
         case_cols, case_tpl = prepared(Case, Case(
             code="x", title="x", description="x", category=self.cats[0], channel="web", owner_unit=self.owner[town.pk],
@@ -182,7 +280,7 @@ class World:
             with cur.copy(f"COPY cases_case ({', '.join(case_cols)}) FROM STDIN") as cp:
                 for i in range(n):
                     pk = first + i
-                    when = self.now - dt.timedelta(seconds=rng.randint(0, span_seconds))
+                    when = self.now - dt.timedelta(seconds=ages[i])
                     whens.append(when)
                     t = rng.choice(self.towns)
                     village = rng.choice(self.villages[t.pk])
@@ -299,28 +397,63 @@ def main() -> None:
     parser.add_argument("--step-days", type=float, default=2)
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--template",
+        default="",
+        help="PostgreSQL: keep the seeded background as this database (prefix warn_) and reuse it when it exists",
+    )
+    parser.add_argument("--seed-only", action="store_true", help="stop after writing the background (--template)")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database afterwards")
     args = parser.parse_args()
-    setup_django(args.db)
+    if args.template and not (args.db == "postgres" and args.template.startswith("warn_")):
+        parser.error("--template needs --db postgres and a name starting with warn_")
+    # this run's own database (two sizes can run side by side), dropped at the end unless --keep
+    db_name = f"warn_bench_{args.cases}"
+    os.environ["BENCH_PG_URL"] = f"{PG_BASE}/{db_name}"
+    reuse = bool(args.template) and _db_exists(args.template)
+    if reuse:
+        _from_template(args.template, db_name)
+    else:
+        setup_django(args.db)
+    from django.db import connection
     from django.utils import timezone
 
-    from fengqiao.early_warning.engine import run
     from fengqiao.early_warning.models import Warning
     from fengqiao.org.divisions import load_county
 
-    load_county("331024", grids_per_village=1)
+    if not reuse:
+        load_county("331024", grids_per_village=1)
     rng = random.Random(args.seed)
     now = timezone.now().replace(microsecond=0)
-    world = World(rng, now)
     t0 = time.perf_counter()
     span = args.days * 86400
-    world.background(args.cases, span)
-    seeded = time.perf_counter() - t0
-    print(f"background {args.cases} cases in {seeded:.0f}s (load {load()})", flush=True)
-    from django.db import connection
+    if reuse:
+        from fengqiao.cases.models import Case
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+        # the background's "now" is its newest case (cases are spread back from it)
+        now = (Case.objects.order_by("-created_at").values_list("created_at", flat=True).first() or now).replace(
+            microsecond=0
+        ) + dt.timedelta(seconds=1)
+        world = World(rng, now)
+        print(f"background of {args.cases} cases from template {args.template} (load {load()})", flush=True)
+    else:
+        world = World(rng, now)
+        world.background(args.cases, span)
+        seeded = time.perf_counter() - t0
+        print(f"background {args.cases} cases in {seeded:.0f}s (load {load()})", flush=True)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("ANALYZE")
+        if args.template:
+            connection.close()
+            _psql(f'CREATE DATABASE "{args.template}" TEMPLATE "{db_name}"')
+            print(f"saved the background as {args.template}", flush=True)
+            if args.seed_only:
+                _drop(db_name)
+                return
+    # the planted signals do not depend on whether the background was generated or reused
+    rng.seed(args.seed + 1)
+    world.counter = args.cases
     weekly_rate = args.cases / (args.days / 7) / len(world.towns) / len(world.cats_by_1)
     n = max(3, args.cases // 40000)
     plan = {"person": 3 * n, "group": n, "network": n, "area": n, "domain": max(2, n // 3), "crime": n}
@@ -336,25 +469,34 @@ def main() -> None:
     # the scheduler through the simulated window
     step = dt.timedelta(days=args.step_days)
     t = window_start
-    runs = []
+    runs: list[Timing] = []
+    # A warning is judged on the evidence it was raised with: a later update replaces a surge's cases
+    # with the newest of the week (after the surge, ordinary cases).
+    evidence_at_raise: dict[int, set[int]] = {}
     while t < now:
-        a = time.perf_counter()
-        r = run(now=t, full=True)
-        runs.append(time.perf_counter() - a)
+        r, tm = timed_run(now=t, full=True)
+        runs.append(tm)
+        evidence_at_raise.update({w.pk: set(w.case_ids) for w in r.raised})
         print(
-            f"run at {t:%m-%d %H:%M}: raised {len(r.raised)} updated {len(r.updated)} closed {len(r.closed)} ({runs[-1]:.1f}s)"
+            f"run at {t:%m-%d %H:%M}: raised {len(r.raised)} updated {len(r.updated)} closed {len(r.closed)} "
+            f"({tm.wall:.1f}s, CPU {tm.cpu}, load {tm.load}, RSS {rss_mb()} MB)",
+            flush=True,
         )
         t += step
-    a = time.perf_counter()
-    final = run(now=now, full=True)
-    full_time = time.perf_counter() - a
+    final, full_t = timed_run(now=now, full=True)
+    evidence_at_raise.update({w.pk: set(w.case_ids) for w in final.raised})
+    print(f"final full run {full_t.wall:.1f}s, CPU {full_t.cpu}, load {full_t.load}", flush=True)
 
     warnings = list(Warning.objects.select_related("model"))
+
+    def evidence(w: Any) -> set[int]:
+        return evidence_at_raise.get(w.pk, set()) | set(w.case_ids)
+
     matched: set[int] = set()
     delays: list[float] = []
     recalled = 0
     for s in signals:
-        hits = [w for w in warnings if w.model.code in FAMILIES[s.kind] and s.cases & set(w.case_ids)]
+        hits = [w for w in warnings if w.model.code in FAMILIES[s.kind] and s.cases & evidence(w)]
         matched.update(w.pk for w in hits)
         first = min((w.raised_at for w in hits), default=None)
         if first is not None and first <= s.start + step * 1.0001:
@@ -364,6 +506,14 @@ def main() -> None:
         if first is None or first > s.start + step * 1.0001:
             late = f"{(first - s.start).total_seconds() / 3600:.0f} h" if first else "never"
             print(f"missed: {s.kind} starting {s.start:%m-%d %H:%M} ({len(s.cases)} cases), warned {late}")
+    planted_kind = {c: s.kind for s in signals for c in s.cases}
+    for w in warnings:
+        if w.pk not in matched:
+            kinds = sorted({planted_kind[c] for c in evidence(w) if c in planted_kind})
+            print(
+                f"unmatched: {w.model.code} {w.title} raised {w.raised_at:%m-%d %H:%M}, {len(w.case_ids)} cases, "
+                f"{w.evidence.get('figures')}; shares cases with planted {kinds or 'nothing'}"
+            )
     precision = len(matched) / len(warnings) if warnings else 1.0
     recall = recalled / len(signals)
     by_model: dict[str, list[int]] = {}
@@ -378,12 +528,11 @@ def main() -> None:
     for _ in range(args.new):
         world.add(later - dt.timedelta(seconds=rng.randint(0, span_new)), rng.choice(world.towns))
     world.flush()
-    a = time.perf_counter()
-    inc = run(now=later, full=False)
-    inc_time = time.perf_counter() - a
-    a = time.perf_counter()
-    again = run(now=later + dt.timedelta(seconds=10), full=False)
-    nothing_time = time.perf_counter() - a
+    inc, inc_t = timed_run(now=later, full=False)
+    again, again_t = timed_run(now=later + dt.timedelta(seconds=10), full=False)
+
+    def timing(name: str, tm: Timing) -> dict[str, Any]:
+        return {"metric": name, "value": round(tm.wall, 2), "cpu_s": tm.cpu, "load": tm.load}
 
     rows = [
         {"metric": "background cases", "value": args.cases},
@@ -391,15 +540,24 @@ def main() -> None:
         {"metric": "recall (within one run)", "value": round(recall, 3)},
         {"metric": "precision", "value": round(precision, 3)},
         {"metric": "median delay signal→warning (h)", "value": round(statistics.median(delays), 1) if delays else None},
-        {"metric": "full run at the end (s)", "value": round(full_time, 2)},
-        {"metric": "mean full run in the window (s)", "value": round(statistics.fmean(runs), 2)},
-        {"metric": f"incremental run after {args.new} new cases (s)", "value": round(inc_time, 2)},
-        {"metric": "incremental run with nothing new (s)", "value": round(nothing_time, 2)},
+        timing("full run at the end (s)", full_t),
+        {
+            "metric": "mean full run in the window (s)",
+            "value": round(statistics.fmean(x.wall for x in runs), 2),
+            "cpu_s": f"{statistics.fmean(x.cpu_py for x in runs):.1f} py + {statistics.fmean(x.cpu_pg for x in runs):.1f} pg",
+            "load": f"{runs[0].load.split()[0]}–{runs[-1].load.split()[0]}",
+        },
+        timing(f"incremental run after {args.new} new cases (s)", inc_t),
+        timing("incremental run with nothing new (s)", again_t),
         {"metric": "raised by the repeat run with nothing new", "value": len(again.raised)},
+        {"metric": "peak RSS of the benchmark process (MB)", "value": rss_mb()},
     ]
-    print_table(rows, ["metric", "value"])
+    print_table(rows, ["metric", "value", "cpu_s", "load"])
     print({k: f"{v[1]}/{v[0]} matched" for k, v in sorted(by_model.items())})
     print(f"final run: raised {len(final.raised)}, incremental: raised {len(inc.raised)} updated {len(inc.updated)}")
+    connection.close()
+    if not args.keep and args.db == "postgres":
+        _drop(db_name)
     write_result(
         "warnings",
         rows,

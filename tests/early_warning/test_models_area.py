@@ -36,6 +36,20 @@ def test_area_surge_fires_on_a_hot_town_only(org):
     assert not run_only("area_surge").raised
 
 
+def test_surge_evidence_keeps_the_newest_cases_when_capped(org, monkeypatch):
+    """More cases in the week than a warning keeps: the newest (the surge), not the oldest."""
+    from fengqiao.early_warning.detectors import base
+
+    monkeypatch.setattr(base, "MAX_EVIDENCE", 4)
+    history(org, org.village1, 1)
+    history(org, org.village2, 1)
+    hot = [make_case(org, 0.5 + i * 0.8, village=org.village1) for i in range(6)]  # 4.5 … 0.5 days ago
+    result = run_only("area_surge")
+    assert codes_of(result) == ["area_surge"]
+    assert result.raised[0].case_ids == [c.pk for c in reversed(hot[:4])]  # 2.9, 2.1, 1.3, 0.5 days ago
+    assert result.raised[0].evidence["figures"]["week_count"] == 6
+
+
 def test_area_surge_quiet_at_baseline(org):
     history(org, org.village1, 1)
     make_case(org, 1, village=org.village1)

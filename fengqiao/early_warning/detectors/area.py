@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.models import Case
 from fengqiao.early_warning import stats
+from fengqiao.early_warning.detectors import base
 from fengqiao.early_warning.detectors.base import Detector, Finding, Param, register
 from fengqiao.early_warning.detectors.snapshot import Snapshot, Touched
 
@@ -180,13 +181,19 @@ class AreaSurge(SurgeDetector):
                     title=_t("重点区域：%(area)s%(type)s纠纷增多")
                     % {"area": snap.town_name(area), "type": snap.type_name.get(cat1, cat1)},
                     explanation=text,
-                    case_ids=[c for c, _ in current],
+                    case_ids=newest(current),
                     figures=_figures(t, len(tests)),
                     subject={"area": area, "type": cat1},
                     signal_at=current[0][1] if current else None,
                 )
             )
         return out
+
+
+def newest(current: list[tuple[int, dt.datetime]]) -> list[int]:
+    """The evidence of a surge: the week's cases, oldest first, but only the newest ``MAX_EVIDENCE`` of
+    them when there are more — the cases that make the surge, not the ordinary days before it."""
+    return [c for c, _ in current[-base.MAX_EVIDENCE :]]
 
 
 def _figures(t: Test, series: int) -> dict[str, Any]:
@@ -282,7 +289,7 @@ class DomainSurge(SurgeDetector):
                     unit_id=snap.root_id,
                     title=_t("重点领域：%(type)s纠纷增多") % {"type": snap.type_name.get(cat1, cat1)},
                     explanation=text,
-                    case_ids=[c for c, _ in current],
+                    case_ids=newest(current),
                     figures={**_figures(t, len(tests)), "season": round(t.season, 2)},
                     subject={"type": cat1},
                     signal_at=current[0][1] if current else None,

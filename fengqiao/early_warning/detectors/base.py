@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from fengqiao.early_warning.detectors.snapshot import Snapshot, Touched
 
 LEVEL_ORDER = ("blue", "yellow", "orange", "red")
+MAX_EVIDENCE = 500  # evidence cases kept on a warning
 
 
 @dataclass(frozen=True)

@@ -52,17 +52,25 @@ class Touched:
 
 
 class Snapshot:
-    """The cases of the look-back window. ``after_id`` makes a focused snapshot (an incremental run):
+    """The cases of the look-back window that a model can use: in a full run the cases linked to another
+    (:meth:`_linked`: by a person on several cases, or by similar text). ``after_id`` makes a focused
+    snapshot (an incremental run):
     instead of every case of the window it holds the new cases (id > ``after_id``), the cases whose
     text shares an LSH band with a new case, the cases of ``keep`` (the open warnings), and every case
     of the persons named on any of those. Weekly counts (the surge models) come from SQL aggregates
     either way, so they never depend on which rows were loaded."""
 
     def __init__(
-        self, now: dt.datetime, lookback_days: int, after_id: int | None = None, keep: Iterable[int] = ()
+        self,
+        now: dt.datetime,
+        lookback_days: int,
+        after_id: int | None = None,
+        keep: Iterable[int] = (),
+        text_days: int | None = None,
     ) -> None:
         self.now = now
         self.since = now - dt.timedelta(days=lookback_days)
+        self.text_since = now - dt.timedelta(days=min(text_days or lookback_days, lookback_days))
         self.focused = after_id is not None
         units = list(Unit.objects.values_list("pk", "path", "kind", "parent_id", "name"))
         self.unit_path = {u[0]: u[1] for u in units}
@@ -78,7 +86,7 @@ class Snapshot:
         self.cat1_of: dict[int, str] = {pk: codes[parent or pk] for pk, parent in cats.items()}
         self.rows: dict[int, Row] = {}
         self.cache: dict[str, Any] = {}
-        self.focus: set[int] | None = self._focus(after_id, set(keep)) if after_id is not None else None
+        self.focus: set[int] = self._focus(after_id, set(keep)) if after_id is not None else self._linked()
         cols = (
             "pk", "created_at", "category_id", "location_unit_id", "owner_unit_id", "channel", "risk", "state",
             "resolved_at", "closed_at", "people_count",
@@ -97,13 +105,50 @@ class Snapshot:
         )
 
     def _values(self, qs: QuerySet[Any], cols: tuple[str, ...], key: str = "pk") -> Iterator[tuple[Any, ...]]:
-        """``qs.values_list(*cols)`` over the whole window, or over the focus ids in chunks."""
-        if self.focus is None:
-            yield from qs.values_list(*cols).iterator(chunk_size=5000)
-            return
+        """``qs.values_list(*cols)`` over the focus ids, in chunks."""
         ids = sorted(self.focus)
         for i in range(0, len(ids), FOCUS_CHUNK):
             yield from qs.filter(**{f"{key}__in": ids[i : i + FOCUS_CHUNK]}).values_list(*cols)
+
+    def _linked(self) -> set[int]:
+        """The cases of the window linked to another case of it — the only ones a model that reads rows
+        can use (a full run): every case of a person (ID or phone hash) on two or more of the window's
+        cases, and every case whose text signature (since ``text_since``) shares an LSH band with another's.
+        A case linked to no other is one person's one matter: no person, pair, group, issue or network
+        model can fire on it alone, and the surge models count in SQL. A person (a connected set of
+        hashes) with two or more cases has a hash on two of them on every one of its cases, so all of
+        its cases are here. Ten grouped SQL queries and index look-ups; at a million cases a year most cases are unlinked."""
+        from fengqiao.triage.models import TextSignature
+
+        # Per hash column and per band: the values seen on two or more rows (one grouped query; few, as
+        # most persons and texts occur once), then their cases through the column's index. (One query
+        # joining "IN (grouped subquery)" by OR rescanned a subquery too large to hash for every party
+        # row: 71 s at a million cases.)
+        parties = Party.objects.filter(
+            case__created_at__gte=self.since, case__created_at__lte=self.now, kind="person"
+        ).exclude(case__state__in=EXCLUDED_STATES)
+        ids: set[int] = set()
+        for name in ("phone_hash", "id_hash"):
+            shared = list(
+                parties.exclude(**{name: ""})
+                .values(name)
+                .annotate(n=Count("id"))
+                .filter(n__gt=1)
+                .order_by()
+                .values_list(name, flat=True)
+            )
+            for i in range(0, len(shared), FOCUS_CHUNK):
+                chunk = shared[i : i + FOCUS_CHUNK]
+                ids.update(parties.filter(**{f"{name}__in": chunk}).values_list("case_id", flat=True))
+        sigs = TextSignature.objects.filter(created_at__gte=self.text_since, created_at__lte=self.now)
+        for b in range(8):
+            col = f"b{b}"
+            keys = list(
+                sigs.values(col).annotate(n=Count("case_id")).filter(n__gt=1).order_by().values_list(col, flat=True)
+            )
+            for i in range(0, len(keys), FOCUS_CHUNK):
+                ids.update(sigs.filter(**{f"{col}__in": keys[i : i + FOCUS_CHUNK]}).values_list("case_id", flat=True))
+        return ids
 
     def _focus(self, after_id: int, keep: set[int]) -> set[int]:
         from fengqiao.triage.models import TextSignature
