@@ -181,8 +181,6 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
             ranking_stamp,
         )
 
-        if scope.root is not None and scope.root.kind == UnitKind.TOWN:
-            return None  # the index ranks towns and departments; a town's screen has no peers to rank
         period = timezone.localdate().strftime("%Y-%m")
         # The stored ranking, kept until it is recomputed (its stamp: two small queries, not ten).
         stamp = ranking_stamp(period, "town")
@@ -195,14 +193,20 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
     except Exception:  # the slot stays empty rather than break the screen
         log.exception("evaluation ranking unavailable")
         return None
+    # A town's screen shows the county's ranking of towns, as the ranking page does to its leader, with its
+    # own row marked; any other screen the towns inside its scope.
+    own = scope.root.pk if scope.root is not None and scope.root.kind == UnitKind.TOWN else None
     out = []
     for r in rows or []:
         get = r.get if isinstance(r, dict) else (lambda k, _r=r: getattr(_r, k, None))
         unit = get("unit")
         path = getattr(unit, "path", "")
-        if path and not scope.contains(path):
+        if own is None and path and not scope.contains(path):
             continue
-        out.append({"unit": str(unit), "score": get("score"), "rank": get("rank"), "change": get("change")})
+        mine = own is not None and getattr(unit, "pk", None) == own
+        out.append(
+            {"unit": str(unit), "score": get("score"), "rank": get("rank"), "change": get("change"), "own": mine}
+        )
     return out
 
 

@@ -1,6 +1,6 @@
 """The county screen's ranking strip shows the evaluation's stored 矛调指数 of this month: its order,
-scores and change against last month, only units inside the viewer's scope, and nothing on a town's
-screen (a town has no peers to rank)."""
+scores and change against last month, only units inside the viewer's scope; a town's screen shows the
+county's ranking of towns (as the ranking page does to its leader) with its own row marked."""
 
 from __future__ import annotations
 
@@ -43,13 +43,17 @@ def payload(world: World, who: str) -> dict[str, Any]:
 def test_county_screen_ranks_towns_by_this_months_index(world: World) -> None:
     rows = payload(world, "county_leader")["rankings"]
     assert rows == [
-        {"unit": world.org.town2.name, "score": 88.5, "rank": 1, "change": 9.5},
-        {"unit": world.org.town1.name, "score": 80.25, "rank": 2, "change": -4.75},
+        {"unit": world.org.town2.name, "score": 88.5, "rank": 1, "change": 9.5, "own": False},
+        {"unit": world.org.town1.name, "score": 80.25, "rank": 2, "change": -4.75, "own": False},
     ]
 
 
-def test_town_screen_has_no_ranking(world: World) -> None:
-    assert payload(world, "leader1")["rankings"] is None
+def test_town_screen_shows_the_towns_ranking_with_its_own_row_marked(world: World) -> None:
+    rows = payload(world, "leader1")["rankings"]
+    assert [(r["unit"], r["rank"], r["own"]) for r in rows] == [
+        (world.org.town2.name, 1, False),
+        (world.org.town1.name, 2, True),
+    ]
 
 
 def test_ranking_rendered_on_the_county_screen(world: World, client: Any) -> None:

@@ -65,7 +65,7 @@
     if (!ol) { return; }
     ol.textContent = "";
     (rows || []).forEach(function (r) {
-      var li = el("li");
+      var li = el("li", r.own ? "own" : "");
       li.appendChild(el("span", "", r.unit));
       var ch = r.change ? (r.change > 0 ? " ↑" + r.change : " ↓" + (-r.change)) : "";
       li.appendChild(el("span", "", String(r.score) + ch));
