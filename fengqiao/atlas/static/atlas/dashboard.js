@@ -66,11 +66,13 @@
     ol.textContent = "";
     (rows || []).forEach(function (r) {
       var li = el("li", r.own ? "own" : "");
-      li.appendChild(el("span", "", r.unit));
+      li.appendChild(el("span", "", (r.rank ? r.rank + ". " : "") + r.unit));
       var ch = r.change ? (r.change > 0 ? " ↑" + r.change : " ↓" + (-r.change)) : "";
       li.appendChild(el("span", "", String(r.score) + ch));
       ol.appendChild(li);
     });
+    var own = ol.querySelector("li.own");  // a town's screen: its own row in view, not below the fold
+    if (own) { ol.scrollTop = Math.max(0, own.offsetTop - ol.offsetTop - ol.clientHeight / 2); }
   }
 
   function render(data) {

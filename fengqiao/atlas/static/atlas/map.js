@@ -192,8 +192,9 @@
     var el = document.getElementById("atlas-map");
     var cfgEl = document.getElementById("atlas-config");
     if (!el || !cfgEl || !window.Plotly) { return; }
-    var cfg = JSON.parse(cfgEl.textContent);
     var form = document.getElementById("atlas-form");
+    if (!form) { return; }  // the big screen draws its own map (dashboard.js); this is the map page's
+    var cfg = JSON.parse(cfgEl.textContent);
     var side = document.getElementById("side-body");
     var title = document.getElementById("side-title");
     var statusEl = document.getElementById("atlas-status");
