@@ -112,9 +112,9 @@ def case_status(case: Case) -> dict[str, Any]:
     }
 
 
-@csrf_exempt
-@require_POST
-def create_case(request: HttpRequest) -> HttpResponse:
+def read_inbound(request: HttpRequest) -> tuple[Any, Any] | HttpResponse:
+    """What every inbound door does first: the size limit, the calling system's signature, the JSON body.
+    Returns ``(system, payload)``, or the refusal to answer with."""
     if len(request.body) > MAX_BODY:
         return JsonResponse({"error": "too_large", "message": gettext("请求体过大。")}, status=413)
     try:
@@ -127,6 +127,16 @@ def create_case(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"error": "invalid", "message": gettext("请求体不是有效的 JSON：%(why)s") % {"why": exc}}, status=400
         )
+    return system, payload
+
+
+@csrf_exempt
+@require_POST
+def create_case(request: HttpRequest) -> HttpResponse:
+    got = read_inbound(request)
+    if isinstance(got, HttpResponse):
+        return got
+    system, payload = got
     try:
         with transaction.atomic():
             use_nonce(system, request)

@@ -20,9 +20,8 @@ from django.views.decorators.http import require_POST
 
 from fengqiao.cases import codes
 from fengqiao.cases.actions import ActionError
-from fengqiao.channels.api import MAX_BODY, Refused, authenticate, refusal, use_nonce
+from fengqiao.channels.api import Refused, read_inbound, refusal, use_nonce
 from fengqiao.channels.models import SystemKind
-from fengqiao.core import inputcheck
 from fengqiao.mediation import actions
 from fengqiao.mediation.models import Agreement
 
@@ -30,21 +29,13 @@ from fengqiao.mediation.models import Agreement
 @csrf_exempt
 @require_POST
 def court_ruling(request: HttpRequest) -> HttpResponse:
-    if len(request.body) > MAX_BODY:
-        return JsonResponse({"error": "too_large", "message": gettext("请求体过大。")}, status=413)
-    try:
-        system = authenticate(request)
-    except Refused as exc:
-        return refusal(exc.code)
+    got = read_inbound(request)
+    if isinstance(got, HttpResponse):
+        return got
+    system, payload = got
     if system.kind != SystemKind.COURT:
         return JsonResponse(
             {"error": "forbidden", "message": gettext("只有法院系统可以报送司法确认结果。")}, status=403
-        )
-    try:
-        payload = inputcheck.loads(request.body)
-    except inputcheck.JSONInputError as exc:
-        return JsonResponse(
-            {"error": "invalid", "message": gettext("请求体不是有效的 JSON：%(why)s") % {"why": exc}}, status=400
         )
     if not isinstance(payload, dict):
         return JsonResponse({"error": "invalid", "message": gettext("请求体须为 JSON 对象。")}, status=400)
