@@ -77,7 +77,7 @@ INSERT INTO cases_case (code, tracking_secret, title, description, channel, sour
   owner_path, pending_path, lead_path, location_path, created_at, updated_at, received_at, accept_due,
   contact_due, due_at, yellow_at, red_at, accepted_at, first_contact_at, resolved_at, closed_at, agreement,
   matter_settled, grievance_settled, result_summary, referral, satisfaction, handler_id, location_unit_id,
-  owner_unit_id, standard_address_id, category_id, domain_id)
+  owner_unit_id, standard_address_id, category_id, domain_id, triage_pending)
 SELECT 'S' || lpad(s::text, 10, '0'), md5(s::text), cat_name || '纠纷', '合成负载数据', channel, '', '',
   false, '', CASE WHEN r6 < 0.5 THEN lat0 + r7 * (lat1 - lat0) END,
   CASE WHEN r6 < 0.5 THEN lon0 + r2 * (lon1 - lon0) END, 0,
@@ -99,7 +99,7 @@ SELECT 'S' || lpad(s::text, 10, '0'), md5(s::text), cat_name || '纠纷', '合�
   '', CASE WHEN st = 'unresolved' THEN 'litigation' ELSE '' END,
   CASE WHEN st = 'closed' THEN (ARRAY['satisfied','satisfied','satisfied','satisfied','satisfied','satisfied',
        'basic','basic','unsatisfied',''])[1 + floor(random() * 10)::int] ELSE '' END,
-  CASE WHEN st <> 'registered' THEN handler_id END, grid_id, owner_id, NULL, cat_id, domain_id
+  CASE WHEN st <> 'registered' THEN handler_id END, grid_id, owner_id, NULL, cat_id, domain_id, false
 FROM e
 """
 EVENT_SQL = """INSERT INTO cases_caseevent (case_id, code, actor_id, actor_role, via, at, state_before, state_after,

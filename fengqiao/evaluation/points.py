@@ -11,9 +11,10 @@ Each rule has a trigger; the events that fire it:
     reopen             case.reopen (a penalty)                      (the handler; the team)
     star               a leader's 加星 (StarMark)                    (the handler; the team)
 
-"The team" is the case's mediators who joined before the event. Each entry names its source event;
-(rule, source, person) is unique, so deriving again adds nothing (:func:`rebuild`), and a rebuild
-from scratch gives the same ledger. Live: a receiver awards an event's points after its commit.
+"The team" is the case's mediators who joined before the event (for a star: the whole team). Each entry
+names its source event; (rule, source, person) is unique, so deriving again adds nothing
+(:func:`rebuild`), and a rebuild from scratch gives the same ledger. Live: a receiver awards an
+event's points after its commit, with the same SQL statements filtered to that event.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.cases.models import Case, CaseEvent
@@ -54,142 +56,97 @@ TRIGGER_LABELS = {
     "star": _("加星事项"),
 }
 ACTOR_TRIGGERS = {"close", "resolve", "dual"}  # the cadre is the one who acted; otherwise the handler
-BATCH = 10000
 log = logging.getLogger(__name__)
 
+# The ledger is derived in SQL, one ``INSERT … SELECT … ON CONFLICT DO NOTHING`` per rule: the same
+# statements award one event live (``e.id = …``) and rebuild the whole ledger (no filter), so the live
+# ledger and a rebuild from scratch cannot disagree, and a rebuild at millions of events never brings a
+# row into Python. ``e``: the event (or ``s``: the star), ``c``: its case.
+_COLUMNS = "(rule_id, source, person, user_id, mediator_id, unit_id, case_id, points, earned_at, created_at)"
 
-def _fires(trigger: str, event: CaseEvent, case: Case) -> bool:
-    data = event.data or {}
+
+def _json_text(vendor: str, key: str) -> str:
+    """``e.data[key]`` as text on either database (a JSON ``true`` reads ``'true'`` on both)."""
+    if vendor == "postgresql":
+        return f"(e.data ->> '{key}')"
+    return (
+        f"(CASE json_type(e.data, '$.{key}') WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' "
+        f"ELSE json_extract(e.data, '$.{key}') END)"
+    )
+
+
+def _fires(trigger: str, vendor: str) -> str:
+    """The SQL condition under which an event with the trigger's code earns the rule's points."""
     if trigger == "resolve_difficult":
-        return case.risk == "high" or case.level >= 3
-    if trigger == "rate_satisfied":
-        return data.get("satisfaction") == "satisfied"
-    if trigger == "rate_basic":
-        return data.get("satisfaction") == "basic"
+        return "(c.risk = 'high' OR c.level >= 3)"
+    if trigger in ("rate_satisfied", "rate_basic"):
+        wanted = "satisfied" if trigger == "rate_satisfied" else "basic"
+        return f"{_json_text(vendor, 'satisfaction')} = '{wanted}'"
     if trigger == "dual":
-        return bool(data.get("matter_settled")) and bool(data.get("grievance_settled"))
-    return True
+        return f"{_json_text(vendor, 'matter_settled')} = 'true' AND {_json_text(vendor, 'grievance_settled')} = 'true'"
+    return "1 = 1"
 
 
-def _award(
-    rule: PointsRule,
-    source: str,
-    case_id: int,
-    at: Any,
-    cadre_id: int | None,
-    members: Iterable[TeamMember],
-    users: dict[int, Any],
-) -> list[PointsEntry]:
-    """The entries one firing of ``rule`` earns: the cadre's (``cadre_id``) or each team member's."""
-    common = {"rule": rule, "source": source, "case_id": case_id, "points": rule.points, "earned_at": at}
-    if rule.beneficiary == Beneficiary.CADRE:
-        if not cadre_id:
-            return []
-        return [PointsEntry(person=f"u:{cadre_id}", user_id=cadre_id, unit_id=users.get(cadre_id), **common)]
-    return [
-        PointsEntry(person=f"m:{tm.mediator_id}", mediator_id=tm.mediator_id, unit_id=tm.mediator.unit_id, **common)
-        for tm in members
-    ]
-
-
-def _entries_for_event(
-    rules: list[PointsRule], event: CaseEvent, case: Case, team: list[TeamMember], users: dict[int, Any]
-) -> list[PointsEntry]:
-    out = []
-    for rule in rules:
-        if TRIGGER_CODES.get(rule.trigger) != event.code or not _fires(rule.trigger, event, case):
-            continue
-        cadre = event.actor_id if rule.trigger in ACTOR_TRIGGERS and event.actor_id else case.handler_id
-        members = [tm for tm in team if tm.added_at <= event.at]
-        out += _award(rule, f"case_event:{event.pk}", case.pk, event.at, cadre, members, users)
-    return out
-
-
-def _star_entries(
-    rules: list[PointsRule], stars: Iterable[StarMark], team_by_case: dict[int, list[TeamMember]], users: dict[int, Any]
-) -> list[PointsEntry]:
-    out = []
-    for star in stars:
-        for rule in rules:
-            if rule.trigger != "star":
-                continue
-            members = team_by_case.get(star.case_id, [])
-            out += _award(rule, f"star:{star.pk}", star.case_id, star.marked_at, star.case.handler_id, members, users)
-    return out
-
-
-def _user_units(ids: set[int]) -> dict[int, Any]:
+def _tables() -> dict[str, str]:
     from fengqiao.org.models import User
 
-    return dict(User.objects.filter(pk__in=ids).values_list("pk", "unit_id"))
+    return {
+        "entry": PointsEntry._meta.db_table,
+        "event": CaseEvent._meta.db_table,
+        "case": Case._meta.db_table,
+        "team": TeamMember._meta.db_table,
+        "mediator": Mediator._meta.db_table,
+        "user": User._meta.db_table,
+        "star": StarMark._meta.db_table,
+    }
 
 
-def _derive_events(events: list[CaseEvent], rules: list[PointsRule]) -> list[PointsEntry]:
-    case_ids = {e.case_id for e in events}
-    cases = {c.pk: c for c in Case.objects.filter(pk__in=case_ids).only("pk", "risk", "level", "handler_id")}
-    team: dict[int, list[TeamMember]] = defaultdict(list)
-    for tm in (
-        TeamMember.objects.filter(case_id__in=case_ids)
-        .select_related("mediator")
-        .only("case_id", "mediator_id", "added_at", "mediator__unit_id")
-    ):
-        team[tm.case_id].append(tm)
-    users = _user_units(
-        {e.actor_id for e in events if e.actor_id} | {c.handler_id for c in cases.values() if c.handler_id}
-    )
-    out: list[PointsEntry] = []
-    for e in events:
-        out.extend(_entries_for_event(rules, e, cases[e.case_id], team.get(e.case_id, []), users))
-    return out
+def _rule_sql(rule: PointsRule, vendor: str, only: str) -> tuple[str, list[Any]]:
+    """The statement that adds ``rule``'s missing entries, for the events (or stars) ``only`` selects."""
+    t = _tables()
+    if rule.trigger == "star":
+        src, frm = "'star:' || CAST(s.id AS TEXT)", f"{t['star']} s JOIN {t['case']} c ON c.id = s.case_id"
+        at, where = "s.marked_at", f"s.active = %s {only}"
+        cadre, team_at = "c.handler_id", ""  # the whole team of a starred case
+        params: list[Any] = [True]
+    else:
+        src, frm = "'case_event:' || CAST(e.id AS TEXT)", f"{t['event']} e JOIN {t['case']} c ON c.id = e.case_id"
+        at, where = "e.at", f"e.code = %s AND {_fires(rule.trigger, vendor)} {only}"
+        actor = rule.trigger in ACTOR_TRIGGERS
+        cadre, team_at = ("COALESCE(e.actor_id, c.handler_id)" if actor else "c.handler_id"), " AND tm.added_at <= e.at"
+        params = [TRIGGER_CODES[rule.trigger]]
+    if rule.beneficiary == Beneficiary.CADRE:
+        who = "'u:' || CAST(u.id AS TEXT), u.id, NULL, u.unit_id"
+        frm += f" JOIN {t['user']} u ON u.id = {cadre}"
+    else:
+        who = "'m:' || CAST(m.id AS TEXT), NULL, m.id, m.unit_id"
+        frm += f" JOIN {t['team']} tm ON tm.case_id = c.id{team_at} JOIN {t['mediator']} m ON m.id = tm.mediator_id"
+    # Table names from the models, conditions from this module; every value is bound.
+    select = f"SELECT %s, {src}, {who}, c.id, %s, {at}, %s FROM {frm} WHERE {where}"  # noqa: S608
+    sql = f"INSERT INTO {t['entry']} {_COLUMNS} {select} ON CONFLICT DO NOTHING"
+    return sql, [rule.pk, rule.points, timezone.now(), *params]
 
 
-def _save(entries: list[PointsEntry], *, empty: bool = False) -> int:
-    """Store the entries the ledger does not hold yet; returns how many were new. The existing keys
-    of the batch's sources are read first (one indexed query), so no COUNT over the whole ledger
-    is needed; ``ignore_conflicts`` still guards a concurrent award. ``empty``: the ledger was
-    emptied in this transaction (a rebuild from scratch), nothing can exist yet."""
-    if not entries:
-        return 0
-    if not empty:
-        have = set(
-            PointsEntry.objects.filter(
-                rule_id__in={e.rule_id for e in entries}, source__in={e.source for e in entries}
-            ).values_list("rule_id", "source", "person")
-        )
-        entries = [e for e in entries if (e.rule_id, e.source, e.person) not in have]
-    PointsEntry.objects.bulk_create(entries, ignore_conflicts=True, batch_size=5000)
-    return len(entries)
+def _derive(rules: Iterable[PointsRule], only: str = "", only_params: Iterable[Any] = ()) -> int:
+    """Run each rule's statement; returns how many entries were new."""
+    added = 0
+    with connection.cursor() as cur:
+        for rule in rules:
+            sql, params = _rule_sql(rule, connection.vendor, only)
+            cur.execute(sql, [*params, *only_params])
+            added += max(cur.rowcount, 0)
+    return added
 
 
 def award_event(event_id: int) -> int:
     """The points one case event earns (the live receiver calls this after the event's commit)."""
-    rules = list(PointsRule.objects.filter(is_active=True))
-    events = list(CaseEvent.objects.filter(pk=event_id))
-    return _save(_derive_events(events, rules)) if events else 0
+    code = CaseEvent.objects.filter(pk=event_id).values_list("code", flat=True).first()
+    rules = [r for r in PointsRule.objects.filter(is_active=True) if TRIGGER_CODES.get(r.trigger) == code]
+    return _derive(rules, "AND e.id = %s", [event_id]) if rules else 0
 
 
 def award_star(star_id: int) -> int:
-    rules = list(PointsRule.objects.filter(is_active=True, trigger="star"))
-    stars = list(StarMark.objects.filter(pk=star_id, active=True).select_related("case"))
-    if not stars:
-        return 0
-    team = defaultdict(list)
-    for tm in TeamMember.objects.filter(case_id=stars[0].case_id).select_related("mediator"):
-        team[tm.case_id].append(tm)
-    users = _user_units({s.case.handler_id for s in stars if s.case.handler_id})
-    return _save(_star_entries(rules, stars, team, users))
-
-
-@dataclass(slots=True)
-class _Event:
-    """The fields of a case event the rules read (a rebuild reads millions: no model instances)."""
-
-    pk: int
-    case_id: int
-    code: str
-    actor_id: int | None
-    at: dt.datetime
-    data: dict[str, Any]
+    return _derive(PointsRule.objects.filter(is_active=True, trigger="star"), "AND s.id = %s", [star_id])
 
 
 @dataclass
@@ -203,33 +160,15 @@ class RebuildReport:
 def rebuild(*, from_scratch: bool = False) -> RebuildReport:
     """Derive the ledger from every event. Without ``from_scratch`` only missing entries are added
     (idempotent); with it the ledger is emptied first and derived again (same result)."""
-    rules = list(PointsRule.objects.filter(is_active=True))
+    rules = [r for r in PointsRule.objects.filter(is_active=True) if r.trigger in TRIGGER_LABELS]
     codes = sorted({TRIGGER_CODES[r.trigger] for r in rules if r.trigger in TRIGGER_CODES})
-    added = seen = 0
     with transaction.atomic():
         if from_scratch:
-            PointsEntry.objects.all().delete()
-        last = 0
-        while True:
-            batch: list[Any] = [
-                _Event(*row)
-                for row in CaseEvent.objects.filter(code__in=codes, pk__gt=last)
-                .order_by("pk")
-                .values_list("pk", "case_id", "code", "actor_id", "at", "data")[:BATCH]
-            ]
-            if not batch:
-                break
-            last = batch[-1].pk
-            seen += len(batch)
-            added += _save(_derive_events(batch, rules), empty=from_scratch)
-        stars = list(StarMark.objects.filter(active=True).select_related("case"))
-        team = defaultdict(list)
-        for tm in TeamMember.objects.filter(case_id__in=[s.case_id for s in stars]).select_related("mediator"):
-            team[tm.case_id].append(tm)
-        users = _user_units({s.case.handler_id for s in stars if s.case.handler_id})
-        added += _save(_star_entries(rules, stars, team, users))
+            PointsEntry.objects.all().delete()  # one DELETE: nothing cascades from an entry, no receivers
+        added = _derive(rules)
+    seen = CaseEvent.objects.filter(code__in=codes).count() + StarMark.objects.filter(active=True).count()
     agg = PointsEntry.objects.aggregate(n=Count("id"), p=Sum("points"))
-    return RebuildReport(seen + len(stars), added, agg["n"] or 0, agg["p"] or 0)
+    return RebuildReport(seen, added, agg["n"] or 0, agg["p"] or 0)
 
 
 def standings(start: dt.datetime, end: dt.datetime, beneficiary: str, unit_path: str = "") -> list[dict[str, Any]]:

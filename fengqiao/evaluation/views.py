@@ -16,10 +16,12 @@ from django.views.decorators.http import require_POST
 
 from fengqiao.cases import codes, policy
 from fengqiao.cases.models import Case
+from fengqiao.core.tasks import enqueue
 from fengqiao.evaluation import actions, excel, periods, points, services
 from fengqiao.evaluation.forms import StarForm
 from fengqiao.evaluation.metrics import REGISTRY, display_value
 from fengqiao.evaluation.models import Beneficiary, StarMark
+from fengqiao.evaluation.tasks import rebuild_points
 from fengqiao.org.choices import Role
 
 BAND_LABELS = {"green": "绿", "yellow": "黄", "red": "红", "grey": "—"}
@@ -205,9 +207,8 @@ def points_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if not user.has_role(Role.SYSTEM_ADMIN, Role.LEADER):
             raise PermissionDenied
-        report = points.rebuild()
-        actions._log("points.rebuild", user, None, data={"added": report.added, "entries": report.total_entries})
-        messages.success(request, gettext("积分已按事件重新核算：新增 %(n)s 条。") % {"n": report.added})
+        enqueue(rebuild_points, user.pk)
+        messages.success(request, gettext("已开始按事件重新核算积分，完成后刷新本页即可看到结果。"))
         return redirect(f"{reverse('evaluation:points')}?who={who}&period={period.code}")
     rows = points.standings(period.start, period.end, who)
     if request.GET.get("format") == "xlsx":

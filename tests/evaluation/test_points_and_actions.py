@@ -43,6 +43,74 @@ def test_points_idempotent_and_recomputable(org):  # type: ignore[no-untyped-def
     assert h.a.pk in set(PointsEntry.objects.values_list("case_id", flat=True))
 
 
+def test_every_rule_by_hand(org, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """Each trigger, the team's joining time, the actor/handler choice and a star, checked entry by entry;
+    the live awards (after each commit) and a rebuild from scratch give the same ledger."""
+    from fengqiao.cases.models import Case
+    from fengqiao.mediation.models import TeamMember
+    from tests.evaluation.histories import SH
+
+    with django_capture_on_commit_callbacks(execute=True):
+        h = build(org)
+        m2 = org.mediator2
+        # 林律师 on H from the start; on A only from 6 Oct 12:00 (after A's resolve and close, before its
+        # rating and return visit). H is high-risk (a difficult case); C gets a handler before its reopen
+        # is derived (reopen penalises the handler, not the actor).
+        TeamMember.objects.create(case=h.h, mediator=m2, added_at=dt.datetime(2026, 10, 1, 9, tzinfo=SH))
+        TeamMember.objects.create(case=h.a, mediator=m2, added_at=dt.datetime(2026, 10, 6, 12, tzinfo=SH))
+        Case.objects.filter(pk=h.h.pk).update(risk="high")
+        Case.objects.filter(pk=h.c.pk).update(handler=org.user("handler2"))
+        star = actions.star_case(org.user("county_leader"), h.a, "典型案例")
+    live_star = ledger()
+    assert [e for e in live_star if e[1] == f"star:{star.pk}"] == sorted(
+        [
+            ("star.mediator", f"star:{star.pk}", f"m:{org.mediator.pk}", 5),
+            ("star.mediator", f"star:{star.pk}", f"m:{m2.pk}", 5),
+        ]
+    )  # A has no handler: no cadre star; the whole team (joined before or after) shares it
+    points.rebuild()  # the facts changed after the events: the rebuild adds what they now earn
+    got = {
+        (rule, case, who): p
+        for rule, case, who, p in PointsEntry.objects.values_list("rule__code", "case__title", "person", "points")
+    }
+    m, m2k = f"m:{org.mediator.pk}", f"m:{m2.pk}"
+    h1, h2, dh = (f"u:{org.user(n).pk}" for n in ("handler1", "handler2", "dept_handler"))
+    expected = {
+        # A: 陈调解 from 2 Oct, 林律师 from 6 Oct 12:00; resolve/close/dual by handler1; rate has no handler
+        ("success.mediator", "A 调解成功", m): 5,
+        ("handled.mediator", "A 调解成功", m): 2,
+        ("satisfied.mediator", "A 调解成功", m): 2,
+        ("satisfied.mediator", "A 调解成功", m2k): 2,
+        ("dual.mediator", "A 调解成功", m): 2,
+        ("dual.mediator", "A 调解成功", m2k): 2,
+        ("star.mediator", "A 调解成功", m): 5,
+        ("star.mediator", "A 调解成功", m2k): 5,
+        ("success.cadre", "A 调解成功", h1): 3,
+        ("handled.cadre", "A 调解成功", h1): 2,
+        ("dual.cadre", "A 调解成功", h1): 2,
+        # B: referred, closed by handler1, rated 不满意 (no rule)
+        ("handled.cadre", "B 转介诉讼", h1): 2,
+        # C: resolved and closed by handler1, reopened by the dispatcher: the handler (handler2) loses 3
+        ("success.cadre", "C 重新办理", h1): 3,
+        ("handled.cadre", "C 重新办理", h1): 2,
+        ("reopen.cadre", "C 重新办理", h2): -3,
+        # F: the department's handler
+        ("success.cadre", "F 转人社", dh): 3,
+        ("handled.cadre", "F 转人社", dh): 2,
+        # H: high-risk, 林律师 on the team throughout, rated 基本满意 (no cadre rule for it)
+        ("success.cadre", "H 逾期化解", h1): 3,
+        ("handled.cadre", "H 逾期化解", h1): 2,
+        ("success.mediator", "H 逾期化解", m2k): 5,
+        ("difficult.mediator", "H 逾期化解", m2k): 3,
+        ("handled.mediator", "H 逾期化解", m2k): 2,
+        ("basic.mediator", "H 逾期化解", m2k): 1,
+    }
+    assert got == expected
+    snapshot = ledger()
+    assert points.rebuild().added == 0
+    assert points.rebuild(from_scratch=True).added == len(expected) and ledger() == snapshot
+
+
 def test_live_award_after_commit(org, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
     from tests.helpers import case_in_state
 
@@ -174,3 +242,23 @@ def test_not_an_excel_file_and_out_of_scope(org):  # type: ignore[no-untyped-def
     with pytest.raises(actions.EvalForbidden):
         actions.set_figure(org.user("leader1"), org.town1, "population", "2026", 1)
     assert not ExternalFigure.objects.exists()
+
+
+def test_rebuild_from_the_page_is_queued_and_recorded(org):  # type: ignore[no-untyped-def]
+    """重新核算 runs as background work (the tests run it at once), is recorded, and only leaders may ask."""
+    from django.test import Client
+    from django.urls import reverse
+
+    build(org)
+    PointsEntry.objects.all().delete()
+    url = reverse("evaluation:points") + "?period=2026-10"
+    handler = Client()
+    handler.force_login(org.user("handler1"))
+    assert handler.post(url).status_code == 403
+    assert not PointsEntry.objects.exists()
+    leader = Client()
+    leader.force_login(org.user("county_leader"))
+    page = leader.post(url, follow=True)
+    assert "已开始按事件重新核算积分" in page.content.decode()
+    ev = EvalEvent.objects.get(code="points.rebuild")
+    assert ev.actor == org.user("county_leader") and ev.data["added"] == PointsEntry.objects.count() > 0
