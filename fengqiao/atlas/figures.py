@@ -2,14 +2,16 @@
 colours, the latest resolved cases and (when the evaluation app is installed) its rankings.
 
 Each block is one aggregate query over the scope's cases (conditional counts), so a refresh costs a
-fixed number of queries at any size; the whole payload is kept for ``CACHE_SECONDS`` per scope so
-that several screens watching the same county cost one computation (see docs/scaling.md).
+fixed number of queries at any size; the whole payload is kept per scope so that several screens
+watching the same county cost one computation, and recomputed in the background when it is older
+than ``CACHE_SECONDS`` (see :func:`dashboard_payload` and docs/scaling.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from typing import Any
 
@@ -30,7 +32,9 @@ from fengqiao.cases.workflow import OPEN_STATES, State
 from fengqiao.org.choices import UnitKind
 
 log = logging.getLogger(__name__)
-CACHE_SECONDS = 20
+CACHE_SECONDS = 20  # a kept payload is fresh this long
+STALE_SECONDS = 300  # and answered (while a new one is computed in the background) this long
+REFRESH_LOCK_SECONDS = 60
 ROLLUP_CACHE_SECONDS = 6 * 3600  # keyed by the rollups' version: a rebuilt month is a new key
 TREND_DAYS = 30
 PERIODS = (("today", "今日"), ("month", "本月"), ("year", "本年"))
@@ -211,20 +215,56 @@ def rankings(scope: Scope) -> list[dict[str, Any]] | None:
 
 
 def dashboard_payload(
-    qs: QuerySet[Case], scope: Scope, *, use_cache: bool = True, use_rollup: bool = True
+    qs: QuerySet[Case], scope: Scope, *, use_cache: bool = True, use_rollup: bool = True, refresh: Any = None
 ) -> dict[str, Any]:
+    """The screen's figures for ``scope``. Kept per scope: fresh for ``CACHE_SECONDS``; after that the
+    kept payload is still answered at once (for up to ``STALE_SECONDS``) while ``refresh`` (a callable
+    that queues the recomputation; one at a time per scope) brings a new one, so a screen's refresh
+    never waits for the computation (stale-while-revalidate). Only a scope nobody watched for
+    ``STALE_SECONDS`` (or a cleared cache) is computed inside the request."""
     key = payload_key(scope)
     if use_cache:
         hit = cache.get(key)
         if hit is not None:
-            return dict(hit)
+            age = time.time() - hit["at"]
+            if age <= CACHE_SECONDS or (refresh is not None and age <= STALE_SECONDS and _queue(key, refresh)):
+                return dict(hit["data"])
+    data = compute_payload(qs, scope, use_rollup=use_rollup)
+    if use_cache:
+        cache.set(key, {"data": data, "at": time.time()}, STALE_SECONDS)
+    return data
+
+
+def _queue(key: str, refresh: Any) -> bool:
+    """Queue the scope's recomputation unless one is already queued; True when the kept payload may
+    be answered (a failure to queue is logged and the request computes it itself)."""
+    if cache.add(f"{key}:refreshing", 1, REFRESH_LOCK_SECONDS):
+        try:
+            refresh()
+        except Exception:
+            log.exception("dashboard refresh not queued")
+            cache.delete(f"{key}:refreshing")
+            return False
+    return True
+
+
+def store_payload(qs: QuerySet[Case], scope: Scope) -> None:
+    """The queued recomputation: compute, keep, release the scope's refresh lock."""
+    key = payload_key(scope)
+    try:
+        cache.set(key, {"data": compute_payload(qs, scope), "at": time.time()}, STALE_SECONDS)
+    finally:
+        cache.delete(f"{key}:refreshing")
+
+
+def compute_payload(qs: QuerySet[Case], scope: Scope, *, use_rollup: bool = True) -> dict[str, Any]:
     now = timezone.now()
     year_start, _end = period_bounds("year", now)
     assert year_start is not None
     blocks = _rollup_part(scope, now) if use_rollup else None
     if blocks is None:  # not a county or town scope, or the rollup not built yet: from the cases
         blocks = {**headline(qs, now), "trend": trend(qs, now), **breakdowns(qs, scope, year_start), "fresh": ""}
-    data: dict[str, Any] = {
+    return {
         "title": scope.root.name if scope.root is not None else _("本辖区"),
         "generated": timezone.localtime(now).strftime("%Y-%m-%d %H:%M:%S"),
         **blocks,
@@ -232,14 +272,11 @@ def dashboard_payload(
         "rankings": rankings(scope),
         "formulas": {k: str(v) for k, v in rates.FORMULAS.items()},
     }
-    if use_cache:
-        cache.set(key, data, CACHE_SECONDS)
-    return data
 
 
 def payload_key(scope: Scope) -> str:
     """The cache key of a scope's whole payload (kept ``CACHE_SECONDS``)."""
-    return f"atlas:dash:{scope.key}:{translation.get_language()}"
+    return f"atlas:screen:{scope.key}:{translation.get_language()}"
 
 
 def _rollup_part(scope: Scope, now: dt.datetime) -> dict[str, Any] | None:

@@ -16,11 +16,12 @@ from django.http import Http404
 
 from fengqiao.cases import policy
 from fengqiao.cases.models import Case
-from fengqiao.org.choices import Role
+from fengqiao.org.choices import Role, UnitKind
 from fengqiao.org.models import Unit
 from fengqiao.org.paths import subtree_q
 
 ATLAS_ROLES = frozenset({Role.LEADER, Role.SUPERVISOR, Role.DISPATCHER})
+SCREEN_KINDS = (UnitKind.COUNTY, UnitKind.TOWN)  # the units that have a big screen
 
 
 @dataclass(frozen=True)

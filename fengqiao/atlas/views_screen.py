@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -19,14 +19,15 @@ from rest_framework.views import APIView
 
 from fengqiao.atlas import crosstab, figures, rates, rollup_read
 from fengqiao.atlas.filters import case_filter
-from fengqiao.atlas.scope import ATLAS_ROLES, scope_cases, user_scope
+from fengqiao.atlas.scope import ATLAS_ROLES, SCREEN_KINDS, scope_cases, user_scope
+from fengqiao.atlas.tasks import refresh_dashboard
 from fengqiao.atlas.views_map import illustrative, map_config
+from fengqiao.core.tasks import enqueue
 from fengqiao.org.choices import UnitKind
 from fengqiao.org.models import Unit
 from fengqiao.web.views.leader import role_required
 
 atlas_view = role_required(*ATLAS_ROLES)
-SCREEN_KINDS = (UnitKind.COUNTY, UnitKind.TOWN)
 
 
 def _unit(code: str | None) -> Unit | None:
@@ -77,7 +78,10 @@ def dashboard(request: HttpRequest, code: str | None = None) -> HttpResponse:
 @atlas_view
 def dashboard_data(request: HttpRequest, code: str | None = None) -> HttpResponse:
     scope = user_scope(request.user, _unit(code))
-    data = figures.dashboard_payload(scope_cases(request.user, scope), scope)
+    user_id, lang = request.user.pk, translation.get_language()
+    data = figures.dashboard_payload(
+        scope_cases(request.user, scope), scope, refresh=lambda: enqueue(refresh_dashboard, user_id, code, lang)
+    )
     resp = JsonResponse(data, json_dumps_params={"ensure_ascii": False})
     resp["Cache-Control"] = "private, no-store"
     return resp
