@@ -227,13 +227,40 @@ class PointsEntry(models.Model):
     """One line of the append-only ledger. ``source`` names the event that earned it
     (``case_event:123`` or ``star:5``); (rule, source, person) is unique, so deriving twice adds nothing."""
 
-    rule = models.ForeignKey(PointsRule, on_delete=models.PROTECT, related_name="+", verbose_name=_("规则"))
+    # The references are written by the derivation's joins (points.py), so the database does not check
+    # them again row by row: at millions of entries a foreign-key check locks every referenced case
+    # row (FOR KEY SHARE) and doubled a rebuild's time. Django still applies PROTECT / CASCADE on delete.
+    # Indexed: the unique key (its first column is the rule), the time (rankings by period), the case.
+    rule = models.ForeignKey(
+        PointsRule,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("规则"),
+        db_constraint=False,
+        db_index=False,
+    )
     source = models.CharField(_("来源事件"), max_length=40)
     person = models.CharField(max_length=24)  # "u:<user id>" or "m:<mediator id>"
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    mediator = models.ForeignKey("mediation.Mediator", null=True, on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey(Unit, null=True, on_delete=models.PROTECT, related_name="+")
-    case = models.ForeignKey("cases.Case", null=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    mediator = models.ForeignKey(
+        "mediation.Mediator",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    case = models.ForeignKey("cases.Case", null=True, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     points = models.IntegerField(_("积分"))
     earned_at = models.DateTimeField(_("获得时间"), db_index=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -318,7 +318,7 @@ def scorecard(unit: Unit, period: Period) -> dict[str, Any]:
     return ctx
 
 
-LARGE_DRILL = 20_000  # cases: above this, a drill-down page is read with ORDER BY … LIMIT
+LARGE_DRILL = 20_000  # cases: above this, the county's drill-down page is read with ORDER BY … LIMIT
 
 
 @dataclass
@@ -401,7 +401,14 @@ def drilldown(user: Any, unit: Unit, period: Period, key: str, *, now: dt.dateti
         result = Result(key, str(m.name), str(m.formula), m.proposed, numerator, denominator, value, m.kind)
         den_all, num_all = got.den, got.num
     if _sees_all(user, unit, by_owner=got is not None and m.attribution == OWNER):
-        large = bool(stored_at and got is not None and got.cases_are_units and result.denominator > LARGE_DRILL)
+        # Walking the registration-time index down from the period's end pays off only where the
+        # unit's cases are most of the county's: a town's 办结率 counts cases due in the period, which
+        # were registered weeks earlier, and the walk for a town passed ~230 k other cases first
+        # (1.25 s at 3.3 M); its (time, id) pairs sort in ~0.1 s instead.
+        whole = unit.kind == UnitKind.COUNTY or unit.parent_id is None
+        large = bool(
+            whole and stored_at and got is not None and got.cases_are_units and result.denominator > LARGE_DRILL
+        )
         return Drilldown(result, den_all, num_all, None, stored_at, large, end)
     den, num = policy.restrict(den_all, user), policy.restrict(num_all, user)
     return Drilldown(result, den, num, den_all.count(), stored_at)

@@ -199,10 +199,14 @@ def test_drilldown_of_an_ended_period_reads_the_stored_sums(org, hist, monkeypat
         assert d.stored is not None and counted is not None
         assert (d.result.numerator, d.result.denominator) == counted.counts() != (0, 0)
     monkeypatch.setattr(services, "LARGE_DRILL", 1)
-    d = services.drilldown(leader, org.town1, OCT, "ontime_rate", now=NOV_1 + dt.timedelta(days=1))
+    d = services.drilldown(leader, org.county, OCT, "ontime_rate", now=NOV_1 + dt.timedelta(days=1))
     assert d.large
     page, shown = d.page(1, per_page=2)
-    assert shown == 3 and [c.pk for c in page] == d.ordered_ids()[:2] and page.paginator.num_pages == 2
+    assert shown == 4 and [c.pk for c in page] == d.ordered_ids()[:2] and page.paginator.num_pages == 2
+    # A town's figure above the threshold is still sorted from its pairs (the walk is for the county).
+    town = services.drilldown(leader, org.town1, OCT, "ontime_rate", now=NOV_1 + dt.timedelta(days=1))
+    page, shown = town.page(1, per_page=2)
+    assert not town.large and shown == 3 and [c.pk for c in page] == town.ordered_ids()[:2]
     with at(3, month=11), django_capture_on_commit_callbacks(execute=True):
         act(org, "reopen", hist.h, "dispatcher")  # the build is marked dirty: counted again
     d = services.drilldown(leader, org.town1, OCT, "ontime_rate", now=NOV_1 + dt.timedelta(days=3))
