@@ -276,7 +276,9 @@ def main() -> None:
     from django.db import connection
 
     with connection.cursor() as cur:
-        cur.execute("ANALYZE")
+        # VACUUM too: the UPDATEs above leave dead rows and an unset visibility map, and the machine's
+        # PostgreSQL may run without autovacuum (this one does): index-only scans need a vacuumed table.
+        cur.execute("VACUUM (ANALYZE)")
     try:  # the rollups, rebuilt after a bulk load (the seeder bypasses the case events)
         from fengqiao.atlas.rollup import rebuild_all
     except ImportError:
