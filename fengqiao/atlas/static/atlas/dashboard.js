@@ -90,7 +90,7 @@
     bars("c-type", data.by_type, 7);
     bars("c-channel", data.by_channel, 7);
     bars("c-place", data.by_place, 8);
-    Plotly.react("c-colour", [{ type: "pie", hole: 0.55, labels: data.colours.map(function (c) { return c.label; }),
+    Plotly.react("c-colour", [{ type: "pie", hole: 0.55, automargin: true, labels: data.colours.map(function (c) { return c.label; }),
       values: data.colours.map(function (c) { return c.n; }), sort: false,
       marker: { colors: data.colours.map(function (c) { return COLOUR[c.key]; }), line: { color: "#0b1530", width: 2 } },
       textinfo: "label+value", textfont: { size: small() ? 14 : 19 }, hovertemplate: "%{label}：%{value}<extra></extra>" }],
@@ -111,10 +111,13 @@
       map = window.FengqiaoMap(mapEl, JSON.parse(cfgEl.textContent), { dark: true, fontSize: small() ? 12 : 16,
         filters: function () { var p = new URLSearchParams(); p.set("period", "year"); return p; } });
     }
+    // A kept payload may be older than the one on screen (each process of the embedded demo keeps its
+    // own, answered while it is recomputed): never step the figures or their time back.
+    var shown = "";
     function tick() {
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-        .then(render)
+        .then(function (data) { if (data.generated >= shown) { shown = data.generated; render(data); } })
         .catch(function () { document.getElementById("s-updated").textContent = TEXT.failed; });
     }
     tick();
