@@ -305,3 +305,20 @@ def recompute(user: Any, period: periods.Period, kind: str) -> int:
     rows = compute_index(period, kind)
     audit.record("evaluation.index.recompute", user=user, detail={"period": period.code, "kind": kind})
     return len(rows)
+
+
+def rebuild_points(user: Any, *, from_scratch: bool = False) -> Any:
+    """Derive the 调解积分 ledger from the events again (``points.rebuild``) and record who asked and
+    what it added (an ``EvalEvent`` and its audit row). ``user`` None: an operator's command."""
+    if user is not None and not user.has_role(Role.LEADER, Role.SYSTEM_ADMIN):
+        raise EvalForbidden(gettext("只有领导或系统管理员可以重新核算积分。"))
+    from fengqiao.evaluation.points import rebuild
+
+    report = rebuild(from_scratch=from_scratch)
+    _log(
+        "points.rebuild",
+        user,
+        None,
+        data={"added": report.added, "entries": report.total_entries, "from_scratch": from_scratch},
+    )
+    return report

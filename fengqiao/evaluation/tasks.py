@@ -35,13 +35,11 @@ def monthly_reports_now() -> int:
 @shared_task(acks_late=True)
 def rebuild_points(user_id: int | None = None) -> int:
     """A leader's 重新核算 (minutes at millions of events: never inside a web request); recorded."""
-    from fengqiao.evaluation import actions, points
+    from fengqiao.evaluation import actions
     from fengqiao.org.models import User
 
-    report = points.rebuild()
     user = User.objects.filter(pk=user_id).first() if user_id else None
-    actions._log("points.rebuild", user, None, data={"added": report.added, "entries": report.total_entries})
-    return report.added
+    return int(actions.rebuild_points(user).added)
 
 
 @shared_task(acks_late=True)

@@ -262,3 +262,17 @@ def test_rebuild_from_the_page_is_queued_and_recorded(org):  # type: ignore[no-u
     assert "已开始按事件重新核算积分" in page.content.decode()
     ev = EvalEvent.objects.get(code="points.rebuild")
     assert ev.actor == org.user("county_leader") and ev.data["added"] == PointsEntry.objects.count() > 0
+
+
+def test_rebuild_command_goes_through_the_action(org):  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    build(org)
+    out = io.StringIO()
+    call_command("points-rebuild", "--from-scratch", stdout=out)
+    ev = EvalEvent.objects.get(code="points.rebuild")
+    assert ev.actor is None and ev.data["from_scratch"] is True and ev.data["entries"] == PointsEntry.objects.count()
+    assert f"entries={PointsEntry.objects.count()}" in out.getvalue()
+    assert AuditEntry.objects.filter(action="evaluation.points.rebuild").count() == 1
+    with pytest.raises(actions.EvalForbidden):
+        actions.rebuild_points(org.user("handler1"))

@@ -4,8 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from fengqiao.core import audit
-from fengqiao.evaluation import points
+from fengqiao.evaluation import actions, points
 
 
 class Command(BaseCommand):
@@ -16,12 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--sync-track-records", action="store_true", help="write derived records onto mediators")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = points.rebuild(from_scratch=options["from_scratch"])
-        audit.record(
-            "evaluation.points.rebuild",
-            username="system",
-            detail={"added": report.added, "scratch": options["from_scratch"]},
-        )
+        report = actions.rebuild_points(None, from_scratch=options["from_scratch"])
         self.stdout.write(
             f"events={report.events} added={report.added} entries={report.total_entries} points={report.total_points}"
         )
