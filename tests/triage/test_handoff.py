@@ -33,6 +33,40 @@ def _codes(case: Case) -> list[str]:
     return list(case.events.order_by("pk").values_list("code", flat=True))
 
 
+def _without_hand_off(register: Any) -> Any:
+    """``register()`` with triage's subscription to registration switched off (the case stays pending)."""
+    from fengqiao.cases import hooks
+
+    hooks.cases_registered.disconnect(dispatch_uid="triage-on-registered")
+    try:
+        return register()
+    finally:
+        handoff.connect()
+
+
+def _twice_at_once(fn: Any) -> tuple[list[Any], list[Exception]]:
+    """Run ``fn`` in two threads released together; what each returned, and what each raised."""
+    done: list[Any] = []
+    errors: list[Exception] = []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            done.append(fn())
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return done, errors
+
+
 def test_the_moment_before_triage_completes(org: Org, django_capture_on_commit_callbacks: Any) -> None:
     with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
         case, created = register_case(Actor.citizen(), _citizen_payload(org), via="portal")
@@ -91,19 +125,13 @@ def test_a_crash_mid_way_leaves_nothing_and_the_retry_completes(org: Org, monkey
 
 
 def test_a_lost_hand_off_is_caught_up(org: Org) -> None:
-    from fengqiao.cases import hooks
+    from fengqiao.core.registry import JOBS
 
-    hooks.cases_registered.disconnect(dispatch_uid="triage-on-registered")
-    try:
-        case, _ = register_case(org.actor("dispatcher"), case_payload(org), via="test")
-        assert _codes(case) == ["case.register"]
-        Case.objects.filter(pk=case.pk).update(created_at=case.created_at - dt.timedelta(minutes=2))
-        from fengqiao.core.registry import JOBS
-
-        assert JOBS["triage catch-up"].run() == 1
-        assert _codes(case) == ["case.register", "case.triage"]
-    finally:
-        handoff.connect()
+    case, _ = _without_hand_off(lambda: register_case(org.actor("dispatcher"), case_payload(org), via="test"))
+    assert _codes(case) == ["case.register"]
+    Case.objects.filter(pk=case.pk).update(created_at=case.created_at - dt.timedelta(minutes=2))
+    assert JOBS["triage catch-up"].run() == 1
+    assert _codes(case) == ["case.register", "case.triage"]
 
 
 def test_a_case_a_person_acted_on_first_keeps_its_owner(org: Org, django_capture_on_commit_callbacks: Any) -> None:
@@ -138,31 +166,9 @@ def test_in_process_hand_off_completes_within_a_second(org: Org, settings: Any) 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_record_one_step(org: Org) -> None:
-    from fengqiao.cases import hooks
-
-    hooks.cases_registered.disconnect(dispatch_uid="triage-on-registered")
-    try:
-        case, _ = register_case(org.actor("dispatcher"), case_payload(org), via="test")
-    finally:
-        handoff.connect()
-    done: list[int] = []
-    errors: list[Exception] = []
-    start = threading.Barrier(2)
-
-    def worker() -> None:
-        try:
-            start.wait()
-            done.append(handoff.triage([case.pk]))
-        except Exception as exc:  # SQLite refuses the second writer ("database is locked"): a retry
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    case, _ = _without_hand_off(lambda: register_case(org.actor("dispatcher"), case_payload(org), via="test"))
+    # SQLite refuses the second writer ("database is locked"): a retry
+    done, errors = _twice_at_once(lambda: handoff.triage([case.pk]))
     if errors:  # the loser retries, as the task would
         assert connection.vendor == "sqlite", errors
         done.append(handoff.triage([case.pk]))
@@ -278,31 +284,10 @@ def test_the_triage_step_marks_the_derived_figures_once(
 def test_two_drains_at_once_record_each_case_once(org: Org, settings: Any) -> None:
     """Two workers draining together (PostgreSQL: each skips the rows the other holds; SQLite: the
     IMMEDIATE transactions take turns): every case gets exactly one step."""
-    from fengqiao.cases import hooks
-
-    hooks.cases_registered.disconnect(dispatch_uid="triage-on-registered")
-    try:
-        cases = [register_case(Actor.citizen(), _citizen_payload(org), via="portal")[0] for _ in range(6)]
-    finally:
-        handoff.connect()
-    done: list[int] = []
-    errors: list[Exception] = []
-    start = threading.Barrier(2)
-
-    def worker() -> None:
-        try:
-            start.wait()
-            done.append(handoff.drain())
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    cases = _without_hand_off(
+        lambda: [register_case(Actor.citizen(), _citizen_payload(org), via="portal")[0] for _ in range(6)]
+    )
+    done, errors = _twice_at_once(handoff.drain)
     assert not errors, errors
     assert sum(done) == 6
     for case in cases:
